@@ -1,0 +1,1 @@
+"""The shipped TOML configs (installed as `painterly_vae.configs`)."""

@@ -1,0 +1,9 @@
+"""painterly-vae: one VAE encoder per painter, one shared decoder, attribution by latent.
+
+The design follows a research report on painter styles (Monet and five painters around
+him): each artist's encoder sees only that artist's paintings, the shared decoder never
+knows which encoder produced a latent, so all encoders are pushed into one latent space in
+which a clustering module tells the artists apart.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,58 @@
+"""Checkpoints: complete, atomic, and loadable with `torch.load(weights_only=True)`.
+
+A checkpoint holds everything needed to rebuild the model and resume training exactly:
+the resolved config, the artist names, model and optimizer states, the schedule position,
+the sampler state and the RNG states. Only tensors and plain Python values go in, never
+pickled objects, so loading a checkpoint cannot run code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from painterly_vae.atomic import atomic_output
+from painterly_vae.errors import UsageError
+
+FORMAT_NAME = "painterly-vae-checkpoint"
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """Write `payload` (plus format markers) to `path` atomically."""
+    with atomic_output(path) as stream:
+        torch.save({"format": FORMAT_NAME, "version": FORMAT_VERSION, **payload}, stream)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint without unpickling arbitrary objects; clear errors for bad files."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises several types for truncated or foreign files
+        raise UsageError(f"{path} is not a readable painterly-vae checkpoint ({type(error).__name__}: {error})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
+        raise UsageError(f"{path} is not a painterly-vae checkpoint")
+    if payload.get("version") != FORMAT_VERSION:
+        raise UsageError(
+            f"{path} is checkpoint format version {payload.get('version')}; this painterly-vae reads {FORMAT_VERSION}"
+        )
+    return payload
+
+
+def capture_rng_state() -> dict[str, Any]:
+    """The global torch RNG states (CPU and every CUDA device): dropout and z sampling use them."""
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

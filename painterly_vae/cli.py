@@ -1,0 +1,120 @@
+"""The `painterly-vae` command line: parse arguments, call one function, print a summary.
+
+Mistakes a user can make (a bad option, a missing file, an impossible config value) end with
+one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, NoReturn, Sequence
+
+from painterly_vae import __version__
+from painterly_vae.errors import TrainingDiverged, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake in one line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="painterly-vae", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"painterly-vae {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for register in (_add_train, _add_demo):
+        register(commands)
+    return parser
+
+
+def _add_train(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser(
+        "train",
+        help="train the multi-encoder VAE on prepared data",
+        description="Train one encoder per artist and a shared decoder, alternating between artists.",
+    )
+    train.add_argument("--config", type=Path, help="TOML config file (default: built-in defaults = configs/default.toml)")
+    train.add_argument("--data", type=Path, help="prepared data directory (default: data.path, data/processed)")
+    train.add_argument("--name", help="run name under runs/ (default: a timestamp; with --resume: the latest run)")
+    train.add_argument("--ratio", help="steps per artist in turn, e.g. 2:5; 'auto' (by data size) or 'equal'")
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int, help="passes over all training images")
+    length.add_argument("--steps", type=int, help="total optimisation steps (overrides --epochs)")
+    train.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    train.add_argument("--resume", action="store_true", help="continue the run exactly where it stopped")
+    train.add_argument("--set", dest="assignments", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                       help="override any config key, e.g. --set model.latent_dim=64 (repeatable)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(handler=_train)
+
+
+def _add_demo(commands: argparse._SubParsersAction) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="the whole job on generated paintings (no internet, a few minutes on a CPU)",
+        description="Paint synthetic artists, train on them with configs/demo.toml, and summarise.",
+    )
+    demo.add_argument("--out", type=Path, default=Path("demo"), help="where data and runs go (default: demo/)")
+    demo.add_argument("--steps", type=int, help="override the demo's training length")
+    demo.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.set_defaults(handler=_demo)
+
+
+def _train_values(args: argparse.Namespace) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if args.ratio is not None:
+        values["training.ratio"] = args.ratio
+    if args.epochs is not None:
+        values["training.epochs"] = args.epochs
+        values["training.steps"] = 0
+    if args.steps is not None:
+        values["training.steps"] = args.steps
+    if args.device is not None:
+        values["training.device"] = args.device
+    return values
+
+
+def _train(args: argparse.Namespace) -> int:
+    from painterly_vae.summary import print_training_summary
+    from painterly_vae.train_run import TrainRequest, run_training
+
+    request = TrainRequest(
+        config_file=args.config,
+        data=args.data,
+        name=args.name,
+        resume=args.resume,
+        values=_train_values(args),
+        assignments=args.assignments,
+        progress=not args.no_progress,
+    )
+    print_training_summary(run_training(request))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from painterly_vae.demo import run_demo
+
+    run_demo(args.out, steps=args.steps, device=args.device, progress=not args.no_progress)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except UsageError as error:
+        print(f"painterly-vae {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"painterly-vae {args.command}: training stopped: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"painterly-vae {args.command}: interrupted; a training run resumes with --resume", file=sys.stderr)
+        return 130

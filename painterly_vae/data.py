@@ -1,0 +1,101 @@
+"""Training batches from processed data: per-artist, deterministic, resumable.
+
+Each artist has its own stream of batches. A stream walks a permutation of that artist's
+training images; the permutation (and the horizontal flips) of each pass is drawn from a
+generator seeded by (seed, artist, pass), so the sampler's whole state is two integers per
+artist and a resumed run draws exactly the batches the uninterrupted run would have.
+Images stay uint8 until they are on the device (4x less to copy than float32).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from data_tools.processed import ProcessedData
+
+
+class ArtistBatchSampler:
+    """Indices (and flip flags) of the next batch of one artist, without replacement per pass."""
+
+    def __init__(self, sizes: list[int], batch_size: int, seed: int, hflip: bool) -> None:
+        self.sizes = list(sizes)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.hflip = hflip
+        self.passes = [0] * len(sizes)
+        self.cursors = [0] * len(sizes)
+
+    def _pass_order(self, artist: int, pass_number: int) -> tuple[np.ndarray, np.ndarray]:
+        generator = np.random.default_rng([self.seed, artist, pass_number])
+        order = generator.permutation(self.sizes[artist])
+        flips = generator.random(self.sizes[artist]) < 0.5 if self.hflip else np.zeros(self.sizes[artist], bool)
+        return order, flips
+
+    def next_batch(self, artist: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next `batch_size` indices of `artist`; a pass that runs out continues in the next."""
+        if self.sizes[artist] == 0:
+            raise ValueError(f"artist {artist} has no training images")
+        indices, flips = [], []
+        needed = self.batch_size
+        while needed > 0:
+            order, flip = self._pass_order(artist, self.passes[artist])
+            start = self.cursors[artist]
+            taken = order[start : start + needed]
+            indices.append(taken)
+            flips.append(flip[start : start + needed])
+            needed -= len(taken)
+            self.cursors[artist] = start + len(taken)
+            if self.cursors[artist] >= self.sizes[artist]:
+                self.passes[artist] += 1
+                self.cursors[artist] = 0
+        return np.concatenate(indices), np.concatenate(flips)
+
+    def state_dict(self) -> dict[str, list[int]]:
+        return {"passes": list(self.passes), "cursors": list(self.cursors)}
+
+    def load_state_dict(self, state: dict[str, list[int]]) -> None:
+        if len(state["passes"]) != len(self.sizes):
+            raise ValueError("sampler state has a different number of artists")
+        self.passes = [int(p) for p in state["passes"]]
+        self.cursors = [int(c) for c in state["cursors"]]
+
+
+def to_device_images(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 (B, 3, H, W) numpy -> float (B, 3, H, W) in [0, 1] on `device`."""
+    tensor = torch.from_numpy(np.require(array, requirements=["C", "W"]))  # copies a read-only memory map
+    if device.type == "cuda":
+        tensor = tensor.pin_memory().to(device, non_blocking=True)
+    else:
+        tensor = tensor.to(device)
+    return tensor.float().div_(255.0)
+
+
+class TrainingBatches:
+    """Serves training batches of any artist, on the training device."""
+
+    def __init__(self, data: ProcessedData, batch_size: int, seed: int, hflip: bool, device: torch.device) -> None:
+        self.artists = data.artists
+        self.arrays = [data.array(artist, "train") for artist in self.artists]
+        self.sampler = ArtistBatchSampler([len(a) for a in self.arrays], batch_size, seed, hflip)
+        self.device = device
+
+    def batch(self, artist: int) -> torch.Tensor:
+        """A float batch (B, 3, H, W) in [0, 1] of artist `artist`, flips applied."""
+        indices, flips = self.sampler.next_batch(artist)
+        order = np.argsort(indices, kind="stable")  # read the memory map front to back
+        images = np.empty((len(indices), *self.arrays[artist].shape[1:]), np.uint8)
+        images[order] = self.arrays[artist][indices[order]]
+        images[flips] = images[flips][..., ::-1]
+        return to_device_images(images, self.device)
+
+
+def iterate_split(
+    data: ProcessedData, artist: str, split: str, batch_size: int, device: torch.device
+) -> Iterator[torch.Tensor]:
+    """All images of one artist and split, in order, as float batches on `device`."""
+    array = data.array(artist, split)
+    for start in range(0, len(array), batch_size):
+        yield to_device_images(array[start : start + batch_size], device)

@@ -1,0 +1,71 @@
+"""The alternating schedule: which artist's encoder trains at each global step.
+
+`--ratio 2:5` means 2 consecutive steps on artist 1's encoder, then 5 on artist 2's, then
+again from the start. The schedule is a pure function of the step number, so resuming a run
+only needs the step count, and every distributed rank computes the same artist.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from dataclasses import dataclass
+
+from painterly_vae.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class AlternatingSchedule:
+    """Consecutive steps per artist, in the dataset's artist order, repeated forever."""
+
+    steps_per_artist: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.steps_per_artist or any(n <= 0 for n in self.steps_per_artist):
+            raise ConfigError(f"ratio needs one positive integer per artist, got {self.steps_per_artist}")
+
+    @property
+    def cycle_length(self) -> int:
+        return sum(self.steps_per_artist)
+
+    def artist_at(self, step: int) -> int:
+        """Index of the artist whose encoder trains at global step `step` (0-based)."""
+        boundaries = list(itertools.accumulate(self.steps_per_artist))
+        return bisect.bisect_right(boundaries, step % self.cycle_length)
+
+    def describe(self, artists: list[str]) -> str:
+        return ", ".join(f"{n} x {artist}" for n, artist in zip(self.steps_per_artist, artists))
+
+
+def parse_ratio(text: str, artists: list[str], train_counts: list[int]) -> AlternatingSchedule:
+    """Build the schedule from `2:5`, `auto` or `equal`.
+
+    `auto` makes the steps proportional to each artist's training-set size: each count is
+    divided by the smallest and rounded to the nearest integer (at least 1), so 300 and 80
+    paintings give 4:1. Rounding to small integers keeps the blocks short, so the shared
+    decoder never spends hundreds of steps on one artist in a row.
+    """
+    text = text.strip()
+    count = len(artists)
+    if text == "equal":
+        return AlternatingSchedule((1,) * count)
+    if text == "auto":
+        if len(train_counts) != count or min(train_counts, default=0) <= 0:
+            raise ConfigError("--ratio auto needs at least one training image for every artist")
+        smallest = min(train_counts)
+        return AlternatingSchedule(tuple(max(1, round(n / smallest)) for n in train_counts))
+    parts = text.split(":")
+    try:
+        numbers = tuple(int(part) for part in parts)
+    except ValueError:
+        raise ConfigError(
+            f"--ratio '{text}' is not a list of integers like 2:5, nor 'auto' or 'equal'"
+        ) from None
+    if len(numbers) != count:
+        raise ConfigError(
+            f"--ratio '{text}' has {len(numbers)} number(s) but the data has {count} artists "
+            f"({', '.join(artists)}): give one per artist, in that order"
+        )
+    if any(n <= 0 for n in numbers):
+        raise ConfigError(f"--ratio '{text}': every number must be a positive integer")
+    return AlternatingSchedule(numbers)

@@ -1,0 +1,366 @@
+"""The alternating trainer: one artist's encoder and the shared decoder per step.
+
+Each step draws a batch of the scheduled artist, runs it through that artist's encoder and
+the shared decoder, and updates exactly those two with one forward and one backward pass
+(`losses` explains the gradient scaling that gives them different L1 weights). Every other
+encoder is left untouched: its optimizer does not step and its BatchNorm does not run.
+
+A non-finite loss never reaches the weights: the step is skipped, the BatchNorm statistics
+the forward pass touched are restored, and after `max_nonfinite_steps` skips in a row the
+run stops with `TrainingDiverged`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.tensorboard import SummaryWriter
+from torchvision.utils import make_grid
+from tqdm import tqdm
+
+from data_tools.processed import ProcessedData
+from painterly_vae.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
+from painterly_vae.config import Config
+from painterly_vae.data import TrainingBatches, iterate_split
+from painterly_vae.errors import DataError, TrainingDiverged
+from painterly_vae.losses import LossTerms, kl_per_dimension, kl_warmup_scale, latent_gradient_scale, vae_loss
+from painterly_vae.model import PainterlyVAE
+from painterly_vae.schedule import AlternatingSchedule, parse_ratio
+
+ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active if Var_x E[z_u | x] > 0.01
+GRID_IMAGES = 8
+
+
+@dataclass
+class Validation:
+    """Validation of the current model: each artist through its own encoder, z = mu."""
+
+    loss: float  # mean over artists of kl_weight * KL + encoder_l1_weight * L1
+    l1: dict[str, float]
+    kl: dict[str, float]
+    kl_per_dimension: torch.Tensor  # (latent,) nats, averaged over all validation images
+    active_units: int
+
+    @property
+    def kl_total(self) -> float:
+        return float(self.kl_per_dimension.sum())
+
+
+@dataclass
+class TrainingSummary:
+    """What the end of `train` reports."""
+
+    steps: int
+    steps_this_session: int
+    seconds: float
+    images_per_second: float
+    best_val_loss: float | None
+    final: Validation | None
+    nonfinite_steps: int
+    run_dir: Path
+    artists: list[str] = field(default_factory=list)
+
+
+class Trainer:
+    """Owns the model, the optimizers, the schedule and the batches of one run."""
+
+    def __init__(self, config: Config, data: ProcessedData, run_dir: Path, device: torch.device) -> None:
+        if data.image_size != config.model.image_size:
+            raise DataError(
+                f"the data at {data.root} is {data.image_size} px but model.image_size is "
+                f"{config.model.image_size}: use --set model.image_size={data.image_size} or prepare at "
+                f"--size {config.model.image_size}"
+            )
+        self.config = config
+        self.data = data
+        self.run_dir = Path(run_dir)
+        self.device = device
+        self.artists = data.artists
+        self.train_counts = [data.count(artist, "train") for artist in self.artists]
+        empty = [a for a, n in zip(self.artists, self.train_counts) if n == 0]
+        if empty:
+            raise DataError(f"no training images for {', '.join(empty)} in {data.root}")
+        self.schedule: AlternatingSchedule = parse_ratio(config.training.ratio, self.artists, self.train_counts)
+
+        torch.manual_seed(config.training.seed)  # seed once, before building the model
+        self.model = PainterlyVAE(config.model, self.artists).to(device)
+        t = config.training
+        betas = (t.adam_betas[0], t.adam_betas[1])
+        self.encoder_optimizers = [
+            torch.optim.Adam(encoder.parameters(), lr=t.encoder_lr, betas=betas) for encoder in self.model.encoders
+        ]
+        self.decoder_optimizer = torch.optim.Adam(self.model.shared_decoder.parameters(), lr=t.decoder_lr, betas=betas)
+        self.batches = TrainingBatches(data, t.batch_size, t.seed, config.data.hflip, device)
+        self.latent_gradient_scale = latent_gradient_scale(config.loss)
+
+        self.step = 0
+        self.best_val_loss: float | None = None
+        self.nonfinite_in_row = 0
+        self.nonfinite_total = 0
+
+    # ----------------------------------------------------------------- one step
+    def total_steps(self) -> int:
+        """`training.steps`, or `training.epochs` passes over all training images."""
+        t = self.config.training
+        if t.steps > 0:
+            return t.steps
+        steps_per_epoch = math.ceil(sum(self.train_counts) / t.batch_size)
+        return t.epochs * steps_per_epoch
+
+    def train_step(self, artist: int, images: torch.Tensor) -> LossTerms | None:
+        """Update the artist's encoder and the shared decoder on one batch; None if skipped."""
+        self.model.train()
+        encoder_index = self.model.encoder_index(artist)
+        encoder_optimizer = self.encoder_optimizers[encoder_index]
+        touched = [self.model.encoders[encoder_index], self.model.shared_decoder]
+        saved_buffers = [{k: b.clone() for k, b in module.named_buffers()} for module in touched]
+
+        encoder_optimizer.zero_grad(set_to_none=True)
+        self.decoder_optimizer.zero_grad(set_to_none=True)
+        output = self.model(images, artist, latent_gradient_scale=self.latent_gradient_scale)
+        kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
+        terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, self.config.loss, kl_scale)
+
+        if not torch.isfinite(terms.total):
+            for module, buffers in zip(touched, saved_buffers):
+                for name, buffer in module.named_buffers():
+                    buffer.copy_(buffers[name])
+            self.nonfinite_in_row += 1
+            self.nonfinite_total += 1
+            if self.nonfinite_in_row >= self.config.training.max_nonfinite_steps:
+                raise TrainingDiverged(
+                    f"the loss was not finite for {self.nonfinite_in_row} steps in a row (step {self.step}, "
+                    f"artist {self.artists[artist]}); the weights are unchanged since the last finite step. "
+                    f"Lower training.encoder_lr / training.decoder_lr or the loss weights, and resume."
+                )
+            return None
+        self.nonfinite_in_row = 0
+        terms.total.backward()
+        encoder_optimizer.step()
+        self.decoder_optimizer.step()
+        return terms
+
+    # ----------------------------------------------------------------- validation
+    @torch.inference_mode()
+    def validate(self, split: str = "val") -> Validation | None:
+        """Each artist's split through its own encoder (eval mode); None if the split is empty."""
+        self.model.eval()
+        loss_config = self.config.loss
+        l1s: dict[str, float] = {}
+        kls: dict[str, float] = {}
+        losses: list[float] = []
+        all_mu: list[torch.Tensor] = []
+        kl_sum = torch.zeros(self.config.model.latent_dim, device=self.device)
+        for artist_index, artist in enumerate(self.artists):
+            l1_total, kl_total, count = 0.0, 0.0, 0
+            for images in iterate_split(self.data, artist, split, self.config.training.batch_size, self.device):
+                output = self.model(images, artist_index)
+                terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, loss_config)
+                l1_total += float(terms.l1) * len(images)
+                kl_total += float(terms.kl) * len(images)
+                count += len(images)
+                kl_sum += kl_per_dimension(output.mu.float(), output.logvar.float()).sum(0)
+                all_mu.append(output.mu.float())
+            if count:
+                l1s[artist], kls[artist] = l1_total / count, kl_total / count
+                losses.append(loss_config.kl_weight * kls[artist] + loss_config.encoder_l1_weight * l1s[artist])
+        if not losses:
+            return None
+        mu = torch.cat(all_mu)
+        variance = mu.var(0) if len(mu) > 1 else torch.zeros_like(mu[0])
+        return Validation(
+            loss=sum(losses) / len(losses),
+            l1=l1s,
+            kl=kls,
+            kl_per_dimension=(kl_sum / len(mu)).cpu(),
+            active_units=int((variance > ACTIVE_UNIT_THRESHOLD).sum()),
+        )
+
+    # ----------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """Everything `--resume` needs, as tensors and plain values (no pickled objects)."""
+        return {
+            "config": self.config.to_dict(),
+            "artists": list(self.artists),
+            "train_counts": list(self.train_counts),
+            "schedule": list(self.schedule.steps_per_artist),
+            "model": self.model.state_dict(),
+            "encoder_optimizers": [o.state_dict() for o in self.encoder_optimizers],
+            "decoder_optimizer": self.decoder_optimizer.state_dict(),
+            "step": self.step,
+            "sampler": self.batches.sampler.state_dict(),
+            "rng": capture_rng_state(),
+            "best_val_loss": self.best_val_loss,
+            "nonfinite_steps": self.nonfinite_total,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if list(state["artists"]) != self.artists:
+            raise DataError(
+                f"the checkpoint was trained on artists {state['artists']} but the data at "
+                f"{self.data.root} has {self.artists}"
+            )
+        self.model.load_state_dict(state["model"])
+        for optimizer, optimizer_state in zip(self.encoder_optimizers, state["encoder_optimizers"], strict=True):
+            optimizer.load_state_dict(optimizer_state)
+        self.decoder_optimizer.load_state_dict(state["decoder_optimizer"])
+        self.step = int(state["step"])
+        self.batches.sampler.load_state_dict(state["sampler"])
+        restore_rng_state(state["rng"])
+        self.best_val_loss = state["best_val_loss"]
+        self.nonfinite_total = int(state["nonfinite_steps"])
+
+    def save(self, name: str) -> Path:
+        path = self.run_dir / "checkpoints" / name
+        save_checkpoint(path, self.state_dict())
+        return path
+
+    # ----------------------------------------------------------------- the loop
+    def fit(self, progress: bool = True) -> TrainingSummary:
+        """Train up to `total_steps()`, logging, validating and checkpointing on the way."""
+        t = self.config.training
+        total = self.total_steps()
+        first_step = self.step
+        log = _open_run_log(self.run_dir)
+        writer = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"), purge_step=first_step or None)
+        log.info(
+            "training %s on %s from step %d to %d; schedule: %s",
+            self.run_dir.name, self.device, first_step, total, self.schedule.describe(self.artists),
+        )
+        sums = _RunningSums(len(self.artists), self.device)
+        bar = tqdm(total=total, initial=first_step, disable=not progress, unit="step", dynamic_ncols=True)
+        started = time.perf_counter()
+        final: Validation | None = None
+        try:
+            while self.step < total:
+                artist = self.schedule.artist_at(self.step)
+                terms = self.train_step(artist, self.batches.batch(artist))
+                self.step += 1
+                bar.update(1)
+                if terms is not None:
+                    sums.add(artist, terms)
+                if self.step % t.log_every == 0 or self.step == total:
+                    means = sums.flush(writer, self.step, self.artists)
+                    writer.add_scalar("train/learning_rate/encoder", self.encoder_optimizers[0].param_groups[0]["lr"], self.step)
+                    writer.add_scalar("train/learning_rate/decoder", self.decoder_optimizer.param_groups[0]["lr"], self.step)
+                    writer.add_scalar("train/nonfinite_steps", self.nonfinite_total, self.step)
+                    bar.set_postfix(means, refresh=False)
+                if self.step % t.image_every == 0 or self.step == total:
+                    self._log_reconstructions(writer)
+                if self.step % t.eval_every == 0 or self.step == total:
+                    final = self._validate_and_keep_best(writer, log)
+                if self.step % t.checkpoint_every == 0 or self.step == total:
+                    self.save("last.pt")
+            seconds = time.perf_counter() - started
+            steps_done = self.step - first_step
+            images_per_second = steps_done * t.batch_size / seconds if seconds > 0 else 0.0
+            log.info("finished at step %d: %.1f s, %.1f images/s", self.step, seconds, images_per_second)
+        except BaseException as error:
+            log.error("stopped at step %d: %s: %s", self.step, type(error).__name__, error)
+            raise
+        finally:
+            bar.close()
+            writer.close()
+            _close_run_log(log)
+        return TrainingSummary(
+            steps=self.step,
+            steps_this_session=steps_done,
+            seconds=seconds,
+            images_per_second=images_per_second,
+            best_val_loss=self.best_val_loss,
+            final=final,
+            nonfinite_steps=self.nonfinite_total,
+            run_dir=self.run_dir,
+            artists=list(self.artists),
+        )
+
+    def _validate_and_keep_best(self, writer: SummaryWriter, log: logging.Logger) -> Validation | None:
+        validation = self.validate("val")
+        if validation is None:
+            log.warning("step %d: no validation images; best.pt follows the last checkpoint", self.step)
+            self.save("best.pt")
+            return None
+        writer.add_scalar("val/loss", validation.loss, self.step)
+        writer.add_scalar("val/kl_total_nats", validation.kl_total, self.step)
+        writer.add_scalar("val/active_units", validation.active_units, self.step)
+        writer.add_histogram("val/kl_per_dimension", validation.kl_per_dimension, self.step)
+        for artist in validation.l1:
+            writer.add_scalar(f"val/{artist}/l1", validation.l1[artist], self.step)
+            writer.add_scalar(f"val/{artist}/kl", validation.kl[artist], self.step)
+        improved = self.best_val_loss is None or validation.loss < self.best_val_loss
+        if improved:
+            self.best_val_loss = validation.loss
+            self.save("best.pt")
+        log.info(
+            "step %d: val loss %.4f%s, KL %.2f nats over %d dims, %d active units",
+            self.step, validation.loss, " (best)" if improved else "", validation.kl_total,
+            self.config.model.latent_dim, validation.active_units,
+        )
+        return validation
+
+    @torch.inference_mode()
+    def _log_reconstructions(self, writer: SummaryWriter) -> None:
+        """A grid per artist: a row of inputs above a row of their reconstructions."""
+        self.model.eval()
+        for artist_index, artist in enumerate(self.artists):
+            split = "val" if self.data.count(artist, "val") else "train"
+            images = next(iterate_split(self.data, artist, split, GRID_IMAGES, self.device), None)
+            if images is None:
+                continue
+            reconstruction = self.model(images, artist_index).reconstruction.float()
+            grid = make_grid(torch.cat([images, reconstruction]).clamp(0, 1), nrow=len(images))
+            writer.add_image(f"reconstructions/{artist}", grid, self.step)
+
+
+class _RunningSums:
+    """Per-artist loss sums kept on the device; read (one sync) only when logged."""
+
+    NAMES = ("l1", "kl", "encoder_loss", "decoder_loss", "total")
+
+    def __init__(self, artists: int, device: torch.device) -> None:
+        self.values = torch.zeros(artists, 5, device=device)  # l1, kl, encoder, decoder, total
+        self.counts = torch.zeros(artists, device=device)
+
+    def add(self, artist: int, terms: LossTerms) -> None:
+        self.values[artist] += torch.stack([terms.l1, terms.kl, terms.encoder_loss, terms.decoder_loss, terms.total.detach()])
+        self.counts[artist] += 1
+
+    def flush(self, writer: SummaryWriter, step: int, artists: list[str]) -> dict[str, str]:
+        values, counts = self.values.to("cpu", copy=True), self.counts.to("cpu", copy=True)
+        self.values.zero_()
+        self.counts.zero_()
+        seen = counts > 0
+        if not bool(seen.any()):
+            return {}
+        for index in torch.nonzero(seen).flatten().tolist():
+            for name, value in zip(self.NAMES, (values[index] / counts[index]).tolist()):
+                writer.add_scalar(f"train/{artists[index]}/{name}", value, step)
+        mean = values[seen].sum(0) / counts[seen].sum()
+        for name, value in zip(self.NAMES, mean.tolist()):
+            writer.add_scalar(f"train/{name}", value, step)
+        return {"l1": f"{float(mean[0]):.4f}", "kl": f"{float(mean[1]):.3f}"}
+
+
+def _open_run_log(run_dir: Path) -> logging.Logger:
+    """A logger writing to `<run>/train.log`; its handler is removed again by `_close_run_log`."""
+    logger = logging.getLogger(f"painterly_vae.run.{run_dir.resolve()}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not logger.handlers:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(run_dir / "train.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    return logger
+
+
+def _close_run_log(logger: logging.Logger) -> None:
+    for handler in list(logger.handlers):
+        handler.close()
+        logger.removeHandler(handler)

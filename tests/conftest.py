@@ -1,0 +1,40 @@
+"""Shared fixtures: tiny configs and tiny synthetic datasets, sized for a 2-core CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from data_tools.synthetic import write_synthetic_processed
+from painterly_vae.config import Config
+
+TINY = {
+    "model.image_size": 32,
+    "model.channels": [8, 16],
+    "model.latent_dim": 8,
+    "training.batch_size": 4,
+    "training.log_every": 1,
+    "training.image_every": 2,
+    "training.eval_every": 2,
+    "training.checkpoint_every": 2,
+}
+
+
+def tiny_config(**values: object) -> Config:
+    """The real config machinery with tiny sizes; keyword names use '__' for '.'."""
+    overrides = dict(TINY)
+    overrides.update({name.replace("__", "."): value for name, value in values.items()})
+    return Config().with_values(overrides)
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three synthetic painters, 12 paintings each (9 train / 1 val / 2 test), 32 px."""
+    return write_synthetic_processed(tmp_path_factory.mktemp("data") / "processed", artists=3, per_artist=12, size=32, seed=1)
+
+
+@pytest.fixture(autouse=True)
+def _few_threads() -> None:
+    torch.set_num_threads(2)

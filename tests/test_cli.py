@@ -1,0 +1,72 @@
+"""The command line end to end, in a temporary directory, as a user would run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import TINY
+
+TINY_SETS = [arg for name, value in TINY.items() for arg in ("--set", f"{name}={value}")]
+
+
+def painterly(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "painterly_vae", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_train_end_to_end_writes_events_checkpoints_and_config(tiny_data: Path, tmp_path: Path) -> None:
+    result = painterly("train", "--data", str(tiny_data), "--name", "e2e", "--ratio", "2:1:1", "--steps", "6",
+                       "--device", "cpu", "--no-progress", *TINY_SETS, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    run = tmp_path / "runs" / "e2e"
+    assert "Training finished" in result.stdout and "images/s" in result.stdout
+    assert (run / "checkpoints" / "last.pt").is_file() and (run / "checkpoints" / "best.pt").is_file()
+    assert 'ratio = "2:1:1"' in (run / "config.toml").read_text()
+    assert "finished at step 6" in (run / "train.log").read_text()
+    events = EventAccumulator(str(run / "tensorboard"), size_guidance={"images": 0, "scalars": 0}).Reload()
+    scalars = set(events.Tags()["scalars"])
+    assert {"train/l1", "train/kl", "train/total", "train/painter-1/l1", "train/painter-1/kl",
+            "train/learning_rate/encoder", "val/loss", "val/active_units", "val/kl_total_nats"} <= scalars
+    assert "reconstructions/painter-3" in events.Tags()["images"]
+    assert len(events.Scalars("train/painter-1/l1")) >= 3  # ratio 2:1:1 over 6 steps: painter-1 trains 3 times
+
+    resumed = painterly("train", "--resume", "--name", "e2e", "--steps", "8", "--no-progress", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "8 (2 this session)" in resumed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--ratio", "2:5"], "has 2 number(s) but the data has 3 artists"),
+        (["--ratio", "0:1:1"], "positive"),
+        (["--set", "model.latnt_dim=3"], "unknown config key model.latnt_dim"),
+        (["--set", "model.image_size=30"], "model.image_size: 30 is not divisible by 2^2"),
+        (["--set", "model.decoder_dropout=-0.5"], "model.decoder_dropout"),
+        (["--steps", "lots"], "invalid int value"),
+        (["--device", "cuda:7"], "cuda"),
+    ],
+)
+def test_usage_mistakes_exit_2_with_one_line(tiny_data: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    result = painterly("train", "--data", str(tiny_data), "--steps", "1", *TINY_SETS, *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").glob("*/checkpoints/*.pt"))
+
+
+def test_missing_data_says_what_to_do(tmp_path: Path) -> None:
+    result = painterly("train", "--data", str(tmp_path / "nothing"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "run `painterly-vae prepare` first" in result.stderr
+
+
+def test_resume_without_runs_is_a_clear_error(tmp_path: Path) -> None:
+    result = painterly("train", "--resume", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no runs in runs" in result.stderr

@@ -1,0 +1,73 @@
+"""Config: strict TOML loading, overrides, and errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from painterly_vae.config import Config, load_config
+from painterly_vae.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_default_toml_is_the_builtin_default() -> None:
+    assert load_config(REPO / "configs" / "default.toml") == Config()
+
+
+def test_demo_toml_loads() -> None:
+    demo = load_config(REPO / "configs" / "demo.toml")
+    assert demo.model.image_size == 64
+    assert demo.training.steps > 0
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ("[model]\nlatnt_dim = 10\n", "model.latnt_dim"),
+        ("[modle]\n", "[modle]"),
+        ("[model]\nlatent_dim = 'ten'\n", "model.latent_dim"),
+        ("[model]\nlatent_dim = true\n", "model.latent_dim"),
+        ("[model]\nchannels = [8, 'x']\n", "model.channels[1]"),
+        ("[model]\nimage_size = 100\n", "model.image_size"),
+        ("[model]\nencoder_dropout = -0.1\n", "model.encoder_dropout"),
+        ("[training]\nencoder_lr = -1e-3\n", "training.encoder_lr"),
+        ("[loss]\nl1_reduction = 'median'\n", "loss.l1_reduction"),
+        ("[model]\nencoders = 'two'\n", "model.encoders"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, toml: str, named: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        load_config(path)
+
+
+def test_not_toml_and_missing_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[model\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_set_overrides_are_typed() -> None:
+    config = load_config(None, ["model.latent_dim=64", "training.ratio=2:5", "model.channels=[16, 32]",
+                                "model.image_size=64", "loss.kl_weight=2"])
+    assert config.model.latent_dim == 64
+    assert config.training.ratio == "2:5"
+    assert config.model.channels == [16, 32]
+    assert config.loss.kl_weight == 2.0 and isinstance(config.loss.kl_weight, float)
+
+
+@pytest.mark.parametrize("assignment", ["model.latent_dim", "latent_dim=3", "nosuch.key=1", "model.nokey=1"])
+def test_bad_set_is_an_error(assignment: str) -> None:
+    with pytest.raises(ConfigError):
+        load_config(None, [assignment])
+
+
+def test_round_trip_through_dict() -> None:
+    config = load_config(None, ["model.latent_dim=7"])
+    assert Config.from_dict(config.to_dict()) == config

@@ -1,0 +1,69 @@
+"""Model: shapes derived from the config at every size, the single-encoder switch."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from painterly_vae.config import Config
+from painterly_vae.errors import ConfigError
+from painterly_vae.model import PainterlyVAE
+
+ARTISTS = ["monet", "renoir", "sisley"]
+
+
+@pytest.mark.parametrize("size", [32, 64, 128, 256])
+def test_shapes_at_every_size(size: int) -> None:
+    config = Config().with_values({"model.image_size": size, "model.latent_dim": 100})
+    model = PainterlyVAE(config.model, ARTISTS).eval()
+    images = torch.rand(2, 3, size, size)
+    with torch.no_grad():
+        for artist in range(len(ARTISTS)):
+            out = model(images, artist)
+            assert out.reconstruction.shape == (2, 3, size, size)
+            assert out.mu.shape == out.logvar.shape == out.z.shape == (2, 100)
+            assert 0 <= float(out.reconstruction.min()) and float(out.reconstruction.max()) <= 1
+
+
+def test_one_encoder_per_artist_and_one_shared_decoder() -> None:
+    model = PainterlyVAE(Config().with_values({"model.image_size": 32}).model, ARTISTS)
+    assert len(model.encoders) == 3
+    assert len({id(model.encoder_for(a)) for a in range(3)}) == 3
+    # 256 channels at 2x2 after four halvings of 32 px
+    assert model.encoders[0].to_mu.in_features == 256 * 2 * 2
+
+
+def test_single_encoder_baseline_is_one_switch_away() -> None:
+    config = Config().with_values({"model.image_size": 32, "model.encoders": "single"})
+    model = PainterlyVAE(config.model, ARTISTS)
+    assert len(model.encoders) == 1
+    assert all(model.encoder_for(a) is model.encoders[0] for a in range(3))
+    multi = PainterlyVAE(Config().with_values({"model.image_size": 32}).model, ARTISTS)
+    per_encoder = sum(p.numel() for p in multi.encoders[0].parameters())
+    total = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert total(multi) - total(model) == 2 * per_encoder
+
+
+def test_image_size_must_divide_by_the_blocks() -> None:
+    with pytest.raises(ConfigError, match="not divisible by 2\\^4"):
+        Config().with_values({"model.image_size": 72})
+    Config().with_values({"model.image_size": 72, "model.channels": [16, 32, 64]})  # 72 = 8 * 9
+
+
+def test_eval_mode_is_deterministic_and_train_mode_samples() -> None:
+    model = PainterlyVAE(Config().with_values({"model.image_size": 32}).model, ARTISTS)
+    images = torch.rand(2, 3, 32, 32)
+    model.eval()
+    with torch.no_grad():
+        a, b = model(images, 0), model(images, 0)
+    assert torch.equal(a.reconstruction, b.reconstruction)
+    assert torch.equal(a.z, a.mu)
+    model.train()
+    out = model(images, 0)
+    assert not torch.equal(out.z, out.mu)
+
+
+def test_unknown_artist_index_is_an_error() -> None:
+    model = PainterlyVAE(Config().with_values({"model.image_size": 32}).model, ARTISTS)
+    with pytest.raises(IndexError):
+        model.encoder_for(3)

@@ -1,0 +1,122 @@
+"""The trainer: only the active encoder changes, the NaN guard, checkpoints and exact resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import tiny_config
+from data_tools.processed import ProcessedData
+from painterly_vae.checkpoint import load_checkpoint
+from painterly_vae.errors import DataError, TrainingDiverged, UsageError
+from painterly_vae.train_run import TrainRequest, run_training
+from painterly_vae.trainer import Trainer
+
+CPU = torch.device("cpu")
+
+
+def _trainer(tiny_data: Path, tmp_path: Path, **values: object) -> Trainer:
+    return Trainer(tiny_config(**values), ProcessedData.open(tiny_data), tmp_path / "run", CPU)
+
+
+def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> bool:
+    return any(not torch.equal(before[k], v) for k, v in module.state_dict().items())
+
+
+def test_a_step_changes_only_the_active_encoder_and_the_decoder(tiny_data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(tiny_data, tmp_path)
+    before = [_snapshot(e) for e in trainer.model.encoders]
+    decoder_before = _snapshot(trainer.model.shared_decoder)
+    terms = trainer.train_step(1, trainer.batches.batch(1))
+    assert terms is not None and torch.isfinite(terms.total)
+    assert [_changed(b, e) for b, e in zip(before, trainer.model.encoders)] == [False, True, False]
+    assert _changed(decoder_before, trainer.model.shared_decoder)
+
+
+def test_nonfinite_loss_is_skipped_and_stops_after_k_in_a_row(tiny_data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(tiny_data, tmp_path, training__max_nonfinite_steps=3)
+    trainer.train_step(0, trainer.batches.batch(0))  # give the optimizers some state
+    before = _snapshot(trainer.model)
+    poisoned = trainer.batches.batch(0)
+    poisoned[0, 0, 0, 0] = float("nan")
+    assert trainer.train_step(0, poisoned) is None
+    assert trainer.train_step(0, poisoned) is None
+    assert not _changed(before, trainer.model), "weights or BatchNorm statistics changed on a skipped step"
+    assert trainer.nonfinite_total == 2
+    assert trainer.train_step(0, trainer.batches.batch(0)) is not None  # a good step resets the streak
+    with pytest.raises(TrainingDiverged, match="not finite for 3 steps in a row"):
+        for _ in range(3):
+            trainer.train_step(0, poisoned)
+    assert trainer.nonfinite_total == 5
+
+
+def test_checkpoint_round_trip_without_pickle(tiny_data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(tiny_data, tmp_path)
+    for step in range(3):
+        trainer.train_step(step % 3, trainer.batches.batch(step % 3))
+        trainer.step += 1
+    path = trainer.save("last.pt")
+    state = load_checkpoint(path)  # torch.load(weights_only=True) inside
+    assert state["config"] == trainer.config.to_dict()
+    assert state["artists"] == ["painter-1", "painter-2", "painter-3"]
+    fresh = _trainer(tiny_data, tmp_path / "other")
+    fresh.load_state_dict(state)
+    assert fresh.step == 3
+    assert not _changed(_snapshot(trainer.model), fresh.model)
+    assert fresh.batches.sampler.state_dict() == trainer.batches.sampler.state_dict()
+
+
+def test_resume_continues_exactly(tiny_data: Path, tmp_path: Path) -> None:
+    common = {"training.runs_dir": str(tmp_path / "runs"), "training.device": "cpu", **_tiny_values()}
+    run_training(TrainRequest(data=tiny_data, name="straight", values={**common, "training.steps": 4}, progress=False))
+    run_training(TrainRequest(data=tiny_data, name="split", values={**common, "training.steps": 2}, progress=False))
+    run_training(TrainRequest(data=tiny_data, name="split", resume=True, values={"training.runs_dir": common["training.runs_dir"], "training.steps": 4}, progress=False))
+    straight = load_checkpoint(tmp_path / "runs" / "straight" / "checkpoints" / "last.pt")
+    split = load_checkpoint(tmp_path / "runs" / "split" / "checkpoints" / "last.pt")
+    assert split["step"] == straight["step"] == 4
+    for key, value in straight["model"].items():
+        assert torch.equal(value, split["model"][key]), key
+    assert straight["sampler"] == split["sampler"]
+    for a, b in zip(straight["encoder_optimizers"], split["encoder_optimizers"]):
+        for state_a, state_b in zip(a["state"].values(), b["state"].values()):
+            assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+
+
+def test_resume_refuses_to_change_the_model(tiny_data: Path, tmp_path: Path) -> None:
+    values = {"training.runs_dir": str(tmp_path / "runs"), "training.steps": 2, **_tiny_values()}
+    run_training(TrainRequest(data=tiny_data, name="r", values=values, progress=False))
+    with pytest.raises(UsageError, match="cannot change model.latent_dim"):
+        run_training(TrainRequest(data=tiny_data, name="r", resume=True, progress=False,
+                                  values={"training.runs_dir": values["training.runs_dir"], "training.steps": 4},
+                                  assignments=["model.latent_dim=4"]))
+    with pytest.raises(UsageError, match="already reached step 2"):
+        run_training(TrainRequest(data=tiny_data, name="r", resume=True, progress=False,
+                                  values={"training.runs_dir": values["training.runs_dir"]},
+                                  assignments=["training.steps=2"]))
+
+
+def test_validation_reports_kl_and_active_units(tiny_data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(tiny_data, tmp_path)
+    validation = trainer.validate("val")
+    assert validation is not None
+    assert set(validation.l1) == {"painter-1", "painter-2", "painter-3"}
+    assert validation.kl_per_dimension.shape == (8,)
+    assert 0 <= validation.active_units <= 8
+    assert validation.kl_total >= 0
+
+
+def test_image_size_mismatch_is_a_clear_error(tiny_data: Path, tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="32 px but model.image_size is 64"):
+        _trainer(tiny_data, tmp_path, model__image_size=64)
+
+
+def _tiny_values() -> dict[str, object]:
+    from conftest import TINY
+
+    return dict(TINY)
