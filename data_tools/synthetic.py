@@ -1,17 +1,25 @@
 """Synthetic painters: artists with habits, drawing any number of distinct paintings.
 
 Real paintings need the internet; tests and the demo must not. Each synthetic artist has a
-style drawn from a seed: a palette (partly shared with the others, so colour alone does not
-give the artist away), a stroke shape (straight dashes, dabs, or curved strokes), stroke
-length and width, a preferred stroke direction and how strictly it is kept, a canvas texture,
-and composition habits (where the horizon sits, whether strokes crowd the centre). Every
-painting of an artist is a new draw from that style, so artists are separable but not
-trivially, and attribution accuracy on them is a meaningful smoke test.
+style drawn from a seed: a palette (three colours of its own around a hue that overlaps its
+neighbours', plus two from a palette every artist shares, so colour alone does not give it
+away), a stroke shape (straight dashes, round dabs, or curved strokes), stroke length and
+width, a preferred stroke direction and how strictly it is kept, a canvas grain, composition
+habits (where the horizon sits, whether strokes crowd the centre, landscape or portrait
+canvases), and a career: each painting has a year, and the strokes lengthen or shorten over
+the career, so a painting's date is (weakly) visible in it. Every painting is a new draw
+from its artist's style, so artists are separable but not trivially, and attribution
+accuracy on them is a meaningful smoke test.
+
+`painterly-vae synth` writes them in the raw layout (one folder per artist, a manifest), so
+`prepare` treats them exactly like fetched paintings.
 """
 
 from __future__ import annotations
 
 import colorsys
+import hashlib
+import io
 import math
 import zlib
 from dataclasses import dataclass
@@ -20,129 +28,145 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from data_tools.manifest import MANIFEST_FILE, append_entry, read_manifest
+from painterly_vae.atomic import atomic_write_bytes
+
 STROKE_SHAPES = ("dash", "dab", "curve")
-SHARED_PALETTE = [(200, 190, 160), (70, 90, 120), (230, 225, 210), (120, 110, 80)]
+SHARED_PALETTE = [(200, 190, 160), (70, 90, 120), (230, 225, 210), (120, 110, 80), (150, 60, 50)]
 
 
 @dataclass(frozen=True)
 class PainterStyle:
-    """The habits of one synthetic artist (all sizes relative to the canvas side)."""
+    """The habits of one synthetic artist (sizes are fractions of the canvas's shorter side)."""
 
     name: str
     palette: tuple[tuple[int, int, int], ...]
     stroke_shape: str
-    stroke_length: float  # fraction of the canvas side
-    stroke_width: float  # fraction of the canvas side
+    stroke_length: float
+    stroke_width: float
     direction: float  # preferred stroke angle, radians
     direction_spread: float  # standard deviation of the angle, radians
-    strokes_per_area: float  # strokes per (canvas side / 10)^2
+    strokes_per_area: float  # strokes per (shorter side / 10)^2
     horizon: float  # where the background changes colour, fraction of the height
     centre_weight: float  # 0 = strokes anywhere, 1 = crowded around the centre
     texture: float  # amplitude of the canvas grain, 0..255
-    blur: float  # softening radius, fraction of the canvas side
+    blur: float  # softening radius
+    landscape_share: float  # probability of a landscape (4:3) rather than portrait (3:4) canvas
+    career: tuple[int, int]  # first and last year
+    drift: float  # stroke length grows by this factor over the career (may be negative)
 
 
-def painter_style(artist: int, seed: int = 0) -> PainterStyle:
-    """The style of synthetic artist number `artist` under `seed` (deterministic)."""
+def painter_style(artist: int, seed: int = 0, artists: int = 4) -> PainterStyle:
+    """The style of synthetic artist number `artist` (of `artists`) under `seed`."""
     rng = np.random.default_rng([seed, artist, 0x5EED])
-    hue = (artist * 0.618034 + rng.uniform(-0.05, 0.05)) % 1.0
-    own = [_hsv(hue + rng.uniform(-0.08, 0.08), rng.uniform(0.35, 0.9), rng.uniform(0.35, 0.95)) for _ in range(3)]
+    centre = artist / max(artists, 1) + rng.uniform(-0.04, 0.04)
+    own = [_hsv(centre + rng.uniform(-0.18, 0.18), rng.uniform(0.3, 0.85), rng.uniform(0.35, 0.95)) for _ in range(3)]
     shared = [SHARED_PALETTE[i] for i in rng.choice(len(SHARED_PALETTE), size=2, replace=False)]
+    start = int(rng.integers(1840, 1890))
     return PainterStyle(
         name=f"painter-{artist + 1}",
         palette=tuple(own + shared),
         stroke_shape=STROKE_SHAPES[artist % len(STROKE_SHAPES)],
-        stroke_length=float(rng.uniform(0.04, 0.25)),
-        stroke_width=float(rng.uniform(0.01, 0.04)),
+        stroke_length=float(rng.uniform(0.05, 0.22)),
+        stroke_width=float(rng.uniform(0.012, 0.04)),
         direction=float(rng.uniform(0, math.pi)),
-        direction_spread=float(rng.uniform(0.1, 1.2)),
+        direction_spread=float(rng.uniform(0.15, 1.2)),
         strokes_per_area=float(rng.uniform(1.5, 4.0)),
         horizon=float(rng.uniform(0.25, 0.75)),
         centre_weight=float(rng.uniform(0.0, 1.0)),
-        texture=float(rng.uniform(0.0, 18.0)),
+        texture=float(rng.uniform(2.0, 16.0)),
         blur=float(rng.uniform(0.0, 0.006)),
+        landscape_share=float(rng.uniform(0.2, 0.9)),
+        career=(start, start + int(rng.integers(15, 40))),
+        drift=float(rng.uniform(-0.5, 0.8)),
     )
 
 
-def paint(style: PainterStyle, size: int, seed: int) -> Image.Image:
-    """One painting (RGB, size x size) by `style`; distinct seeds give distinct paintings."""
+@dataclass(frozen=True)
+class SyntheticPainting:
+    image: Image.Image
+    year: int
+
+
+def paint(style: PainterStyle, size: int, seed: int, square: bool = False) -> SyntheticPainting:
+    """One painting by `style` whose shorter side is `size`; distinct seeds, distinct paintings."""
     rng = np.random.default_rng([zlib.crc32(style.name.encode()), seed])
-    palette = np.array(style.palette, dtype=float)
+    long_side = size if square else round(size * 4 / 3)
+    width, height = (long_side, size) if rng.random() < style.landscape_share else (size, long_side)
+    progress = rng.random()  # where in the career this painting falls
+    year = style.career[0] + round(progress * (style.career[1] - style.career[0]))
+    palette = np.array(style.palette, dtype=float) * rng.uniform(0.85, 1.1)  # this painting's light
     sky, ground = palette[rng.choice(len(palette), size=2, replace=False)]
-    horizon = int(size * np.clip(style.horizon + rng.normal(0, 0.08), 0.1, 0.9))
-    canvas = np.empty((size, size, 3))
-    canvas[:horizon] = sky
-    canvas[horizon:] = ground
-    image = Image.fromarray(canvas.astype(np.uint8))
+    horizon = int(height * np.clip(style.horizon + rng.normal(0, 0.08), 0.1, 0.9))
+    canvas = np.empty((height, width, 3))
+    canvas[:horizon], canvas[horizon:] = sky, ground
+    image = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
-    count = int(style.strokes_per_area * (size / 10) ** 2 * rng.uniform(0.8, 1.2))
+    length_scale = 1.0 + style.drift * progress
+    count = int(style.strokes_per_area * (width * height / 100) * rng.uniform(0.8, 1.2))
     for _ in range(count):
-        _stroke(draw, style, size, rng, palette)
+        _stroke(draw, style, (width, height), rng, palette, length_scale)
     if style.blur > 0:
         image = image.filter(ImageFilter.GaussianBlur(style.blur * size))
-    pixels = np.asarray(image, dtype=float)
-    grain = rng.normal(0.0, style.texture, size=(size, size, 1))
-    return Image.fromarray(np.clip(pixels + grain, 0, 255).astype(np.uint8))
+    grain = rng.normal(0.0, style.texture, size=(height, width, 1))
+    pixels = np.clip(np.asarray(image, dtype=float) + grain, 0, 255).astype(np.uint8)
+    return SyntheticPainting(Image.fromarray(pixels), year)
 
 
-def _stroke(draw: ImageDraw.ImageDraw, style: PainterStyle, size: int, rng: np.random.Generator, palette: np.ndarray) -> None:
+def _stroke(draw: ImageDraw.ImageDraw, style: PainterStyle, canvas: tuple[int, int], rng: np.random.Generator,
+            palette: np.ndarray, length_scale: float) -> None:
+    width, height = canvas
+    side = min(width, height)
     if rng.random() < style.centre_weight:
-        x, y = np.clip(rng.normal(0.5, 0.18, size=2), 0, 1) * size
+        x, y = np.clip(rng.normal(0.5, 0.18, size=2), 0, 1) * (width, height)
     else:
-        x, y = rng.uniform(0, size, size=2)
-    colour = np.clip(palette[rng.integers(len(palette))] + rng.normal(0, 12, size=3), 0, 255)
-    fill = tuple(int(c) for c in colour)
+        x, y = rng.uniform(0, 1, size=2) * (width, height)
+    fill = tuple(int(c) for c in np.clip(palette[rng.integers(len(palette))] + rng.normal(0, 12, size=3), 0, 255))
     angle = style.direction + rng.normal(0, style.direction_spread)
-    length = max(1.0, style.stroke_length * size * rng.uniform(0.6, 1.4))
-    width = max(1, int(round(style.stroke_width * size * rng.uniform(0.7, 1.3))))
+    length = max(1.0, style.stroke_length * length_scale * side * rng.uniform(0.6, 1.4))
+    stroke_width = max(1, int(round(style.stroke_width * side * rng.uniform(0.7, 1.3))))
     dx, dy = math.cos(angle) * length / 2, math.sin(angle) * length / 2
     if style.stroke_shape == "dab":
-        radius = max(1.0, width * 1.2)
-        draw.ellipse([x - radius - abs(dx) / 3, y - radius - abs(dy) / 3, x + radius + abs(dx) / 3, y + radius + abs(dy) / 3], fill=fill)
+        r = max(1.0, stroke_width * 1.2)
+        draw.ellipse([x - r - abs(dx) / 3, y - r - abs(dy) / 3, x + r + abs(dx) / 3, y + r + abs(dy) / 3], fill=fill)
     elif style.stroke_shape == "curve":
         bend = rng.normal(0, 0.6)
         points = []
         for t in np.linspace(-1, 1, 6):
             offset = bend * (1 - t * t) * length / 3
             points.append((x + t * dx - math.sin(angle) * offset, y + t * dy + math.cos(angle) * offset))
-        draw.line(points, fill=fill, width=width, joint="curve")
+        draw.line(points, fill=fill, width=stroke_width, joint="curve")
     else:
-        draw.line([(x - dx, y - dy), (x + dx, y + dy)], fill=fill, width=width)
+        draw.line([(x - dx, y - dy), (x + dx, y + dy)], fill=fill, width=stroke_width)
 
 
-def paintings_array(style: PainterStyle, count: int, size: int, first_seed: int) -> np.ndarray:
-    """`count` paintings as a uint8 array (N, 3, size, size), seeds first_seed, first_seed+1, ..."""
-    out = np.empty((count, 3, size, size), dtype=np.uint8)
-    for i in range(count):
-        out[i] = np.asarray(paint(style, size, first_seed + i)).transpose(2, 0, 1)
+def write_synthetic_raw(out: str | Path, artists: int, per_artist: int, size: int = 256, seed: int = 0) -> Path:
+    """Paint `per_artist` JPEGs for each of `artists` painters into `out/<painter>/`, with a
+    manifest. Rerunning with the same arguments keeps what is there (same bytes, same names)."""
+    out = Path(out)
+    manifest_path = out / MANIFEST_FILE
+    listed = {e.get("source_id") for e in read_manifest(manifest_path)}
+    for artist in range(artists):
+        style = painter_style(artist, seed, artists)
+        for number in range(per_artist):
+            source_id = f"{style.name}-{seed}-{number}"
+            painting = paint(style, size, seed=seed * 1_000_003 + number)
+            path = out / style.name / f"synthetic-{seed}-{number:04d}-{painting.year}.jpg"
+            if source_id in listed and path.is_file():
+                continue
+            buffer = io.BytesIO()
+            painting.image.save(buffer, format="JPEG", quality=92)
+            data = buffer.getvalue()
+            atomic_write_bytes(path, data)
+            append_entry(manifest_path, {
+                "artist": style.name, "source": "synthetic", "source_id": source_id,
+                "title": f"Synthetic study {number + 1}", "year": painting.year,
+                "license": "CC0-1.0 (generated by painterly-vae)", "credit": f"synthetic painter {style.name}, seed {seed}",
+                "sha256": hashlib.sha256(data).hexdigest(), "width": painting.image.width, "height": painting.image.height,
+            })
     return out
 
 
 def _hsv(h: float, s: float, v: float) -> tuple[int, int, int]:
     r, g, b = colorsys.hsv_to_rgb(h % 1.0, s, v)
     return int(r * 255), int(g * 255), int(b * 255)
-
-
-def write_synthetic_processed(
-    out_dir: str | Path, artists: int, per_artist: int, size: int, seed: int = 0,
-    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-) -> Path:
-    """Paint `per_artist` paintings for each of `artists` painters straight into the processed
-    format (train/val/test by painting number), for tests and the demo."""
-    from data_tools.processed import SPLITS, write_processed
-
-    counts = [int(per_artist * fractions[0]), int(per_artist * fractions[1])]
-    counts.append(per_artist - sum(counts))
-    arrays: dict[str, dict[str, np.ndarray]] = {}
-    rows: dict[str, dict[str, list[dict]]] = {}
-    for artist in range(artists):
-        style = painter_style(artist, seed)
-        paintings = paintings_array(style, per_artist, size, first_seed=seed * 1_000_003)
-        bounds = np.cumsum([0, *counts])
-        arrays[style.name] = {split: paintings[bounds[i] : bounds[i + 1]] for i, split in enumerate(SPLITS)}
-        rows[style.name] = {
-            split: [{"artist": style.name, "source": "synthetic", "source_id": f"{style.name}-{n}", "title": f"Synthetic {n}"}
-                    for n in range(bounds[i], bounds[i + 1])]
-            for i, split in enumerate(SPLITS)
-        }
-    return write_processed(out_dir, arrays, rows, {"synthetic": {"artists": artists, "per_artist": per_artist, "size": size, "seed": seed}})

@@ -26,9 +26,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="painterly-vae", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"painterly-vae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for register in (_add_train, _add_demo):
+    for register in (_add_synth, _add_prepare, _add_train, _add_demo):
         register(commands)
     return parser
+
+
+def _add_synth(commands: argparse._SubParsersAction) -> None:
+    synth = commands.add_parser(
+        "synth",
+        help="paint synthetic artists into the raw layout (for trying things without the internet)",
+        description="Paint K synthetic painters, each with its own palette, strokes and composition habits.",
+    )
+    synth.add_argument("--artists", type=_positive_int, default=4, help="number of painters (default 4)")
+    synth.add_argument("--per-artist", type=_positive_int, default=200, help="paintings per painter (default 200)")
+    synth.add_argument("--out", type=Path, default=Path("data/synthetic"), help="raw folder to write (default data/synthetic)")
+    synth.add_argument("--size", type=_positive_int, default=256, help="shorter side of each painting in pixels (default 256)")
+    synth.add_argument("--seed", type=int, default=0, help="same seed, same paintings (default 0)")
+    synth.set_defaults(handler=_synth)
+
+
+def _add_prepare(commands: argparse._SubParsersAction) -> None:
+    prepare = commands.add_parser(
+        "prepare",
+        help="turn a folder of artist sub-folders into training arrays",
+        description="Decode, clean, deduplicate, split and square paintings into the processed format.",
+    )
+    prepare.add_argument("raw", nargs="?", type=Path, default=Path("data/raw"), help="folder of artist sub-folders (default data/raw)")
+    prepare.add_argument("--out", type=Path, default=Path("data/processed"), help="output folder (default data/processed)")
+    prepare.add_argument("--size", type=_positive_int, default=256, help="side of the square training images (default 256)")
+    prepare.add_argument("--fit", choices=["crop", "pad", "crops"], default="crop",
+                         help="centre crop (default), letterbox pad, or several crops per painting")
+    prepare.add_argument("--crops", type=_positive_int, default=5, help="crops per painting with --fit crops (1-5, default 5)")
+    prepare.add_argument("--min-size", type=_positive_int, default=64, help="reject originals whose shorter side is smaller (default 64)")
+    prepare.add_argument("--min-images", type=_positive_int, default=10, help="drop artists with fewer usable paintings (default 10)")
+    prepare.add_argument("--split", default="0.8,0.1,0.1", help="train,val,test fractions (default 0.8,0.1,0.1)")
+    prepare.add_argument("--near-duplicate-bits", type=int, default=6,
+                         help="perceptual hashes this close (of 64 bits) are the same painting (default 6)")
+    prepare.add_argument("--keep-near-duplicates", action="store_true", help="keep near copies (in the same split) instead of rejecting them")
+    prepare.add_argument("--workers", type=int, default=0, help="decoding processes (default: one per core)")
+    prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    prepare.set_defaults(handler=_prepare)
 
 
 def _add_train(commands: argparse._SubParsersAction) -> None:
@@ -63,6 +100,48 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(handler=_demo)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be positive")
+    return value
+
+
+def _fractions(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--split '{text}' must be three numbers like 0.8,0.1,0.1") from None
+    if len(values) != 3:
+        raise UsageError(f"--split '{text}' must be three numbers like 0.8,0.1,0.1")
+    return values  # type: ignore[return-value]
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from data_tools.synthetic import write_synthetic_raw
+
+    out = write_synthetic_raw(args.out, args.artists, args.per_artist, args.size, args.seed)
+    print(f"Painted {args.artists} synthetic artists x {args.per_artist} paintings into {out} "
+          f"(next: painterly-vae prepare {out})")
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from data_tools.prepare import PrepareOptions, prepare
+    from painterly_vae.summary import print_prepare_summary
+
+    options = PrepareOptions(
+        size=args.size, fit=args.fit, crops=args.crops, min_size=args.min_size, min_images=args.min_images,
+        fractions=_fractions(args.split), near_duplicate_distance=args.near_duplicate_bits,
+        keep_near_duplicates=args.keep_near_duplicates, workers=args.workers,
+    )
+    print_prepare_summary(prepare(args.raw, args.out, options, progress=not args.no_progress))
+    return 0
 
 
 def _train_values(args: argparse.Namespace) -> dict[str, object]:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from painterly_vae.trainer import TrainingSummary
+import sys
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # keep `prepare` free of torch imports
+    from data_tools.prepare import PrepareSummary
+    from painterly_vae.trainer import TrainingSummary
 
 
 def print_training_summary(summary: TrainingSummary) -> None:
@@ -28,3 +34,30 @@ def print_training_summary(summary: TrainingSummary) -> None:
         f"  TensorBoard       tensorboard --logdir {run / 'tensorboard'}",
     ]
     print("\n".join(lines))
+
+
+def print_prepare_summary(summary: "PrepareSummary") -> None:
+    from data_tools.decode import REASONS
+    from data_tools.prepare import PREPARE_REASONS
+
+    if summary.up_to_date:
+        print(f"{summary.out} is up to date with {summary.raw} (same files and options): nothing to do")
+    reasons = sorted({r for a in summary.artists.values() for r in a.rejected})
+    header = ["artist", "found", "kept", "train", "val", "test", *reasons]
+    table = [header]
+    for artist, a in summary.artists.items():
+        name = f"{artist} (dropped)" if a.dropped else artist
+        table.append([name, a.found, a.kept_paintings, *a.per_split.values(), *(a.rejected.get(r, 0) for r in reasons)])
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+    explained = {**REASONS, **PREPARE_REASONS}
+    for reason in reasons:
+        print(f"  {reason}: {explained.get(reason, reason)}")
+    for artist, a in summary.artists.items():
+        if a.dropped:
+            print(f"warning: dropped {artist}: only {a.kept_paintings} usable paintings (see --min-images)", file=sys.stderr)
+    for conflict in summary.conflicts:
+        print(f"warning: the same painting under {conflict['artists']}, kept in neither: {conflict['files']}", file=sys.stderr)
+    if not summary.up_to_date:
+        print(f"Prepared {summary.files} files in {summary.seconds:.1f} s ({summary.images_per_second:.1f} images/s) -> {summary.out}")

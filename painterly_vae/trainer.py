@@ -29,7 +29,7 @@ from painterly_vae.checkpoint import capture_rng_state, restore_rng_state, save_
 from painterly_vae.config import Config
 from painterly_vae.data import TrainingBatches, iterate_split
 from painterly_vae.errors import DataError, TrainingDiverged
-from painterly_vae.losses import LossTerms, kl_per_dimension, kl_warmup_scale, latent_gradient_scale, vae_loss
+from painterly_vae.losses import LossTerms, kl_per_dimension, kl_warmup_scale, l1_term, latent_gradient_scale, vae_loss
 from painterly_vae.model import PainterlyVAE
 from painterly_vae.schedule import AlternatingSchedule, parse_ratio
 
@@ -41,15 +41,21 @@ GRID_IMAGES = 8
 class Validation:
     """Validation of the current model: each artist through its own encoder, z = mu."""
 
-    loss: float  # mean over artists of kl_weight * KL + encoder_l1_weight * L1
-    l1: dict[str, float]
-    kl: dict[str, float]
+    loss: float  # mean over artists of the encoder objective kl_weight * KL + encoder_l1_weight * L1
+    l1: dict[str, float]  # per artist: mean absolute pixel error (whatever the loss reduction)
+    kl: dict[str, float]  # per artist: KL in nats per painting, summed over latent dimensions
     kl_per_dimension: torch.Tensor  # (latent,) nats, averaged over all validation images
     active_units: int
 
     @property
     def kl_total(self) -> float:
+        """KL summed over latent dimensions, in nats per painting (whatever the loss reduction)."""
         return float(self.kl_per_dimension.sum())
+
+    @property
+    def mean_l1(self) -> float:
+        """Per-pixel mean absolute error, averaged over artists."""
+        return sum(self.l1.values()) / len(self.l1)
 
 
 @dataclass
@@ -158,18 +164,20 @@ class Trainer:
         all_mu: list[torch.Tensor] = []
         kl_sum = torch.zeros(self.config.model.latent_dim, device=self.device)
         for artist_index, artist in enumerate(self.artists):
-            l1_total, kl_total, count = 0.0, 0.0, 0
+            objective, pixel_l1, kl_nats, count = 0.0, 0.0, 0.0, 0
             for images in iterate_split(self.data, artist, split, self.config.training.batch_size, self.device):
                 output = self.model(images, artist_index)
                 terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, loss_config)
-                l1_total += float(terms.l1) * len(images)
-                kl_total += float(terms.kl) * len(images)
+                kl_dims = kl_per_dimension(output.mu.float(), output.logvar.float())  # (B, latent)
+                objective += float(terms.encoder_loss) * len(images)
+                pixel_l1 += float(l1_term(output.reconstruction.float(), images, "mean")) * len(images)
+                kl_nats += float(kl_dims.sum())
                 count += len(images)
-                kl_sum += kl_per_dimension(output.mu.float(), output.logvar.float()).sum(0)
+                kl_sum += kl_dims.sum(0)
                 all_mu.append(output.mu.float())
             if count:
-                l1s[artist], kls[artist] = l1_total / count, kl_total / count
-                losses.append(loss_config.kl_weight * kls[artist] + loss_config.encoder_l1_weight * l1s[artist])
+                l1s[artist], kls[artist] = pixel_l1 / count, kl_nats / count
+                losses.append(objective / count)
         if not losses:
             return None
         mu = torch.cat(all_mu)
@@ -298,8 +306,8 @@ class Trainer:
             self.best_val_loss = validation.loss
             self.save("best.pt")
         log.info(
-            "step %d: val loss %.4f%s, KL %.2f nats over %d dims, %d active units",
-            self.step, validation.loss, " (best)" if improved else "", validation.kl_total,
+            "step %d: val loss %.4f%s, L1 %.4f, KL %.2f nats over %d dims, %d active units",
+            self.step, validation.loss, " (best)" if improved else "", validation.mean_l1, validation.kl_total,
             self.config.model.latent_dim, validation.active_units,
         )
         return validation

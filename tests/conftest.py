@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from data_tools.synthetic import write_synthetic_processed
+from data_tools.prepare import PrepareOptions, prepare
+from data_tools.synthetic import write_synthetic_raw
 from painterly_vae.config import Config
 
 TINY = {
@@ -31,8 +32,11 @@ def tiny_config(**values: object) -> Config:
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three synthetic painters, 12 paintings each (9 train / 1 val / 2 test), 32 px."""
-    return write_synthetic_processed(tmp_path_factory.mktemp("data") / "processed", artists=3, per_artist=12, size=32, seed=1)
+    """Three synthetic painters, 12 paintings each, through `synth` and `prepare` at 32 px."""
+    root = tmp_path_factory.mktemp("data")
+    write_synthetic_raw(root / "raw", artists=3, per_artist=12, size=48, seed=1)
+    options = PrepareOptions(size=32, min_size=32, workers=1)
+    return prepare(root / "raw", root / "processed", options, progress=False).out
 
 
 @pytest.fixture(autouse=True)

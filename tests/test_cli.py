@@ -70,3 +70,32 @@ def test_resume_without_runs_is_a_clear_error(tmp_path: Path) -> None:
     result = painterly("train", "--resume", cwd=tmp_path)
     assert result.returncode == 2
     assert "no runs in runs" in result.stderr
+
+
+def test_synth_then_prepare_from_the_command_line(tmp_path: Path) -> None:
+    synth = painterly("synth", "--artists", "2", "--per-artist", "12", "--size", "48", "--out", "raw", cwd=tmp_path)
+    assert synth.returncode == 0, synth.stderr
+    (tmp_path / "raw" / "painter-1" / "notes.jpg").write_text("not a picture")
+    args = ("prepare", "raw", "--out", "processed", "--size", "32", "--min-size", "32", "--no-progress")
+    first = painterly(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "not-an-image" in first.stdout and "painter-1" in first.stdout and "images/s" in first.stdout
+    assert (tmp_path / "processed" / "index.json").is_file()
+    again = painterly(*args, cwd=tmp_path)
+    assert again.returncode == 0 and "up to date" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["prepare", "nowhere"], "nowhere is not a folder"),
+        (["prepare", ".", "--fit", "stretch"], "invalid choice: 'stretch'"),
+        (["prepare", ".", "--split", "0.5,0.5"], "--split '0.5,0.5' must be three numbers"),
+        (["prepare", ".", "--size", "0"], "0 must be positive"),
+        (["synth", "--artists", "none"], "'none' is not a whole number"),
+    ],
+)
+def test_data_command_mistakes_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = painterly(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
