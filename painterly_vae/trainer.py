@@ -191,9 +191,12 @@ class Trainer:
         )
 
     # ----------------------------------------------------------------- state
-    def state_dict(self) -> dict[str, Any]:
-        """Everything `--resume` needs, as tensors and plain values (no pickled objects)."""
-        return {
+    def state_dict(self, with_optimizers: bool = True) -> dict[str, Any]:
+        """Everything `--resume` needs, as tensors and plain values (no pickled objects).
+
+        Without optimizers (best.pt) the checkpoint rebuilds the model but cannot resume; it
+        is a third of the size, since Adam keeps two moments per weight."""
+        state = {
             "config": self.config.to_dict(),
             "artists": list(self.artists),
             "train_counts": list(self.train_counts),
@@ -207,6 +210,9 @@ class Trainer:
             "best_val_loss": self.best_val_loss,
             "nonfinite_steps": self.nonfinite_total,
         }
+        if not with_optimizers:
+            del state["encoder_optimizers"], state["decoder_optimizer"]
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if list(state["artists"]) != self.artists:
@@ -224,9 +230,9 @@ class Trainer:
         self.best_val_loss = state["best_val_loss"]
         self.nonfinite_total = int(state["nonfinite_steps"])
 
-    def save(self, name: str) -> Path:
+    def save(self, name: str, with_optimizers: bool = True) -> Path:
         path = self.run_dir / "checkpoints" / name
-        save_checkpoint(path, self.state_dict())
+        save_checkpoint(path, self.state_dict(with_optimizers))
         return path
 
     # ----------------------------------------------------------------- the loop
@@ -292,7 +298,7 @@ class Trainer:
         validation = self.validate("val")
         if validation is None:
             log.warning("step %d: no validation images; best.pt follows the last checkpoint", self.step)
-            self.save("best.pt")
+            self.save("best.pt", with_optimizers=False)
             return None
         writer.add_scalar("val/loss", validation.loss, self.step)
         writer.add_scalar("val/kl_total_nats", validation.kl_total, self.step)
@@ -304,7 +310,7 @@ class Trainer:
         improved = self.best_val_loss is None or validation.loss < self.best_val_loss
         if improved:
             self.best_val_loss = validation.loss
-            self.save("best.pt")
+            self.save("best.pt", with_optimizers=False)
         log.info(
             "step %d: val loss %.4f%s, L1 %.4f, KL %.2f nats over %d dims, %d active units",
             self.step, validation.loss, " (best)" if improved else "", validation.mean_l1, validation.kl_total,

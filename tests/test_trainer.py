@@ -120,3 +120,14 @@ def _tiny_values() -> dict[str, object]:
     from conftest import TINY
 
     return dict(TINY)
+
+
+def test_best_checkpoint_rebuilds_the_model_without_optimizer_state(tiny_data: Path, tmp_path: Path) -> None:
+    values = {"training.runs_dir": str(tmp_path / "runs"), "training.steps": 2, **_tiny_values()}
+    run_training(TrainRequest(data=tiny_data, name="b", values=values, progress=False))
+    best = load_checkpoint(tmp_path / "runs" / "b" / "checkpoints" / "best.pt")
+    last = load_checkpoint(tmp_path / "runs" / "b" / "checkpoints" / "last.pt")
+    assert "encoder_optimizers" not in best and "encoder_optimizers" in last
+    trainer = _trainer(tiny_data, tmp_path)
+    trainer.model.load_state_dict(best["model"])
+    assert best["config"] == last["config"] and best["best_val_loss"] is not None
