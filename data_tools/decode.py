@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -39,13 +40,14 @@ class ImageRejected(Exception):
 
 
 def load_rgb(
-    path: str | Path,
+    path: str | Path | BinaryIO,
     *,
     min_size: int = 1,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     draft_size: int | None = None,
 ) -> tuple[Image.Image, tuple[int, int]]:
-    """Decode `path` to an upright 8-bit RGB image; returns it and the original (width, height).
+    """Decode a file (path or binary stream) to an upright 8-bit RGB image; returns it and the
+    original (width, height).
 
     `draft_size` lets JPEGs decode at a reduced scale (libjpeg's DCT scaling) as long as the
     shorter side stays at least that large: several times faster on multi-megapixel photos.

@@ -26,9 +26,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="painterly-vae", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"painterly-vae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for register in (_add_synth, _add_prepare, _add_train, _add_demo):
+    for register in (_add_fetch, _add_synth, _add_prepare, _add_train, _add_demo):
         register(commands)
     return parser
+
+
+def _add_fetch(commands: argparse._SubParsersAction) -> None:
+    fetch = commands.add_parser(
+        "fetch",
+        help="download paintings per artist with their provenance (resumable, polite)",
+        description="Download paintings into data/raw/<artist>/ with a manifest of sources and licences.",
+    )
+    fetch.add_argument("--artists", action="append", metavar="NAMES",
+                       help="names or slugs, comma-separated, or @file with one per line (default: the paper's six)")
+    fetch.add_argument("--source", default="commons", help="commons (default, licence per file) or wikiart")
+    fetch.add_argument("--limit", type=_positive_int, help="images to store per artist (default: all)")
+    fetch.add_argument("--out", type=Path, default=Path("data/raw"), help="raw folder (default data/raw)")
+    fetch.add_argument("--size", type=_positive_int, default=1024, help="longest side to ask the server for (default 1024)")
+    fetch.add_argument("--dry-run", action="store_true", help="list what would be fetched, download nothing")
+    fetch.add_argument("--base-url", help="the source's API address (mirrors, proxies, tests)")
+    fetch.add_argument("--sources-config", type=Path, help="TOML with [http] settings and [<source>] base_url")
+    fetch.add_argument("--min-interval", type=float, help="seconds between requests to one host (default 1)")
+    fetch.add_argument("--timeout", type=float, help="seconds to wait for a server (default 30)")
+    fetch.add_argument("--retries", type=int, help="retries per request (default 5)")
+    fetch.add_argument("--contact", help="URL or e-mail for the User-Agent (Wikimedia asks for one)")
+    fetch.add_argument("--no-progress", action="store_true", help="no progress bars")
+    fetch.set_defaults(handler=_fetch)
 
 
 def _add_synth(commands: argparse._SubParsersAction) -> None:
@@ -120,6 +143,38 @@ def _fractions(text: str) -> tuple[float, float, float]:
     if len(values) != 3:
         raise UsageError(f"--split '{text}' must be three numbers like 0.8,0.1,0.1")
     return values  # type: ignore[return-value]
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from data_tools.artists import resolve_artists
+    from data_tools.fetch import FetchOptions, fetch, load_sources_config
+    from data_tools.http_client import HttpSettings
+    from painterly_vae.summary import print_fetch_report
+
+    http_values, base_urls = load_sources_config(args.sources_config)
+    for flag in ("min_interval", "timeout", "retries", "contact"):
+        if getattr(args, flag) is not None:
+            http_values[flag] = getattr(args, flag)
+    try:
+        http = dataclasses.replace(HttpSettings(), **http_values)
+    except TypeError as error:
+        raise UsageError(f"bad [http] settings: {error}") from None
+    if http.min_interval < 0 or http.timeout <= 0 or http.retries < 0:
+        raise UsageError("--min-interval and --retries must not be negative, --timeout must be positive")
+    options = FetchOptions(
+        source=args.source, out=args.out, limit=args.limit, size=args.size, dry_run=args.dry_run,
+        base_url=args.base_url or base_urls.get(args.source), http=http,
+    )
+    report = fetch(resolve_artists(args.artists), options, progress=not args.no_progress)
+    print_fetch_report(report)
+    if report.unreachable:
+        reason = report.artists[0].listing_error
+        print(f"painterly-vae fetch: could not reach {report.source} at {report.base_url} ({reason}); "
+              f"check the network or --base-url", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _synth(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ import sys
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # keep `prepare` free of torch imports
+if TYPE_CHECKING:  # keep `prepare` and `fetch` free of torch imports
+    from data_tools.fetch import FetchReport
     from data_tools.prepare import PrepareSummary
     from painterly_vae.trainer import TrainingSummary
 
@@ -48,9 +49,7 @@ def print_prepare_summary(summary: "PrepareSummary") -> None:
     for artist, a in summary.artists.items():
         name = f"{artist} (dropped)" if a.dropped else artist
         table.append([name, a.found, a.kept_paintings, *a.per_split.values(), *(a.rejected.get(r, 0) for r in reasons)])
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
-    for row in table:
-        print("  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+    _print_table(table)
     explained = {**REASONS, **PREPARE_REASONS}
     for reason in reasons:
         print(f"  {reason}: {explained.get(reason, reason)}")
@@ -61,3 +60,29 @@ def print_prepare_summary(summary: "PrepareSummary") -> None:
         print(f"warning: the same painting under {conflict['artists']}, kept in neither: {conflict['files']}", file=sys.stderr)
     if not summary.up_to_date:
         print(f"Prepared {summary.files} files in {summary.seconds:.1f} s ({summary.images_per_second:.1f} images/s) -> {summary.out}")
+
+
+def print_fetch_report(report: "FetchReport") -> None:
+    reasons = sorted({r for a in report.artists for r in a.rejected})
+    failures = sorted({r for a in report.artists for r in a.failed})
+    dry = report.dry_run
+    header = ["artist", "listed", "would fetch" if dry else "downloaded", "skipped", "refetched",
+              *[f"rejected: {r}" for r in reasons], *[f"failed: {r}" for r in failures], "listing"]
+    table: list[list[object]] = [header]
+    for a in report.artists:
+        listing = "complete" if a.complete else (f"stopped: {a.listing_error}" if a.listing_error else "partial (limit)")
+        table.append([a.artist, a.listed, len(a.would_fetch) if dry else a.downloaded, a.skipped, a.refetched,
+                      *(a.rejected.get(r, 0) for r in reasons), *(a.failed.get(r, 0) for r in failures), listing])
+    _print_table(table)
+    for a in report.artists:
+        for work in a.would_fetch[:3]:
+            print(f"  would fetch {a.artist}: {work.title} ({work.year or 'undated'}) {work.image_url}")
+    print(f"{report.requests} requests to {report.source} ({report.base_url}); files under {report.out}")
+
+
+def _print_table(table: list[list[object]]) -> None:
+    """Left-aligned first column, right-aligned numbers."""
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(str(cell).ljust(w) if i in (0, len(row) - 1) else str(cell).rjust(w)
+                        for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
