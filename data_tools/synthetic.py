@@ -32,7 +32,8 @@ from data_tools.manifest import MANIFEST_FILE, append_entry, read_manifest
 from painterly_vae.atomic import atomic_write_bytes
 
 STROKE_SHAPES = ("dash", "dab", "curve")
-SHARED_PALETTE = [(200, 190, 160), (70, 90, 120), (230, 225, 210), (120, 110, 80), (150, 60, 50)]
+SHARED_PALETTE = [(200, 190, 160), (70, 90, 120), (230, 225, 210), (120, 110, 80), (150, 60, 50), (90, 130, 90), (210, 160, 90)]
+OWN_COLOURS, SHARED_COLOURS, COLOURS_PER_PAINTING = 2, 4, 4
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ def painter_style(artist: int, seed: int = 0, artists: int = 4) -> PainterStyle:
     """The style of synthetic artist number `artist` (of `artists`) under `seed`."""
     rng = np.random.default_rng([seed, artist, 0x5EED])
     centre = artist / max(artists, 1) + rng.uniform(-0.04, 0.04)
-    own = [_hsv(centre + rng.uniform(-0.18, 0.18), rng.uniform(0.3, 0.85), rng.uniform(0.35, 0.95)) for _ in range(3)]
-    shared = [SHARED_PALETTE[i] for i in rng.choice(len(SHARED_PALETTE), size=2, replace=False)]
+    own = [_hsv(centre + rng.uniform(-0.25, 0.25), rng.uniform(0.3, 0.8), rng.uniform(0.4, 0.9)) for _ in range(OWN_COLOURS)]
+    shared = [SHARED_PALETTE[i] for i in rng.choice(len(SHARED_PALETTE), size=SHARED_COLOURS, replace=False)]
     start = int(rng.integers(1840, 1890))
     return PainterStyle(
         name=f"painter-{artist + 1}",
@@ -95,7 +96,9 @@ def paint(style: PainterStyle, size: int, seed: int, square: bool = False) -> Sy
     width, height = (long_side, size) if rng.random() < style.landscape_share else (size, long_side)
     progress = rng.random()  # where in the career this painting falls
     year = style.career[0] + round(progress * (style.career[1] - style.career[0]))
-    palette = np.array(style.palette, dtype=float) * rng.uniform(0.85, 1.1)  # this painting's light
+    chosen = rng.choice(len(style.palette), size=COLOURS_PER_PAINTING, replace=False)  # this painting's colours
+    palette = np.array(style.palette, dtype=float)[chosen] * rng.uniform(0.8, 1.15)  # and its light
+    palette = np.clip(palette + rng.normal(0, 25, size=3), 0, 255)  # and its colour cast
     sky, ground = palette[rng.choice(len(palette), size=2, replace=False)]
     horizon = int(height * np.clip(style.horizon + rng.normal(0, 0.08), 0.1, 0.9))
     canvas = np.empty((height, width, 3))

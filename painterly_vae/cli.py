@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="painterly-vae", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"painterly-vae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for register in (_add_fetch, _add_synth, _add_prepare, _add_train, _add_demo):
+    for register in (_add_fetch, _add_synth, _add_prepare, _add_train, _add_cluster, _add_attribute, _add_evaluate, _add_demo):
         register(commands)
     return parser
 
@@ -110,6 +110,51 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                        help="override any config key, e.g. --set model.latent_dim=64 (repeatable)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", help="run directory or name under runs/ (default: the most recent run)")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where runs are (default runs/)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+
+
+def _add_cluster(commands: argparse._SubParsersAction) -> None:
+    cluster = commands.add_parser(
+        "cluster",
+        help="fit a run's artist clusters again (train does it at the end)",
+        description="Fit the artist clusters on the training split and calibrate them on the validation split.",
+    )
+    _add_run_options(cluster)
+    cluster.add_argument("--representation", choices=["own", "concat", "elbo"],
+                         help="how paintings are scored (default: the run's clustering.representation)")
+    cluster.add_argument("--data", type=Path, help="prepared data (default: the run's data.path)")
+    cluster.set_defaults(handler=_cluster)
+
+
+def _add_attribute(commands: argparse._SubParsersAction) -> None:
+    attribute = commands.add_parser(
+        "attribute",
+        help="who painted these pictures? ranked artists with probabilities",
+        description="Attribute paintings (files or folders) with a trained run.",
+    )
+    attribute.add_argument("paths", nargs="+", type=Path, metavar="PAINTING", help="image files or folders of them")
+    _add_run_options(attribute)
+    attribute.add_argument("--top", type=_positive_int, default=3, help="artists to list per painting (default 3)")
+    attribute.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    attribute.set_defaults(handler=_attribute)
+
+
+def _add_evaluate(commands: argparse._SubParsersAction) -> None:
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="measure a run: accuracy, calibration, unknown artists, clusters, reconstructions, plots",
+        description="Evaluate a run on its test split or on any folder of artist sub-folders; writes report.json and PNGs.",
+    )
+    _add_run_options(evaluate)
+    evaluate.add_argument("--data", type=Path, help="a folder of artist sub-folders or a prepared directory (default: the run's data)")
+    evaluate.add_argument("--split", choices=["train", "val", "test"], default="test", help="which split (default test)")
+    evaluate.add_argument("--baseline", help="another run (e.g. the single-encoder model) evaluated on the same paintings")
+    evaluate.set_defaults(handler=_evaluate)
 
 
 def _add_demo(commands: argparse._SubParsersAction) -> None:
@@ -227,6 +272,58 @@ def _train(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     print_training_summary(run_training(request))
+    return 0
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from painterly_vae.device import resolve_device
+    from painterly_vae.trained_run import open_run, refit_clusters
+
+    run = open_run(args.run, resolve_device(args.device), args.runs_dir)
+    clusters = refit_clusters(run, args.data, args.representation)
+    print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
+          f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")
+    return 0
+
+
+def _attribute(args: argparse.Namespace) -> int:
+    import json
+
+    from painterly_vae.attribute import attribute_files, expand_inputs
+    from painterly_vae.device import resolve_device
+    from painterly_vae.trained_run import open_run
+
+    files = expand_inputs(args.paths)
+    run = open_run(args.run, resolve_device(args.device), args.runs_dir)
+    results = attribute_files(run, files, args.top)
+    if args.json:
+        print(json.dumps({"run": str(run.run_dir), "paintings": [r.to_json() for r in results]}, indent=1, ensure_ascii=False))
+    else:
+        for result in results:
+            if result.error:
+                print(f"{result.path}: error: {result.error}")
+            elif result.unknown:
+                artist, probability = result.ranked[0]
+                print(f"{result.path}: unknown (closest: {artist} {probability:.2f})")
+            else:
+                print(f"{result.path}: " + ", ".join(f"{a} {p:.2f}" for a, p in result.ranked))
+    failed = sum(1 for r in results if r.error)
+    if failed:
+        print(f"painterly-vae attribute: {failed} of {len(results)} file(s) could not be read", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from painterly_vae.device import resolve_device
+    from painterly_vae.evaluate import evaluate_run
+    from painterly_vae.summary import print_evaluation
+    from painterly_vae.trained_run import open_run
+
+    device = resolve_device(args.device)
+    run = open_run(args.run, device, args.runs_dir)
+    baseline = open_run(args.baseline, device, args.runs_dir) if args.baseline else None
+    report, out_dir = evaluate_run(run, args.data, args.split, baseline)
+    print_evaluation(report, out_dir)
     return 0
 
 

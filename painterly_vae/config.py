@@ -27,6 +27,7 @@ from painterly_vae.errors import ConfigError
 L1_REDUCTIONS = ("mean", "sum")
 KL_REDUCTIONS = ("sum", "mean")
 ENCODER_LAYOUTS = ("per-artist", "single")
+REPRESENTATIONS = ("own", "concat", "elbo")  # painterly_vae.clustering implements them
 
 
 @dataclass
@@ -90,6 +91,14 @@ class TrainingConfig:
 
 
 @dataclass
+class ClusteringConfig:
+    """How paintings are attributed from their latents (see painterly_vae.clustering)."""
+
+    representation: str = "concat"  # "concat", "own" or "elbo": measured in the README
+    accept_share: float = 0.95  # share of validation paintings the "unknown" threshold lets through
+
+
+@dataclass
 class Config:
     """Everything a run needs; sections mirror the TOML file."""
 
@@ -97,6 +106,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """A plain nested dict (safe for `torch.save` with `weights_only` loading)."""
@@ -180,6 +190,9 @@ class Config:
         for key in ("log_every", "image_every", "eval_every", "checkpoint_every", "max_nonfinite_steps"):
             _require(getattr(t, key) > 0, f"training.{key}", "must be positive")
         _require(bool(t.ratio.strip()), "training.ratio", "must not be empty")
+        c = self.clustering
+        _require(c.representation in REPRESENTATIONS, "clustering.representation", f"must be one of {REPRESENTATIONS}")
+        _require(0 < c.accept_share <= 1, "clustering.accept_share", "must be in (0, 1]")
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:

@@ -1,7 +1,8 @@
 """`painterly-vae demo`: the whole job on generated paintings, no internet needed.
 
 synth (data_tools.synthetic, raw layout + manifest) -> prepare (the real preprocessor) ->
-train (configs/demo.toml). It is what `make demo` runs on a fresh machine.
+train (configs/demo.toml, clusters fitted at the end) -> attribute a few held-out paintings ->
+evaluate (report.json and plots). It is what `make demo` runs on a fresh machine.
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ from pathlib import Path
 from data_tools.prepare import PrepareOptions, prepare
 from data_tools.synthetic import write_synthetic_raw
 from painterly_vae.config import load_config
-from painterly_vae.summary import print_prepare_summary, print_training_summary
+from data_tools.processed import ProcessedData
+from painterly_vae.attribute import attribute_files
+from painterly_vae.device import resolve_device
+from painterly_vae.evaluate import evaluate_run
+from painterly_vae.summary import print_evaluation, print_prepare_summary, print_training_summary
 from painterly_vae.train_run import TrainRequest, run_training
+from painterly_vae.trained_run import open_run
 
 DEMO_ARTISTS = 4
 DEMO_PAINTINGS_PER_ARTIST = 120
+HELD_OUT_PER_ARTIST = 3
 
 
 def demo_config_path() -> Path:
@@ -27,15 +34,30 @@ def run_demo(out: Path, steps: int | None = None, device: str = "auto", progress
     config_path = demo_config_path()
     image_size = load_config(config_path).model.image_size
     raw, processed = out / "data" / "raw", out / "data" / "processed"
-    print(f"1/3 Painting {DEMO_ARTISTS} synthetic artists x {DEMO_PAINTINGS_PER_ARTIST} paintings -> {raw}")
+    print(f"1/4 Painting {DEMO_ARTISTS} synthetic artists x {DEMO_PAINTINGS_PER_ARTIST} paintings -> {raw}")
     write_synthetic_raw(raw, DEMO_ARTISTS, DEMO_PAINTINGS_PER_ARTIST, size=round(image_size * 1.5), seed=0)
-    print(f"2/3 Preparing {image_size} px training arrays -> {processed}")
+    print(f"2/4 Preparing {image_size} px training arrays -> {processed}")
     options = PrepareOptions(size=image_size, min_size=image_size)
     print_prepare_summary(prepare(raw, processed, options, progress=progress))
     values: dict[str, object] = {"training.runs_dir": str(out / "runs"), "training.device": device}
     if steps is not None:
         values["training.steps"] = steps
-    print(f"3/3 Training with {config_path.name}")
+    print(f"3/4 Training with {config_path.name}")
     summary = run_training(TrainRequest(config_file=config_path, data=processed, values=values, progress=progress))
     print_training_summary(summary)
-    print("Attribution of held-out paintings comes with the clustering module (issue 5); the demo stops after training.")
+
+    run = open_run(summary.run_dir, resolve_device(device))
+    data = ProcessedData.open(processed)
+    held_out = [raw / row["file"] for artist in data.artists for row in data.rows(artist, "test")[:HELD_OUT_PER_ARTIST]]
+    print(f"4/4 Attributing {len(held_out)} held-out paintings (test split, never seen in training)")
+    correct = 0
+    for result in attribute_files(run, held_out):
+        truth = result.path.parent.name
+        guess = "unknown" if result.unknown else result.ranked[0][0]
+        correct += guess == truth
+        ranking = ", ".join(f"{a} {p:.2f}" for a, p in result.ranked)
+        print(f"  {result.path.name} (by {truth}): {'unknown, closest ' if result.unknown else ''}{ranking}")
+    print(f"  {correct} of {len(held_out)} attributed to the right painter")
+    report, out_dir = evaluate_run(run)
+    print_evaluation(report, out_dir)
+    print(f"Next: painterly-vae attribute {held_out[0]} --run {summary.run_dir}")

@@ -6,7 +6,9 @@ import sys
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # keep `prepare` and `fetch` free of torch imports
+if TYPE_CHECKING:
+    from pathlib import Path
+  # keep `prepare` and `fetch` free of torch imports
     from data_tools.fetch import FetchReport
     from data_tools.prepare import PrepareSummary
     from painterly_vae.trainer import TrainingSummary
@@ -73,16 +75,53 @@ def print_fetch_report(report: "FetchReport") -> None:
         listing = "complete" if a.complete else (f"stopped: {a.listing_error}" if a.listing_error else "partial (limit)")
         table.append([a.artist, a.listed, len(a.would_fetch) if dry else a.downloaded, a.skipped, a.refetched,
                       *(a.rejected.get(r, 0) for r in reasons), *(a.failed.get(r, 0) for r in failures), listing])
-    _print_table(table)
+    _print_table(table, text_columns={0, len(header) - 1})
     for a in report.artists:
         for work in a.would_fetch[:3]:
             print(f"  would fetch {a.artist}: {work.title} ({work.year or 'undated'}) {work.image_url}")
     print(f"{report.requests} requests to {report.source} ({report.base_url}); files under {report.out}")
 
 
-def _print_table(table: list[list[object]]) -> None:
-    """Left-aligned first column, right-aligned numbers."""
+def print_evaluation(report: dict, out_dir: "Path") -> None:
+    attribution = report["attribution"]
+    known, unknown = report["paintings"]["known"], report["paintings"]["unknown_artists"]
+    print(f"Evaluation of {report['run']} on the {report['split']} split of {report['data']}: "
+          f"{known} paintings of its {len(report['artists'])} artists, {unknown} by artists it does not know")
+    rows: list[list[object]] = [["", "top-1", "top-3", "balanced"]]
+    rows.append([f"this run ({report['encoders']}, {report['representation']})", *_percentages(attribution)])
+    for name, values in (report.get("representations") or {}).items():
+        rows.append([f"  representation: {name}", *_percentages(values)])
+    baselines = report.get("baselines", {})
+    if "run" in baselines:
+        rows.append([f"baseline run ({baselines['run']['encoders']})", *_percentages(baselines["run"])])
+    if "colour_histogram" in baselines:
+        rows.append(["colour histogram + logistic regression", *_percentages(baselines["colour_histogram"])])
+    _print_table(rows)
+    print("per artist (precision / recall): " + ", ".join(
+        f"{a} {m['precision']:.2f}/{m['recall']:.2f}" for a, m in attribution["per_artist"].items()))
+    print(f"calibration: expected calibration error {attribution['expected_calibration_error']:.3f}")
+    unknown_metrics = report["unknown"]
+    line = f"unknown: false rejections {unknown_metrics['false_rejection_rate']:.1%} of known paintings"
+    if "auroc" in unknown_metrics:
+        line += f"; unknown artists flagged {unknown_metrics['detection_rate']:.1%}, AUROC {unknown_metrics['auroc']:.3f}"
+    print(line)
+    clustering = report.get("clustering") or {}
+    if clustering:
+        print(f"clusters of the latents: k-means NMI {clustering['kmeans']['nmi']:.3f} ARI {clustering['kmeans']['ari']:.3f}; "
+              f"Gaussian mixture NMI {clustering['gaussian_mixture']['nmi']:.3f}; "
+              f"silhouette of the true artists {clustering['silhouette_of_true_artists']:.3f}")
+    mean = report["reconstruction"]["mean"]
+    print(f"reconstruction (own encoder): L1 {mean['l1']:.4f}, PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f}")
+    print(f"report: {out_dir / 'report.json'}; plots: " + ", ".join(str(out_dir / p) for p in report["plots"]))
+
+
+def _percentages(values: dict) -> list[str]:
+    return [f"{values[k]:.1%}" if values.get(k) is not None else "-" for k in ("top1", "top3", "balanced_accuracy")]
+
+
+def _print_table(table: list[list[object]], text_columns: set[int] = frozenset({0})) -> None:
+    """Text columns left-aligned, numbers right-aligned."""
     widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
     for row in table:
-        print("  ".join(str(cell).ljust(w) if i in (0, len(row) - 1) else str(cell).rjust(w)
+        print("  ".join(str(cell).ljust(w) if i in text_columns else str(cell).rjust(w)
                         for i, (cell, w) in enumerate(zip(row, widths))).rstrip())

@@ -26,12 +26,14 @@ from tqdm import tqdm
 
 from data_tools.processed import ProcessedData
 from painterly_vae.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
+from painterly_vae.clustering import ArtistClusters
 from painterly_vae.config import Config
 from painterly_vae.data import TrainingBatches, iterate_split
 from painterly_vae.errors import DataError, TrainingDiverged
 from painterly_vae.losses import LossTerms, kl_per_dimension, kl_warmup_scale, l1_term, latent_gradient_scale, vae_loss
 from painterly_vae.model import PainterlyVAE
 from painterly_vae.schedule import AlternatingSchedule, parse_ratio
+from painterly_vae.trained_run import fit_clusters
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active if Var_x E[z_u | x] > 0.01
 GRID_IMAGES = 8
@@ -105,6 +107,7 @@ class Trainer:
         self.batches = TrainingBatches(data, t.batch_size, t.seed, config.data.hflip, device)
         self.latent_gradient_scale = latent_gradient_scale(config.loss)
 
+        self.clusters: ArtistClusters | None = None
         self.step = 0
         self.best_val_loss: float | None = None
         self.nonfinite_in_row = 0
@@ -209,6 +212,8 @@ class Trainer:
             "rng": capture_rng_state(),
             "best_val_loss": self.best_val_loss,
             "nonfinite_steps": self.nonfinite_total,
+            "preprocessing": self.data.index.get("prepared_with", {}).get("options"),
+            "clusters": self.clusters.state_dict() if self.clusters is not None else None,
         }
         if not with_optimizers:
             del state["encoder_optimizers"], state["decoder_optimizer"]
@@ -229,6 +234,7 @@ class Trainer:
         restore_rng_state(state["rng"])
         self.best_val_loss = state["best_val_loss"]
         self.nonfinite_total = int(state["nonfinite_steps"])
+        self.clusters = None  # refitted at the end of the resumed training
 
     def save(self, name: str, with_optimizers: bool = True) -> Path:
         path = self.run_dir / "checkpoints" / name
@@ -269,9 +275,12 @@ class Trainer:
                     self._log_reconstructions(writer)
                 if self.step % t.eval_every == 0 or self.step == total:
                     final = self._validate_and_keep_best(writer, log)
-                if self.step % t.checkpoint_every == 0 or self.step == total:
+                if self.step % t.checkpoint_every == 0 and self.step != total:
                     self.save("last.pt")
             seconds = time.perf_counter() - started
+            self.clusters = fit_clusters(self.model, self.config, self.data, self.device)
+            self.save("last.pt")
+            log.info("clusters fitted (%s representation, temperature %.3g)", self.clusters.representation, self.clusters.temperature)
             steps_done = self.step - first_step
             images_per_second = steps_done * t.batch_size / seconds if seconds > 0 else 0.0
             log.info("finished at step %d: %.1f s, %.1f images/s", self.step, seconds, images_per_second)

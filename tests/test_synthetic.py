@@ -18,18 +18,21 @@ def test_same_seed_same_painting_other_seed_other_painting() -> None:
     assert not np.array_equal(a, c)
 
 
-def test_artists_differ_more_between_than_within() -> None:
-    """Thumbnail features of one artist's paintings sit closer to each other than to another's."""
-    def features(artist: int) -> np.ndarray:
-        style = painter_style(artist, seed=0, artists=4)
-        return np.stack([
-            np.asarray(paint(style, 48, seed=s, square=True).image.resize((8, 8)), float).ravel() for s in range(12)
-        ])
+def test_artists_are_separable_but_not_by_colour_alone() -> None:
+    """A colour-histogram classifier beats chance by far, yet is far from perfect: the palettes
+    overlap, so attribution on synthetic painters needs more than colour."""
+    from painterly_vae.colour_baseline import ColourHistogramClassifier
 
-    groups = [features(a) for a in range(4)]
-    centroids = np.stack([g.mean(0) for g in groups])
-    correct = sum(int(np.argmin(((centroids - x) ** 2).sum(1)) == a) for a, g in enumerate(groups) for x in g)
-    assert correct / 48 > 0.6  # far above chance (0.25): the artists are separable
+    images, labels = [], []
+    for artist in range(4):
+        style = painter_style(artist, seed=0, artists=4)
+        for number in range(45):
+            images.append(np.asarray(paint(style, 48, seed=number, square=True).image).transpose(2, 0, 1))
+            labels.append(artist)
+    images, labels = np.stack(images), np.array(labels)
+    train = np.arange(len(labels)) % 3 != 0
+    accuracy = np.mean(ColourHistogramClassifier().fit(images[train], labels[train]).predict(images[~train]) == labels[~train])
+    assert 0.45 < accuracy < 0.95  # chance is 0.25
     styles = [painter_style(a, 0, 4) for a in range(4)]
     assert len({s.stroke_shape for s in styles}) == 3 and len({s.palette for s in styles}) == 4
 

@@ -1,0 +1,313 @@
+"""`painterly-vae evaluate`: how well does a run attribute paintings it has never seen?
+
+On the run's test split by default, or on any folder of artist sub-folders (prepared on the
+fly exactly as the run's data was) or prepared directory. Artists in the data that the run
+does not know test the "unknown" answer. Writes `report.json` and PNG plots and returns the
+report:
+
+- attribution: top-1 / top-3 / balanced accuracy, per-artist precision and recall,
+  confusion matrix; calibration (expected calibration error, reliability diagram);
+- unknown artists: AUROC of the familiarity score, rates at the calibrated threshold;
+- the representations compared (own / concat / elbo), each fitted on the training split;
+- unsupervised clustering of the latents: k-means and a Gaussian mixture against the true
+  artists (NMI, ARI) and the silhouette of the true artists;
+- reconstruction per artist through its own encoder: L1, PSNR, SSIM, and a picture;
+- a 2-D map of the latents (PCA and t-SNE) coloured by artist;
+- baselines on the same paintings: a colour-histogram classifier, and a second run
+  (e.g. the single-encoder model) when given.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+from sklearn.metrics import (adjusted_rand_score, balanced_accuracy_score, normalized_mutual_info_score,
+                             precision_recall_fscore_support, roc_auc_score, silhouette_score)
+from sklearn.mixture import GaussianMixture
+
+from data_tools.prepare import PrepareOptions, prepare
+from data_tools.processed import INDEX_FILE, ProcessedData
+from painterly_vae import plots
+from painterly_vae.atomic import atomic_write_bytes
+from painterly_vae.clustering import ArtistClusters
+from painterly_vae.colour_baseline import ColourHistogramClassifier
+from painterly_vae.config import REPRESENTATIONS
+from painterly_vae.data import iterate_split, to_device_images
+from painterly_vae.errors import UsageError
+from painterly_vae.image_quality import psnr, ssim
+from painterly_vae.latents import LatentViews, encode_views
+from painterly_vae.trained_run import TrainedRun, split_views
+
+UNKNOWN = -1
+GRID_PER_ARTIST = 6
+CALIBRATION_BINS = 10
+
+
+@dataclass
+class EvaluationSet:
+    """The paintings evaluated: their views, their artist (index in the run, or UNKNOWN), names."""
+
+    data: ProcessedData
+    split: str
+    views: LatentViews
+    labels: np.ndarray  # (N,) run artist index or UNKNOWN
+    names: list[str]  # (N,) artist folder name of each painting
+    images: np.ndarray  # (N, 3, H, W) uint8
+
+    @property
+    def known(self) -> np.ndarray:
+        return self.labels != UNKNOWN
+
+
+def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "test",
+                 baseline: TrainedRun | None = None) -> tuple[dict[str, Any], Path]:
+    """Evaluate, write report.json and plots; returns the report and the folder written."""
+    clusters = run.require_clusters()
+    data = _evaluation_data(run, data_path)
+    out_dir = run.run_dir if data_path is None else run.run_dir / "evaluations" / f"{_name(data.root)}-{split}"
+    plot_dir = out_dir / "plots"
+    evaluation = _encode(run, data, split)
+    if not evaluation.known.any():
+        raise UsageError(f"no paintings of the run's artists ({', '.join(run.artists)}) in the {split} split of {data.root}")
+    report: dict[str, Any] = {
+        "run": str(run.run_dir),
+        "data": str(data.root),
+        "split": split,
+        "image_size": run.config.model.image_size,
+        "encoders": run.config.model.encoders,
+        "representation": clusters.representation,
+        "paintings": {"known": int(evaluation.known.sum()), "unknown_artists": int((~evaluation.known).sum())},
+        "artists": run.artists,
+        "unknown_artists": sorted({n for n, k in zip(evaluation.names, evaluation.known) if not k}),
+    }
+    report["attribution"] = _attribution_metrics(clusters, evaluation, run.artists, plot_dir, "this run")
+    report["unknown"] = _unknown_metrics(clusters, evaluation)
+    report["clustering"] = _unsupervised_metrics(evaluation)
+    report["reconstruction"] = _reconstruction_metrics(run, evaluation, plot_dir)
+    _latent_map(run, evaluation, plot_dir)
+    training = _training_data(run)
+    baselines: dict[str, Any] = {}
+    if training is not None:
+        report["representations"] = _compare_representations(run, training, evaluation)
+        baselines["colour_histogram"] = _colour_baseline(run, training, evaluation)
+    if baseline is not None:
+        baselines["run"] = _baseline_run(baseline, data, split)
+    report["baselines"] = baselines
+    report["plots"] = sorted(str(p.relative_to(out_dir)) for p in plot_dir.glob("*.png"))
+    atomic_write_bytes(out_dir / "report.json", json.dumps(report, indent=1).encode("utf-8"))
+    return report, out_dir
+
+
+# ---------------------------------------------------------------------- data
+def _evaluation_data(run: TrainedRun, data_path: Path | None) -> ProcessedData:
+    """The run's own prepared data, a prepared directory, or a raw folder prepared the same way."""
+    if data_path is None:
+        data = ProcessedData.open(run.config.data.path)
+    elif (Path(data_path) / INDEX_FILE).is_file():
+        data = ProcessedData.open(data_path)
+    else:
+        pre = run.preprocessing
+        options = PrepareOptions(size=pre["size"], fit=pre.get("fit", "crop"), crops=pre.get("crops", 5),
+                                 min_size=pre.get("min_size", 64), min_images=1,
+                                 fractions=tuple(pre.get("fractions", (0.8, 0.1, 0.1))))
+        cache = run.run_dir / "evaluations" / "prepared" / _name(Path(data_path))
+        data = ProcessedData.open(prepare(data_path, cache, options, progress=False).out)
+    if data.image_size != run.config.model.image_size:
+        raise UsageError(f"{data.root} holds {data.image_size} px images; the run was trained at {run.config.model.image_size} px")
+    return data
+
+
+def _training_data(run: TrainedRun) -> ProcessedData | None:
+    try:
+        data = ProcessedData.open(run.config.data.path)
+    except UsageError:
+        return None
+    return data if data.artists == run.artists else None
+
+
+def _encode(run: TrainedRun, data: ProcessedData, split: str) -> EvaluationSet:
+    parts, labels, names, images = [], [], [], []
+    batch = run.config.training.batch_size
+    for artist in data.artists:
+        array = np.asarray(data.array(artist, split))
+        parts.append(encode_views(run.model, iterate_split(data, artist, split, batch, run.device)))
+        labels.append(np.full(len(array), run.artists.index(artist) if artist in run.artists else UNKNOWN))
+        names += [artist] * len(array)
+        images.append(array)
+    return EvaluationSet(data, split, LatentViews.concatenate(parts), np.concatenate(labels), names, np.concatenate(images))
+
+
+def _name(path: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", Path(path).resolve().name).strip("-") or "data"
+
+
+# ---------------------------------------------------------------------- attribution
+def classification_metrics(probabilities: np.ndarray, labels: np.ndarray, artists: list[str]) -> dict[str, Any]:
+    """Top-1, top-3, balanced accuracy, per-artist precision/recall, confusion, calibration."""
+    predicted = probabilities.argmax(1)
+    ranks = np.argsort(-probabilities, axis=1)
+    top3 = np.mean([label in row[:3] for label, row in zip(labels, ranks)])
+    present = sorted(set(labels.tolist()))
+    precision, recall, _, support = precision_recall_fscore_support(labels, predicted, labels=list(range(len(artists))), zero_division=0)
+    confidence = probabilities.max(1)
+    correct = predicted == labels
+    return {
+        "top1": float(np.mean(correct)),
+        "top3": float(top3),
+        "balanced_accuracy": float(balanced_accuracy_score(labels, predicted)) if present else None,
+        "per_artist": {a: {"precision": float(precision[i]), "recall": float(recall[i]), "paintings": int(support[i])}
+                       for i, a in enumerate(artists)},
+        "confusion": _confusion(labels, predicted, len(artists)).tolist(),
+        "expected_calibration_error": expected_calibration_error(confidence, correct),
+    }
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
+    """Weighted mean gap between confidence and accuracy over equal-width confidence bins."""
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for low, high in zip(edges, edges[1:]):
+        chosen = (confidence > low) & (confidence <= high)
+        if chosen.any():
+            total += chosen.mean() * abs(confidence[chosen].mean() - correct[chosen].mean())
+    return float(total)
+
+
+def _confusion(labels: np.ndarray, predicted: np.ndarray, count: int) -> np.ndarray:
+    matrix = np.zeros((count, count), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
+
+
+def _attribution_metrics(clusters: ArtistClusters, evaluation: EvaluationSet, artists: list[str],
+                         plot_dir: Path, title: str) -> dict[str, Any]:
+    known = evaluation.known
+    probabilities = clusters.predict_proba(evaluation.views.select(known))
+    metrics = classification_metrics(probabilities, evaluation.labels[known], artists)
+    plots.confusion_png(np.array(metrics["confusion"]), artists, plot_dir / "confusion.png",
+                        f"{title}: top-1 {metrics['top1']:.0%} on {known.sum()} paintings")
+    plots.reliability_png(probabilities.max(1), probabilities.argmax(1) == evaluation.labels[known], plot_dir / "reliability.png")
+    return metrics
+
+
+def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> dict[str, Any]:
+    familiarity = clusters.familiarity(evaluation.views)
+    flagged = familiarity < clusters.threshold
+    known = evaluation.known
+    metrics: dict[str, Any] = {
+        "threshold": clusters.threshold,
+        "accept_share_on_val": clusters.accept_share,
+        "false_rejection_rate": float(flagged[known].mean()),
+    }
+    if (~known).any():
+        metrics["detection_rate"] = float(flagged[~known].mean())
+        metrics["auroc"] = float(roc_auc_score(~known, -familiarity))
+    return metrics
+
+
+def _compare_representations(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet) -> dict[str, Any]:
+    batch = run.config.training.batch_size
+    train_views, train_labels = split_views(run.model, training, "train", batch, run.device)
+    val_views, val_labels = split_views(run.model, training, "val", batch, run.device)
+    known = evaluation.known
+    encoder_of_artist = [run.model.encoder_index(a) for a in range(len(run.artists))]
+    results = {}
+    for representation in REPRESENTATIONS:
+        clusters = ArtistClusters(run.artists, encoder_of_artist, run.config.loss, representation)
+        clusters.fit(train_views, train_labels).calibrate(val_views, val_labels)
+        probabilities = clusters.predict_proba(evaluation.views.select(known))
+        metrics = classification_metrics(probabilities, evaluation.labels[known], run.artists)
+        results[representation] = {k: metrics[k] for k in ("top1", "top3", "balanced_accuracy", "expected_calibration_error")}
+    return results
+
+
+def _colour_baseline(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet) -> dict[str, Any]:
+    images = np.concatenate([np.asarray(training.array(a, "train")) for a in run.artists])
+    labels = np.concatenate([np.full(training.count(a, "train"), i) for i, a in enumerate(run.artists)])
+    classifier = ColourHistogramClassifier(seed=run.config.training.seed).fit(images, labels)
+    known = evaluation.known
+    probabilities = np.zeros((int(known.sum()), len(run.artists)))
+    probabilities[:, classifier.model.classes_] = classifier.predict_proba(evaluation.images[known])
+    metrics = classification_metrics(probabilities, evaluation.labels[known], run.artists)
+    return {k: metrics[k] for k in ("top1", "top3", "balanced_accuracy")}
+
+
+def _baseline_run(baseline: TrainedRun, data: ProcessedData, split: str) -> dict[str, Any]:
+    if data.image_size != baseline.config.model.image_size:
+        raise UsageError(f"--baseline {baseline.run_dir} was trained at {baseline.config.model.image_size} px, the data is {data.image_size} px")
+    evaluation = _encode(baseline, data, split)
+    known = evaluation.known
+    probabilities = baseline.require_clusters().predict_proba(evaluation.views.select(known))
+    metrics = classification_metrics(probabilities, evaluation.labels[known], baseline.artists)
+    return {"run": str(baseline.run_dir), "encoders": baseline.config.model.encoders,
+            **{k: metrics[k] for k in ("top1", "top3", "balanced_accuracy")}}
+
+
+# ---------------------------------------------------------------------- the latent space
+def _map_features(evaluation: EvaluationSet) -> np.ndarray:
+    """The shared-space picture of a painting: its mu under every encoder, standardised."""
+    features = evaluation.views.mu.reshape(len(evaluation.views), -1).astype(np.float64)
+    return (features - features.mean(0)) / (features.std(0) + 1e-8)
+
+
+def _unsupervised_metrics(evaluation: EvaluationSet) -> dict[str, Any]:
+    known = evaluation.known
+    features, labels = _map_features(evaluation)[known], evaluation.labels[known]
+    clusters = len(set(labels.tolist()))
+    if clusters < 2 or len(labels) <= clusters:
+        return {}
+    reduced = PCA(n_components=min(20, len(labels) - 1, features.shape[1]), random_state=0).fit_transform(features)
+    kmeans = KMeans(n_clusters=clusters, n_init=10, random_state=0).fit_predict(reduced)
+    mixture = GaussianMixture(n_components=clusters, covariance_type="diag", random_state=0).fit(reduced).predict(reduced)
+    return {
+        "kmeans": {"nmi": float(normalized_mutual_info_score(labels, kmeans)), "ari": float(adjusted_rand_score(labels, kmeans))},
+        "gaussian_mixture": {"nmi": float(normalized_mutual_info_score(labels, mixture)), "ari": float(adjusted_rand_score(labels, mixture))},
+        "silhouette_of_true_artists": float(silhouette_score(reduced, labels)),
+    }
+
+
+def _latent_map(run: TrainedRun, evaluation: EvaluationSet, plot_dir: Path) -> None:
+    features = _map_features(evaluation)
+    coordinates = {"PCA": PCA(n_components=2, random_state=0).fit_transform(features)}
+    if len(features) > 5:
+        perplexity = float(min(30, max(2, (len(features) - 1) // 3)))
+        coordinates["t-SNE"] = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0).fit_transform(features)
+    labels = [name if known else f"{name} (unknown to the run)" for name, known in zip(evaluation.names, evaluation.known)]
+    plots.latent_map_png(coordinates, labels, plot_dir / "latent_map.png",
+                         f"latents of the {evaluation.split} paintings (mu under every encoder)")
+
+
+# ---------------------------------------------------------------------- reconstruction
+@torch.inference_mode()
+def _reconstruction_metrics(run: TrainedRun, evaluation: EvaluationSet, plot_dir: Path) -> dict[str, Any]:
+    """Each known painting through its own artist's encoder and the shared decoder."""
+    run.model.eval()
+    metrics: dict[str, Any] = {}
+    grids = {}
+    for index, artist in enumerate(run.artists):
+        images = evaluation.images[evaluation.labels == index]
+        if not len(images):
+            continue
+        l1s, psnrs, ssims = [], [], []
+        for start in range(0, len(images), 32):
+            batch = to_device_images(images[start : start + 32], run.device)
+            reconstruction = run.model(batch, index).reconstruction.float().clamp(0, 1)
+            l1s.append((reconstruction - batch).abs().flatten(1).mean(1).cpu())
+            psnrs.append(psnr(reconstruction, batch).cpu())
+            ssims.append(ssim(reconstruction, batch).cpu())
+            if start == 0:
+                grids[artist] = (batch[:GRID_PER_ARTIST].cpu().numpy(), reconstruction[:GRID_PER_ARTIST].cpu().numpy())
+        metrics[artist] = {"l1": float(torch.cat(l1s).mean()), "psnr": float(torch.cat(psnrs).mean()),
+                           "ssim": float(torch.cat(ssims).mean())}
+    metrics["mean"] = {k: float(np.mean([m[k] for m in metrics.values()])) for k in ("l1", "psnr", "ssim")}
+    plots.reconstructions_png(grids, plot_dir / "reconstructions.png")
+    return metrics

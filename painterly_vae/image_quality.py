@@ -1,0 +1,42 @@
+"""Reconstruction quality per image: PSNR and SSIM for images in [0, 1].
+
+SSIM follows Wang et al., "Image quality assessment: from error visibility to structural
+similarity" (2004): an 11x11 Gaussian window (sigma 1.5), constants (0.01)^2 and (0.03)^2,
+computed per channel over the valid region and averaged.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+WINDOW = 11
+SIGMA = 1.5
+
+
+def psnr(images: torch.Tensor, references: torch.Tensor) -> torch.Tensor:
+    """(B,) peak signal-to-noise ratio in dB; identical images give +inf."""
+    mse = (images.float() - references.float()).pow(2).flatten(1).mean(1)
+    return 10 * torch.log10(1.0 / mse)
+
+
+def ssim(images: torch.Tensor, references: torch.Tensor) -> torch.Tensor:
+    """(B,) structural similarity, 1 for identical images."""
+    x, y = images.float(), references.float()
+    channels = x.shape[1]
+    window = min(WINDOW, x.shape[-1], x.shape[-2])
+    coords = torch.arange(window, dtype=torch.float32, device=x.device) - (window - 1) / 2
+    gauss = torch.exp(-coords.pow(2) / (2 * SIGMA**2))
+    gauss = gauss / gauss.sum()
+    kernel = (gauss[:, None] * gauss[None, :]).expand(channels, 1, window, window).contiguous()
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(t, kernel, groups=channels)
+
+    mu_x, mu_y = blur(x), blur(y)
+    var_x = blur(x * x) - mu_x.pow(2)
+    var_y = blur(y * y) - mu_y.pow(2)
+    cov = blur(x * y) - mu_x * mu_y
+    c1, c2 = 0.01**2, 0.03**2
+    value = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x.pow(2) + mu_y.pow(2) + c1) * (var_x + var_y + c2))
+    return value.flatten(1).mean(1)

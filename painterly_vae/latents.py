@@ -1,0 +1,68 @@
+"""A painting as every encoder sees it: the raw material of attribution.
+
+For an unknown painting we do not know which encoder to use, so we run all of them: the
+posterior mean mu under each encoder, and each encoder's own objective (KL + L1 weight x L1
+of the reconstruction through the shared decoder). The representations compared in
+`clustering` are all built from these views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+import torch
+
+from painterly_vae.config import LossConfig
+from painterly_vae.losses import kl_per_dimension
+from painterly_vae.model import PainterlyVAE
+
+
+@dataclass
+class LatentViews:
+    """N paintings through E encoders."""
+
+    mu: np.ndarray  # (N, E, latent) posterior means
+    l1: np.ndarray  # (N, E) mean absolute pixel error of the reconstruction
+    kl: np.ndarray  # (N, E) KL of the posterior in nats, summed over dimensions
+
+    def __len__(self) -> int:
+        return len(self.mu)
+
+    def objective(self, loss: LossConfig) -> np.ndarray:
+        """(N, E) each encoder's loss on each painting: lower = the encoder explains it better.
+        Uses per-pixel L1 and per-dimension KL (the default reductions) so encoders compare."""
+        return loss.kl_weight * self.kl / self.mu.shape[2] + loss.encoder_l1_weight * self.l1
+
+    @staticmethod
+    def concatenate(parts: list["LatentViews"]) -> "LatentViews":
+        if not parts:
+            raise ValueError("nothing to concatenate")
+        return LatentViews(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("mu", "l1", "kl")))
+
+    def select(self, rows: np.ndarray) -> "LatentViews":
+        return LatentViews(self.mu[rows], self.l1[rows], self.kl[rows])
+
+
+@torch.inference_mode()
+def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor]) -> LatentViews:
+    """Run every batch (float, (B, 3, H, W) in [0, 1], on the model's device) through every
+    encoder in eval mode; z = mu, so the result is deterministic."""
+    model.eval()
+    mus, l1s, kls = [], [], []
+    for images in batches:
+        batch_mu, batch_l1, batch_kl = [], [], []
+        for encoder in model.encoders:
+            mu, logvar = encoder(images)
+            reconstruction = model.shared_decoder(mu).float()
+            batch_mu.append(mu.float())
+            batch_l1.append((reconstruction - images).abs().flatten(1).mean(1))
+            batch_kl.append(kl_per_dimension(mu.float(), logvar.float()).sum(1))
+        mus.append(torch.stack(batch_mu, 1).cpu())
+        l1s.append(torch.stack(batch_l1, 1).cpu())
+        kls.append(torch.stack(batch_kl, 1).cpu())
+    if not mus:
+        latent = model.config.latent_dim
+        return LatentViews(np.zeros((0, len(model.encoders), latent), np.float32), np.zeros((0, len(model.encoders))), np.zeros((0, len(model.encoders))))
+    return LatentViews(torch.cat(mus).numpy(), torch.cat(l1s).numpy(), torch.cat(kls).numpy())

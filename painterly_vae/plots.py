@@ -1,0 +1,105 @@
+"""The pictures `evaluate` saves: confusion matrix, latent maps, reconstructions, reliability.
+
+matplotlib with the non-interactive Agg backend (no display needed); every figure is written
+atomically as PNG.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from painterly_vae.atomic import atomic_write_bytes  # noqa: E402
+
+UNKNOWN_COLOUR = "#9e9e9e"
+
+
+def _save(figure: plt.Figure, path: Path) -> Path:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def confusion_png(matrix: np.ndarray, artists: list[str], path: Path, title: str) -> Path:
+    """Rows: true artist, columns: predicted; cells show counts, colour shows row share."""
+    shares = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
+    size = 1.2 + 0.75 * len(artists)
+    figure, axes = plt.subplots(figsize=(size + 1.5, size))
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    axes.set_xticks(range(len(artists)), artists, rotation=40, ha="right")
+    axes.set_yticks(range(len(artists)), artists)
+    axes.set_xlabel("predicted artist")
+    axes.set_ylabel("true artist")
+    for (row, column), count in np.ndenumerate(matrix):
+        axes.text(column, row, str(int(count)), ha="center", va="center", color="white" if shares[row, column] > 0.5 else "black")
+    figure.colorbar(image, ax=axes, label="share of the true artist's paintings")
+    axes.set_title(title)
+    return _save(figure, path)
+
+
+def latent_map_png(coordinates: dict[str, np.ndarray], labels: list[str], path: Path, title: str) -> Path:
+    """One panel per projection (e.g. PCA, t-SNE), points coloured by artist; artists the run
+    does not know are drawn in grey crosses."""
+    names = list(dict.fromkeys(labels))
+    palette = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    figure, axes = plt.subplots(1, len(coordinates), figsize=(6 * len(coordinates), 5.2), squeeze=False)
+    labels_array = np.array(labels)
+    for panel, (projection, points) in zip(axes[0], coordinates.items()):
+        for index, name in enumerate(names):
+            chosen = labels_array == name
+            unknown = name.endswith("(unknown to the run)")
+            panel.scatter(points[chosen, 0], points[chosen, 1], s=12, alpha=0.75, label=name,
+                          marker="x" if unknown else "o", color=UNKNOWN_COLOUR if unknown else palette(index % palette.N))
+        panel.set_title(projection)
+        panel.set_xticks([])
+        panel.set_yticks([])
+    axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, markerscale=1.5)
+    figure.suptitle(title)
+    return _save(figure, path)
+
+
+def reconstructions_png(rows: dict[str, tuple[np.ndarray, np.ndarray]], path: Path) -> Path:
+    """Per artist two rows: inputs, then their reconstructions through the artist's encoder.
+    Arrays are (n, 3, H, W) floats in [0, 1]."""
+    count = max(len(inputs) for inputs, _ in rows.values())
+    figure, axes = plt.subplots(2 * len(rows), count, figsize=(1.3 * count, 2.7 * len(rows)), squeeze=False)
+    for block, (artist, (inputs, outputs)) in enumerate(rows.items()):
+        for column in range(count):
+            for offset, images in enumerate((inputs, outputs)):
+                axis = axes[2 * block + offset][column]
+                axis.axis("off")
+                if column < len(images):
+                    axis.imshow(np.clip(images[column].transpose(1, 2, 0), 0, 1))
+        axes[2 * block][0].set_title(f"{artist}: input (above), reconstruction (below)", loc="left", fontsize=9)
+    return _save(figure, path)
+
+
+def reliability_png(confidence: np.ndarray, correct: np.ndarray, path: Path, bins: int = 10) -> Path:
+    """Accuracy against confidence of the top artist, with the diagonal of perfect calibration."""
+    edges = np.linspace(0, 1, bins + 1)
+    centres, accuracy, counts = [], [], []
+    for low, high in zip(edges, edges[1:]):
+        chosen = (confidence > low) & (confidence <= high)
+        if chosen.any():
+            centres.append(confidence[chosen].mean())
+            accuracy.append(correct[chosen].mean())
+            counts.append(int(chosen.sum()))
+    figure, axes = plt.subplots(figsize=(4.8, 4.4))
+    axes.plot([0, 1], [0, 1], color="#bbbbbb", linestyle="--", label="perfect calibration")
+    axes.plot(centres, accuracy, marker="o", label="this run")
+    for x, y, n in zip(centres, accuracy, counts):
+        axes.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    axes.set_xlabel("confidence of the top artist")
+    axes.set_ylabel("share attributed correctly")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.legend(loc="upper left")
+    return _save(figure, path)

@@ -1,0 +1,108 @@
+"""A trained run opened for use: the model rebuilt from its own checkpoint, its clusters, and
+how its paintings were preprocessed; plus fitting the clusters of a run.
+
+Everything comes from the checkpoint (config, artist names, weights, clusters,
+preprocessing), never from today's defaults, so a run trained months ago attributes the same
+way today. Attribution and evaluation use `last.pt`, the model at the end of training, whose
+clusters are fitted to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from data_tools.processed import ProcessedData
+from painterly_vae.checkpoint import load_checkpoint, save_checkpoint
+from painterly_vae.clustering import ArtistClusters
+from painterly_vae.config import Config
+from painterly_vae.data import iterate_split
+from painterly_vae.errors import UsageError
+from painterly_vae.latents import LatentViews, encode_views
+from painterly_vae.model import PainterlyVAE
+from painterly_vae.runs import find_run, last_checkpoint
+
+
+@dataclass
+class TrainedRun:
+    run_dir: Path
+    state: dict[str, Any]
+    config: Config
+    model: PainterlyVAE
+    clusters: ArtistClusters | None
+    device: torch.device
+
+    @property
+    def artists(self) -> list[str]:
+        return self.model.artists
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        """How `prepare` squared this run's paintings (size, fit, crops): attribute does the same."""
+        return dict(self.state.get("preprocessing") or {"size": self.config.model.image_size, "fit": "crop"})
+
+    def require_clusters(self) -> ArtistClusters:
+        if self.clusters is None:
+            raise UsageError(
+                f"run {self.run_dir} has no fitted clusters (trained before they existed, or interrupted before "
+                f"the end): run `painterly-vae cluster --run {self.run_dir}`"
+            )
+        return self.clusters
+
+
+def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path("runs")) -> TrainedRun:
+    """A run by directory, by name under `runs_dir`, or the most recent one when None."""
+    run_dir = Path(run) if run is not None and Path(run).is_dir() else find_run(runs_dir, None if run is None else str(run))
+    state = load_checkpoint(last_checkpoint(run_dir), map_location=device)
+    try:
+        config = Config.from_dict(state["config"])
+        model = PainterlyVAE(config.model, list(state["artists"])).to(device)
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError) as error:
+        raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None
+    model.eval()
+    clusters = None
+    if state.get("clusters") is not None:
+        clusters = ArtistClusters.from_state_dict(state["clusters"], config.loss)
+    return TrainedRun(run_dir, state, config, model, clusters, device)
+
+
+def split_views(model: PainterlyVAE, data: ProcessedData, split: str, batch_size: int,
+                device: torch.device) -> tuple[LatentViews, np.ndarray]:
+    """Views of every painting of `split` for the model's artists, and their artist indices."""
+    parts, labels = [], []
+    for index, artist in enumerate(model.artists):
+        views = encode_views(model, iterate_split(data, artist, split, batch_size, device))
+        parts.append(views)
+        labels.append(np.full(len(views), index))
+    return LatentViews.concatenate(parts), np.concatenate(labels)
+
+
+def fit_clusters(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
+                 representation: str | None = None) -> ArtistClusters:
+    """Fit on the training split, calibrate temperature and the unknown threshold on val."""
+    batch = config.training.batch_size
+    encoder_of_artist = [model.encoder_index(a) for a in range(len(model.artists))]
+    clusters = ArtistClusters(model.artists, encoder_of_artist, config.loss,
+                              representation or config.clustering.representation, config.clustering.accept_share)
+    train_views, train_labels = split_views(model, data, "train", batch, device)
+    clusters.fit(train_views, train_labels)
+    val_views, val_labels = split_views(model, data, "val", batch, device)
+    return clusters.calibrate(val_views, val_labels)
+
+
+def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None) -> ArtistClusters:
+    """`painterly-vae cluster`: fit the clusters of an existing run again and store them."""
+    data = ProcessedData.open(data_path or run.config.data.path)
+    if data.artists != run.artists:
+        raise UsageError(f"the data at {data.root} has artists {data.artists}, the run was trained on {run.artists}")
+    clusters = fit_clusters(run.model, run.config, data, run.device, representation)
+    state = {key: value for key, value in run.state.items() if key not in ("format", "version")}
+    state["clusters"] = clusters.state_dict()
+    save_checkpoint(last_checkpoint(run.run_dir), state)
+    run.clusters, run.state = clusters, state
+    return clusters

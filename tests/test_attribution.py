@@ -1,0 +1,151 @@
+"""Clustering, attribute and evaluate on a short training run over synthetic painters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from data_tools.prepare import PrepareOptions, prepare
+from data_tools.processed import ProcessedData
+from data_tools.synthetic import write_synthetic_raw
+from images import truncated_jpeg
+from painterly_vae.checkpoint import load_checkpoint
+from painterly_vae.clustering import ArtistClusters
+from painterly_vae.evaluate import evaluate_run, expected_calibration_error
+from painterly_vae.latents import LatentViews
+from painterly_vae.train_run import TrainRequest, run_training
+from painterly_vae.trained_run import open_run, split_views
+
+CPU = torch.device("cpu")
+KNOWN = ["painter-1", "painter-2", "painter-3"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Three synthetic painters trained briefly at 32 px; a fourth kept out of training."""
+    root = tmp_path_factory.mktemp("attribution")
+    everyone = write_synthetic_raw(root / "everyone", artists=4, per_artist=60, size=40, seed=3)
+    known = root / "known"
+    known.mkdir()
+    for name in KNOWN:
+        (known / name).symlink_to(everyone / name, target_is_directory=True)
+    processed = prepare(known, root / "processed", PrepareOptions(size=32, min_size=32, workers=1), progress=False).out
+    values = {
+        "model.image_size": 32, "model.channels": [16, 32, 64], "model.latent_dim": 16,
+        "training.batch_size": 16, "training.steps": 240, "training.eval_every": 120, "training.image_every": 240,
+        "training.checkpoint_every": 240, "training.runs_dir": str(root / "runs"), "training.device": "cpu",
+    }
+    run_training(TrainRequest(data=processed, name="multi", values=values, progress=False))
+    return {"root": root, "everyone": everyone, "processed": processed, "run": root / "runs" / "multi"}
+
+
+def test_attribution_beats_chance_by_a_wide_margin(trained: dict[str, Path]) -> None:
+    run = open_run(trained["run"], CPU)
+    data = ProcessedData.open(trained["processed"])
+    held_out = [split_views(run.model, data, split, 32, CPU) for split in ("val", "test")]
+    views = LatentViews.concatenate([v for v, _ in held_out])
+    labels = np.concatenate([l for _, l in held_out])
+    assert run.clusters is not None and run.clusters.representation == "concat"
+    assert len(labels) == 36
+    assert run.clusters.score(views, labels) >= 0.6  # chance is 1/3
+
+
+def test_probabilities_are_distributions_and_calibrated_on_val(trained: dict[str, Path]) -> None:
+    run = open_run(trained["run"], CPU)
+    views, _ = split_views(run.model, ProcessedData.open(trained["processed"]), "test", 32, CPU)
+    probabilities = run.clusters.predict_proba(views)
+    assert probabilities.shape == (len(views), 3)
+    np.testing.assert_allclose(probabilities.sum(1), 1.0, rtol=1e-9)
+    assert run.clusters.temperature != 1.0  # fitted on the validation split
+
+
+def test_clusters_round_trip_through_the_checkpoint_without_pickle(trained: dict[str, Path]) -> None:
+    state = load_checkpoint(trained["run"] / "checkpoints" / "last.pt")  # weights_only=True inside
+    run = open_run(trained["run"], CPU)
+    restored = ArtistClusters.from_state_dict(state["clusters"], run.config.loss)
+    views, _ = split_views(run.model, ProcessedData.open(trained["processed"]), "val", 32, CPU)
+    np.testing.assert_array_equal(restored.predict_proba(views), run.clusters.predict_proba(views))
+    assert restored.threshold == run.clusters.threshold
+    assert state["preprocessing"]["size"] == 32 and state["preprocessing"]["fit"] == "crop"
+
+
+@pytest.mark.parametrize("representation", ["own", "concat", "elbo"])
+def test_every_representation_fits_and_predicts(trained: dict[str, Path], representation: str) -> None:
+    run = open_run(trained["run"], CPU)
+    data = ProcessedData.open(trained["processed"])
+    train_views, train_labels = split_views(run.model, data, "train", 32, CPU)
+    clusters = ArtistClusters(run.artists, [0, 1, 2], run.config.loss, representation).fit(train_views, train_labels)
+    test_views, test_labels = split_views(run.model, data, "test", 32, CPU)
+    assert 0 <= clusters.score(test_views, test_labels) <= 1
+    assert clusters.predict(test_views).shape == test_labels.shape
+    with pytest.raises(ValueError, match="no training paintings for painter-3"):
+        ArtistClusters(run.artists, [0, 1, 2], run.config.loss, representation).fit(train_views, np.minimum(train_labels, 1))
+
+
+def test_an_artist_held_out_of_training_is_flagged_unknown_more_often(trained: dict[str, Path]) -> None:
+    run = open_run(trained["run"], CPU)
+    files_known = sorted((trained["everyone"] / "painter-1").glob("*.jpg"))[:20]
+    files_outsider = sorted((trained["everyone"] / "painter-4").glob("*.jpg"))[:20]
+    from painterly_vae.attribute import attribute_files
+
+    known_rate = np.mean([r.unknown for r in attribute_files(run, files_known)])
+    outsider_rate = np.mean([r.unknown for r in attribute_files(run, files_outsider)])
+    assert outsider_rate > known_rate
+
+
+def test_attribute_reports_bad_files_one_by_one(trained: dict[str, Path], tmp_path: Path) -> None:
+    good = sorted((trained["everyone"] / "painter-2").glob("*.jpg"))[0]
+    (tmp_path / "notes.jpg").write_text("not a painting")
+    truncated_jpeg(tmp_path / "cut.jpg")
+    command = [sys.executable, "-m", "painterly_vae", "attribute", str(good), str(tmp_path / "notes.jpg"),
+               str(tmp_path / "cut.jpg"), str(tmp_path / "missing.jpg"), "--run", str(trained["run"]), "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    answers = {Path(p["path"]).name: p for p in json.loads(result.stdout)["paintings"]}
+    assert answers[good.name]["error"] is None and len(answers[good.name]["ranking"]) == 3
+    assert abs(sum(r["probability"] for r in answers[good.name]["ranking"]) - 1) < 1e-6
+    assert answers["notes.jpg"]["error"].startswith("not-an-image")
+    assert answers["cut.jpg"]["error"].startswith("truncated")
+    assert answers["missing.jpg"]["error"] == "no such file"
+    assert "3 of 4 file(s) could not be read" in result.stderr
+
+    text = subprocess.run(command[:-1] + ["--top", "2"], capture_output=True, text=True, timeout=300)
+    assert f"{good}: painter-" in text.stdout and "notes.jpg: error: not-an-image" in text.stdout
+
+
+def test_attribute_without_a_run_is_one_clear_sentence(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "painterly_vae", "attribute", "x.jpg"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> None:
+    run = open_run(trained["run"], CPU)
+    report, out_dir = evaluate_run(run, trained["everyone"], "test")  # a raw folder with an artist the run does not know
+    assert (out_dir / "report.json").is_file()
+    assert json.loads((out_dir / "report.json").read_text())["split"] == "test"
+    for name in ("confusion.png", "reliability.png", "latent_map.png", "reconstructions.png"):
+        assert (out_dir / "plots" / name).stat().st_size > 1000
+    assert report["unknown_artists"] == ["painter-4"]
+    assert 0.0 <= report["unknown"]["auroc"] <= 1.0 and 0 <= report["unknown"]["detection_rate"] <= 1
+    assert report["attribution"]["top1"] >= 0.6 and report["attribution"]["top3"] == 1.0
+    assert set(report["representations"]) == {"own", "concat", "elbo"}
+    assert 0 <= report["baselines"]["colour_histogram"]["top1"] <= 1
+    assert report["reconstruction"]["mean"]["ssim"] > 0
+    assert set(report["clustering"]) == {"kmeans", "gaussian_mixture", "silhouette_of_true_artists"}
+
+    default, default_dir = evaluate_run(run)  # the run's own test split
+    assert default_dir == trained["run"] and (trained["run"] / "report.json").is_file()
+    assert default["paintings"]["unknown_artists"] == 0 and "auroc" not in default["unknown"]
+
+
+def test_expected_calibration_error() -> None:
+    assert expected_calibration_error(np.array([1.0, 1.0]), np.array([True, True])) == 0.0
+    assert expected_calibration_error(np.array([0.9, 0.9]), np.array([False, False])) == pytest.approx(0.9)
