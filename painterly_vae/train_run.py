@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data_tools.processed import ProcessedData
-from painterly_vae.checkpoint import load_checkpoint
 from painterly_vae.config import Config, load_config, save_config
-from painterly_vae.device import resolve_device
 from painterly_vae.errors import UsageError
 from painterly_vae.runs import find_run, last_checkpoint, new_run_dir
-from painterly_vae.trainer import Trainer, TrainingSummary
+from painterly_vae.training_plan import plan_training
+
+if TYPE_CHECKING:
+    from painterly_vae.trainer import TrainingSummary
+
+# torch is imported only once the request has been checked: a usage mistake is reported in
+# a fraction of a second instead of after loading torch.
 
 # Keys a resumed run may change: none of them changes the model or what a step computes.
 RESUMABLE_KEYS = {
@@ -48,7 +52,7 @@ class TrainRequest:
     progress: bool = True
 
 
-def run_training(request: TrainRequest) -> TrainingSummary:
+def run_training(request: TrainRequest) -> "TrainingSummary":
     """Train a new run or continue one; returns the summary printed by the CLI."""
     overrides = dict(request.values)
     if request.data is not None:
@@ -57,23 +61,32 @@ def run_training(request: TrainRequest) -> TrainingSummary:
         return _resume(request, overrides)
     config = load_config(request.config_file, request.assignments).with_values(overrides)
     data = ProcessedData.open(config.data.path)
+    plan_training(config, data)
     run_dir = new_run_dir(Path(config.training.runs_dir), request.name)
+    from painterly_vae.device import resolve_device
+    from painterly_vae.trainer import Trainer
+
     trainer = Trainer(config, data, run_dir, resolve_device(config.training.device))
     run_dir.mkdir(parents=True, exist_ok=True)
     save_config(config, run_dir / "config.toml")
     return trainer.fit(progress=request.progress)
 
 
-def _resume(request: TrainRequest, overrides: dict[str, Any]) -> TrainingSummary:
+def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummary":
     if request.config_file is not None:
         raise UsageError("--resume continues a run with its own config; drop --config (use --set for what may change)")
     runs_dir = Path(overrides.get("training.runs_dir", Config().training.runs_dir))
     run_dir = find_run(runs_dir, request.name)
+    from painterly_vae.checkpoint import load_checkpoint
+    from painterly_vae.device import resolve_device
+    from painterly_vae.trainer import Trainer
+
     state = load_checkpoint(last_checkpoint(run_dir))
     saved = Config.from_dict(state["config"])
     config = saved.with_overrides(request.assignments).with_values(overrides)
     _check_resumable(saved, config)
     data = ProcessedData.open(config.data.path)
+    plan_training(config, data)
     trainer = Trainer(config, data, run_dir, resolve_device(config.training.device))
     trainer.load_state_dict(state)
     if trainer.step >= trainer.total_steps():

@@ -56,7 +56,12 @@ class TrainedRun:
 
 def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path("runs")) -> TrainedRun:
     """A run by directory, by name under `runs_dir`, or the most recent one when None."""
-    run_dir = Path(run) if run is not None and Path(run).is_dir() else find_run(runs_dir, None if run is None else str(run))
+    if run is not None and Path(run).is_dir():
+        run_dir = Path(run)
+    elif run is not None and ("/" in str(run) or "\\" in str(run)):
+        raise UsageError(f"no run directory {run}")
+    else:
+        run_dir = find_run(runs_dir, None if run is None else str(run))
     state = load_checkpoint(last_checkpoint(run_dir), map_location=device)
     try:
         config = Config.from_dict(state["config"])

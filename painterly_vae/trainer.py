@@ -13,7 +13,6 @@ run stops with `TrainingDiverged`.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +31,9 @@ from painterly_vae.data import TrainingBatches, iterate_split
 from painterly_vae.errors import DataError, TrainingDiverged
 from painterly_vae.losses import LossTerms, kl_per_dimension, kl_warmup_scale, l1_term, latent_gradient_scale, vae_loss
 from painterly_vae.model import PainterlyVAE
-from painterly_vae.schedule import AlternatingSchedule, parse_ratio
+from painterly_vae.schedule import AlternatingSchedule
 from painterly_vae.trained_run import fit_clusters
+from painterly_vae.training_plan import plan_training
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active if Var_x E[z_u | x] > 0.01
 GRID_IMAGES = 8
@@ -79,22 +79,15 @@ class Trainer:
     """Owns the model, the optimizers, the schedule and the batches of one run."""
 
     def __init__(self, config: Config, data: ProcessedData, run_dir: Path, device: torch.device) -> None:
-        if data.image_size != config.model.image_size:
-            raise DataError(
-                f"the data at {data.root} is {data.image_size} px but model.image_size is "
-                f"{config.model.image_size}: use --set model.image_size={data.image_size} or prepare at "
-                f"--size {config.model.image_size}"
-            )
+        plan = plan_training(config, data)
         self.config = config
         self.data = data
         self.run_dir = Path(run_dir)
         self.device = device
-        self.artists = data.artists
-        self.train_counts = [data.count(artist, "train") for artist in self.artists]
-        empty = [a for a, n in zip(self.artists, self.train_counts) if n == 0]
-        if empty:
-            raise DataError(f"no training images for {', '.join(empty)} in {data.root}")
-        self.schedule: AlternatingSchedule = parse_ratio(config.training.ratio, self.artists, self.train_counts)
+        self.artists = plan.artists
+        self.train_counts = plan.train_counts
+        self.schedule: AlternatingSchedule = plan.schedule
+        self._total_steps = plan.total_steps
 
         torch.manual_seed(config.training.seed)  # seed once, before building the model
         self.model = PainterlyVAE(config.model, self.artists).to(device)
@@ -116,11 +109,7 @@ class Trainer:
     # ----------------------------------------------------------------- one step
     def total_steps(self) -> int:
         """`training.steps`, or `training.epochs` passes over all training images."""
-        t = self.config.training
-        if t.steps > 0:
-            return t.steps
-        steps_per_epoch = math.ceil(sum(self.train_counts) / t.batch_size)
-        return t.epochs * steps_per_epoch
+        return self._total_steps
 
     def train_step(self, artist: int, images: torch.Tensor) -> LossTerms | None:
         """Update the artist's encoder and the shared decoder on one batch; None if skipped."""
