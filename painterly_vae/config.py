@@ -82,6 +82,8 @@ class TrainingConfig:
     adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
     seed: int = 0
     device: str = "auto"
+    precision: str = "auto"  # "auto" (bf16 where native, else fp32), "fp32", "bf16", "fp16" (CUDA)
+    channels_last: bool = True  # NHWC memory: faster convolutions on CPUs and tensor cores
     log_every: int = 25
     image_every: int = 250
     eval_every: int = 250
@@ -190,6 +192,7 @@ class Config:
         for key in ("log_every", "image_every", "eval_every", "checkpoint_every", "max_nonfinite_steps"):
             _require(getattr(t, key) > 0, f"training.{key}", "must be positive")
         _require(bool(t.ratio.strip()), "training.ratio", "must not be empty")
+        _require(t.precision in ("auto", "fp32", "bf16", "fp16"), "training.precision", "must be auto, fp32, bf16 or fp16")
         c = self.clustering
         _require(c.representation in REPRESENTATIONS, "clustering.representation", f"must be one of {REPRESENTATIONS}")
         _require(0 < c.accept_share <= 1, "clustering.accept_share", "must be in (0, 1]")

@@ -30,6 +30,8 @@ RESUMABLE_KEYS = {
     "training.steps",
     "training.epochs",
     "training.device",
+    "training.precision",
+    "training.channels_last",
     "training.log_every",
     "training.image_every",
     "training.eval_every",

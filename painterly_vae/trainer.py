@@ -31,6 +31,7 @@ from painterly_vae.data import TrainingBatches, iterate_split
 from painterly_vae.errors import DataError, TrainingDiverged
 from painterly_vae.losses import LossTerms, kl_per_dimension, kl_warmup_scale, l1_term, latent_gradient_scale, vae_loss
 from painterly_vae.model import PainterlyVAE
+from painterly_vae.precision import autocast, describe, resolve_precision
 from painterly_vae.schedule import AlternatingSchedule
 from painterly_vae.trained_run import fit_clusters
 from painterly_vae.training_plan import plan_training
@@ -89,9 +90,13 @@ class Trainer:
         self.schedule: AlternatingSchedule = plan.schedule
         self._total_steps = plan.total_steps
 
-        torch.manual_seed(config.training.seed)  # seed once, before building the model
-        self.model = PainterlyVAE(config.model, self.artists).to(device)
         t = config.training
+        self.amp_dtype = resolve_precision(t.precision, device)
+        self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
+        torch.manual_seed(t.seed)  # seed once, before building the model
+        self.model = PainterlyVAE(config.model, self.artists).to(device, memory_format=self.memory_format)
+        # fp16 (CUDA only) needs loss scaling; bf16 and fp32 do not
+        self.grad_scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         betas = (t.adam_betas[0], t.adam_betas[1])
         self.encoder_optimizers = [
             torch.optim.Adam(encoder.parameters(), lr=t.encoder_lr, betas=betas) for encoder in self.model.encoders
@@ -121,7 +126,9 @@ class Trainer:
 
         encoder_optimizer.zero_grad(set_to_none=True)
         self.decoder_optimizer.zero_grad(set_to_none=True)
-        output = self.model(images, artist, latent_gradient_scale=self.latent_gradient_scale)
+        images = images.contiguous(memory_format=self.memory_format)
+        with autocast(self.device, self.amp_dtype):
+            output = self.model(images, artist, latent_gradient_scale=self.latent_gradient_scale)
         kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
         terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, self.config.loss, kl_scale)
 
@@ -139,9 +146,10 @@ class Trainer:
                 )
             return None
         self.nonfinite_in_row = 0
-        terms.total.backward()
-        encoder_optimizer.step()
-        self.decoder_optimizer.step()
+        self.grad_scaler.scale(terms.total).backward()
+        self.grad_scaler.step(encoder_optimizer)
+        self.grad_scaler.step(self.decoder_optimizer)
+        self.grad_scaler.update()
         return terms
 
     # ----------------------------------------------------------------- validation
@@ -201,11 +209,12 @@ class Trainer:
             "rng": capture_rng_state(),
             "best_val_loss": self.best_val_loss,
             "nonfinite_steps": self.nonfinite_total,
+            "grad_scaler": self.grad_scaler.state_dict(),
             "preprocessing": self.data.index.get("prepared_with", {}).get("options"),
             "clusters": self.clusters.state_dict() if self.clusters is not None else None,
         }
         if not with_optimizers:
-            del state["encoder_optimizers"], state["decoder_optimizer"]
+            del state["encoder_optimizers"], state["decoder_optimizer"], state["grad_scaler"]
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -223,6 +232,8 @@ class Trainer:
         restore_rng_state(state["rng"])
         self.best_val_loss = state["best_val_loss"]
         self.nonfinite_total = int(state["nonfinite_steps"])
+        if state.get("grad_scaler"):
+            self.grad_scaler.load_state_dict(state["grad_scaler"])
         self.clusters = None  # refitted at the end of the resumed training
 
     def save(self, name: str, with_optimizers: bool = True) -> Path:
@@ -239,8 +250,8 @@ class Trainer:
         log = _open_run_log(self.run_dir)
         writer = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"), purge_step=first_step or None)
         log.info(
-            "training %s on %s from step %d to %d; schedule: %s",
-            self.run_dir.name, self.device, first_step, total, self.schedule.describe(self.artists),
+            "training %s on %s (%s) from step %d to %d; schedule: %s",
+            self.run_dir.name, self.device, describe(self.amp_dtype), first_step, total, self.schedule.describe(self.artists),
         )
         sums = _RunningSums(len(self.artists), self.device)
         bar = tqdm(total=total, initial=first_step, disable=not progress, unit="step", dynamic_ncols=True)

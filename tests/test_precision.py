@@ -1,0 +1,89 @@
+"""The fast path (bf16 autocast, channels-last) computes what the plain fp32 path computes."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from painterly_vae.config import Config
+from painterly_vae.errors import UsageError
+from painterly_vae.losses import latent_gradient_scale, vae_loss
+from painterly_vae.model import PainterlyVAE
+from painterly_vae.precision import autocast, resolve_precision
+
+
+# Dropout masks are drawn in memory order, so channels-last and NCHW tensors get different
+# masks from the same seed: the paths are compared with dropout off (BatchNorm still in
+# training mode).
+NO_DROPOUT = {"model.encoder_dropout": 0.0, "model.decoder_dropout": 0.0}
+
+
+def _step(model: PainterlyVAE, images: torch.Tensor, dtype: torch.dtype | None, channels_last: bool, config: Config):
+    memory = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=memory)
+    images = images.contiguous(memory_format=memory)
+    torch.manual_seed(0)  # same z noise on both paths
+    with autocast(torch.device("cpu"), dtype):
+        output = model(images, 1, latent_gradient_scale=latent_gradient_scale(config.loss))
+    terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, config.loss)
+    terms.total.backward()
+    return output, terms, {name: p.grad.detach().float().clone() for name, p in model.named_parameters() if p.grad is not None}
+
+
+def test_bf16_channels_last_matches_fp32_on_one_batch() -> None:
+    config = Config().with_values({"model.image_size": 64, "model.channels": [16, 32, 64, 128], "model.latent_dim": 32, **NO_DROPOUT})
+    plain = PainterlyVAE(config.model, ["a", "b"]).train()
+    fast = copy.deepcopy(plain)
+    images = torch.rand(8, 3, 64, 64)
+    out_plain, terms_plain, grads_plain = _step(plain, images, None, False, config)
+    out_fast, terms_fast, grads_fast = _step(fast, images, torch.bfloat16, True, config)
+
+    assert out_fast.reconstruction.shape == out_plain.reconstruction.shape
+    assert (out_fast.reconstruction.float() - out_plain.reconstruction).abs().max() < 0.05
+    torch.testing.assert_close(terms_fast.l1, terms_plain.l1, rtol=0.02, atol=1e-3)
+    torch.testing.assert_close(terms_fast.kl, terms_plain.kl, rtol=0.05, atol=1e-3)
+    assert grads_fast.keys() == grads_plain.keys()
+    for name, grad in grads_plain.items():
+        cosine = torch.nn.functional.cosine_similarity(grads_fast[name].flatten(), grad.flatten(), dim=0)
+        assert cosine > 0.98, f"{name}: gradient direction differs (cosine {cosine:.3f})"
+        ratio = grads_fast[name].norm() / grad.norm()
+        assert 0.9 < ratio < 1.1, f"{name}: gradient size differs ({ratio:.3f})"
+
+
+def test_channels_last_alone_is_exact_enough() -> None:
+    config = Config().with_values({"model.image_size": 32, "model.channels": [8, 16], "model.latent_dim": 8, **NO_DROPOUT})
+    plain = PainterlyVAE(config.model, ["a", "b"]).train()
+    fast = copy.deepcopy(plain)
+    images = torch.rand(4, 3, 32, 32)
+    _, terms_plain, grads_plain = _step(plain, images, None, False, config)
+    _, terms_fast, grads_fast = _step(fast, images, None, True, config)
+    torch.testing.assert_close(terms_fast.total, terms_plain.total, rtol=1e-5, atol=1e-5)
+    for name in grads_plain:
+        torch.testing.assert_close(grads_fast[name], grads_plain[name], rtol=1e-3, atol=1e-4)
+
+
+def test_precision_names() -> None:
+    cpu = torch.device("cpu")
+    assert resolve_precision("fp32", cpu) is None
+    assert resolve_precision("bf16", cpu) is torch.bfloat16
+    assert resolve_precision("auto", cpu) in (None, torch.bfloat16)
+    with pytest.raises(UsageError, match="fp16 needs a CUDA GPU"):
+        resolve_precision("fp16", cpu)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_auto_precision_trains_a_step() -> None:
+    from painterly_vae.losses import vae_loss as loss
+
+    device = torch.device("cuda")
+    config = Config().with_values({"model.image_size": 32, "model.channels": [8, 16], "model.latent_dim": 8})
+    model = PainterlyVAE(config.model, ["a"]).to(device, memory_format=torch.channels_last)
+    dtype = resolve_precision("auto", device)
+    images = torch.rand(4, 3, 32, 32, device=device).contiguous(memory_format=torch.channels_last)
+    with autocast(device, dtype):
+        output = model(images, 0)
+    terms = loss(output.reconstruction, images, output.mu, output.logvar, config.loss)
+    terms.total.backward()
+    assert torch.isfinite(terms.total)
