@@ -25,6 +25,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/train_step.py --quick
 	$(BIN)/python bench/loader.py --quick
+	$(BIN)/python bench/attribute.py --quick
+	$(BIN)/python bench/prepare.py --quick
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

@@ -39,6 +39,7 @@ from data_tools.splits import assign_splits
 from painterly_vae.errors import UsageError
 
 PREPARE_VERSION = 1  # bump when the pixels prepare produces change
+SERIAL_BELOW = 200  # files; see _decode_all
 PREPARE_REASONS = {
     "duplicate": "the same file is already kept",
     "near-duplicate": "a near copy of a kept painting (perceptual hash)",
@@ -62,7 +63,7 @@ class PrepareOptions:
     min_images: int = 10  # per artist, after cleaning
     near_duplicate_distance: int = DEFAULT_MAX_DISTANCE
     keep_near_duplicates: bool = False
-    workers: int = 0  # 0 = one per CPU core
+    workers: int = 0  # 0 = one per CPU core (in-process for fewer than SERIAL_BELOW files)
 
     def validate(self) -> None:
         if self.size < 8:
@@ -227,10 +228,12 @@ def title_and_year(path: Path) -> tuple[str, int | None]:
 
 def _decode_all(files: list[tuple[str, Path]], options: PrepareOptions, progress: bool) -> list[_Decoded]:
     tasks = [(i, str(path), options) for i, (_, path) in enumerate(files)]
-    workers = options.workers or os.cpu_count() or 1
+    # Starting a spawned worker costs about a second (it imports numpy, Pillow, scipy), as much
+    # as decoding ~100 photographs: with workers=0 (auto) small jobs stay in this process.
+    workers = options.workers or (1 if len(tasks) < SERIAL_BELOW else os.cpu_count() or 1)
     bar = tqdm(total=len(tasks), disable=not progress, unit="img", desc="prepare", dynamic_ncols=True)
     try:
-        if workers == 1 or len(tasks) < 8:
+        if workers == 1:
             results = []
             for task in tasks:
                 results.append(_decode_one(task))

@@ -80,7 +80,7 @@ def attribute_files(run: TrainedRun, files: list[Path], top: int = 3) -> list[At
         readable.append(index)
     if readable:
         batches = (to_device_images(np.stack(squares[i : i + BATCH]), run.device) for i in range(0, len(squares), BATCH))
-        views = encode_views(run.model, batches)
+        views = encode_views(run.model, batches, reconstruct=clusters.needs_reconstructions, amp_dtype=run.amp_dtype)
         probabilities = clusters.predict_proba(views)
         familiarity = clusters.familiarity(views)
         unknown = familiarity < clusters.threshold

@@ -26,13 +26,16 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
         torch.save({"format": FORMAT_NAME, "version": FORMAT_VERSION, **payload}, stream)
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint without unpickling arbitrary objects; clear errors for bad files."""
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", mmap: bool = False) -> dict[str, Any]:
+    """Read a checkpoint without unpickling arbitrary objects; clear errors for bad files.
+
+    `mmap` maps the file instead of reading it: tensors that are never used (the optimizer
+    states, when only attributing) are never read from disk."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"no checkpoint at {path}")
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        payload = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as error:  # torch raises several types for truncated or foreign files
         raise UsageError(f"{path} is not a readable painterly-vae checkpoint ({type(error).__name__}: {error})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:

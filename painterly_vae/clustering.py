@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.special import log_softmax, softmax
-from sklearn.covariance import LedoitWolf
 
 from painterly_vae.config import REPRESENTATIONS, ClusteringConfig, LossConfig
 from painterly_vae.latents import LatentViews
@@ -54,6 +53,11 @@ class ArtistClusters:
         self.temperature = 1.0
         self.threshold = -np.inf
 
+    @property
+    def needs_reconstructions(self) -> bool:
+        """Only `elbo` scores reconstructions; the others need the posterior means alone."""
+        return self.representation == "elbo"
+
     # ------------------------------------------------------------------ fitting
     def fit(self, views: LatentViews, labels: np.ndarray) -> "ArtistClusters":
         """Fit the clusters on training paintings (labels: artist indices)."""
@@ -67,6 +71,8 @@ class ArtistClusters:
             self.objective_mean = np.array([o.mean() for o in own])
             self.objective_std = np.array([max(o.std(), 1e-6) for o in own])
             return self
+        from sklearn.covariance import LedoitWolf  # imported here: attribution never needs scikit-learn
+
         features = [self._features(views.select(labels == a), a) for a in range(len(self.artists))]
         self.means = np.stack([f.mean(0) for f in features])
         centred = np.concatenate([f - f.mean(0) for f in features])

@@ -139,7 +139,7 @@ def _encode(run: TrainedRun, data: ProcessedData, split: str) -> EvaluationSet:
     batch = run.config.training.batch_size
     for artist in data.artists:
         array = np.asarray(data.array(artist, split))
-        parts.append(encode_views(run.model, iterate_split(data, artist, split, batch, run.device)))
+        parts.append(encode_views(run.model, iterate_split(data, artist, split, batch, run.device), amp_dtype=run.amp_dtype))
         labels.append(np.full(len(array), run.artists.index(artist) if artist in run.artists else UNKNOWN))
         names += [artist] * len(array)
         images.append(array)
@@ -216,8 +216,8 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> dic
 
 def _compare_representations(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet) -> dict[str, Any]:
     batch = run.config.training.batch_size
-    train_views, train_labels = split_views(run.model, training, "train", batch, run.device)
-    val_views, val_labels = split_views(run.model, training, "val", batch, run.device)
+    train_views, train_labels = split_views(run.model, training, "train", batch, run.device, run.amp_dtype)
+    val_views, val_labels = split_views(run.model, training, "val", batch, run.device, run.amp_dtype)
     known = evaluation.known
     encoder_of_artist = [run.model.encoder_index(a) for a in range(len(run.artists))]
     results = {}

@@ -17,6 +17,7 @@ import torch
 from painterly_vae.config import LossConfig
 from painterly_vae.losses import kl_per_dimension
 from painterly_vae.model import PainterlyVAE
+from painterly_vae.precision import autocast
 
 
 @dataclass
@@ -46,19 +47,31 @@ class LatentViews:
 
 
 @torch.inference_mode()
-def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor]) -> LatentViews:
+def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor], reconstruct: bool = True,
+                 amp_dtype: torch.dtype | None = None) -> LatentViews:
     """Run every batch (float, (B, 3, H, W) in [0, 1], on the model's device) through every
-    encoder in eval mode; z = mu, so the result is deterministic."""
+    encoder in eval mode; z = mu, so the result is deterministic.
+
+    The reconstructions (for `l1`) cost a decoder pass per encoder, most of the work: without
+    `reconstruct`, `l1` is NaN and only mu and KL are computed (all `concat` and `own` need).
+    `amp_dtype` runs the convolutions under autocast, as training did."""
     model.eval()
+    device = next(model.parameters()).device
     mus, l1s, kls = [], [], []
     for images in batches:
+        images = images.contiguous(memory_format=torch.channels_last)
         batch_mu, batch_l1, batch_kl = [], [], []
         for encoder in model.encoders:
-            mu, logvar = encoder(images)
-            reconstruction = model.shared_decoder(mu).float()
-            batch_mu.append(mu.float())
-            batch_l1.append((reconstruction - images).abs().flatten(1).mean(1))
-            batch_kl.append(kl_per_dimension(mu.float(), logvar.float()).sum(1))
+            with autocast(device, amp_dtype):
+                mu, logvar = encoder(images)
+                reconstruction = model.shared_decoder(mu).float() if reconstruct else None
+            mu, logvar = mu.float(), logvar.float()
+            batch_mu.append(mu)
+            if reconstruction is not None:
+                batch_l1.append((reconstruction - images).abs().flatten(1).mean(1))
+            else:
+                batch_l1.append(torch.full((len(images),), float("nan"), device=device))
+            batch_kl.append(kl_per_dimension(mu, logvar).sum(1))
         mus.append(torch.stack(batch_mu, 1).cpu())
         l1s.append(torch.stack(batch_l1, 1).cpu())
         kls.append(torch.stack(batch_kl, 1).cpu())

@@ -24,6 +24,7 @@ from painterly_vae.data import iterate_split
 from painterly_vae.errors import UsageError
 from painterly_vae.latents import LatentViews, encode_views
 from painterly_vae.model import PainterlyVAE
+from painterly_vae.precision import resolve_precision
 from painterly_vae.runs import find_run, last_checkpoint
 
 
@@ -39,6 +40,11 @@ class TrainedRun:
     @property
     def artists(self) -> list[str]:
         return self.model.artists
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        """The precision the run trained in, used for inference too."""
+        return resolve_precision(self.config.training.precision, self.device)
 
     @property
     def preprocessing(self) -> dict[str, Any]:
@@ -62,26 +68,26 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path
         raise UsageError(f"no run directory {run}")
     else:
         run_dir = find_run(runs_dir, None if run is None else str(run))
-    state = load_checkpoint(last_checkpoint(run_dir), map_location=device)
+    state = load_checkpoint(last_checkpoint(run_dir), map_location=device, mmap=True)
     try:
         config = Config.from_dict(state["config"])
         model = PainterlyVAE(config.model, list(state["artists"])).to(device)
         model.load_state_dict(state["model"])
     except (KeyError, RuntimeError) as error:
         raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None
-    model.eval()
+    model.to(memory_format=torch.channels_last).eval()
     clusters = None
     if state.get("clusters") is not None:
         clusters = ArtistClusters.from_state_dict(state["clusters"], config.loss)
     return TrainedRun(run_dir, state, config, model, clusters, device)
 
 
-def split_views(model: PainterlyVAE, data: ProcessedData, split: str, batch_size: int,
-                device: torch.device) -> tuple[LatentViews, np.ndarray]:
+def split_views(model: PainterlyVAE, data: ProcessedData, split: str, batch_size: int, device: torch.device,
+                amp_dtype: torch.dtype | None = None) -> tuple[LatentViews, np.ndarray]:
     """Views of every painting of `split` for the model's artists, and their artist indices."""
     parts, labels = [], []
     for index, artist in enumerate(model.artists):
-        views = encode_views(model, iterate_split(data, artist, split, batch_size, device))
+        views = encode_views(model, iterate_split(data, artist, split, batch_size, device), amp_dtype=amp_dtype)
         parts.append(views)
         labels.append(np.full(len(views), index))
     return LatentViews.concatenate(parts), np.concatenate(labels)
@@ -94,9 +100,10 @@ def fit_clusters(model: PainterlyVAE, config: Config, data: ProcessedData, devic
     encoder_of_artist = [model.encoder_index(a) for a in range(len(model.artists))]
     clusters = ArtistClusters(model.artists, encoder_of_artist, config.loss,
                               representation or config.clustering.representation, config.clustering.accept_share)
-    train_views, train_labels = split_views(model, data, "train", batch, device)
+    amp_dtype = resolve_precision(config.training.precision, device)
+    train_views, train_labels = split_views(model, data, "train", batch, device, amp_dtype)
     clusters.fit(train_views, train_labels)
-    val_views, val_labels = split_views(model, data, "val", batch, device)
+    val_views, val_labels = split_views(model, data, "val", batch, device, amp_dtype)
     return clusters.calibrate(val_views, val_labels)
 
 
