@@ -103,3 +103,18 @@ def reliability_png(confidence: np.ndarray, correct: np.ndarray, path: Path, bin
     axes.set_ylim(0, 1)
     axes.legend(loc="upper left")
     return _save(figure, path)
+
+
+def curves_png(runs: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], path: Path, title: str) -> Path:
+    """One panel per logged quantity (e.g. train/l1), one line per run."""
+    tags = list(next(iter(runs.values())))
+    figure, axes = plt.subplots(1, len(tags), figsize=(5.5 * len(tags), 4), squeeze=False)
+    for axis, tag in zip(axes[0], tags):
+        for name, series in runs.items():
+            steps, values = series[tag]
+            axis.plot(steps, values, label=name, linewidth=1.2, alpha=0.85)
+        axis.set_title(tag)
+        axis.set_xlabel("step")
+        axis.legend()
+    figure.suptitle(title)
+    return _save(figure, path)
