@@ -99,3 +99,16 @@ def test_data_command_mistakes_exit_2(tmp_path: Path, args: list[str], message: 
     result = painterly(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from painterly_vae.atomic import atomic_write_bytes
+
+    atomic_write_bytes(tmp_path / "report.json", b"{}")
+    mode = stat.S_IMODE((tmp_path / "report.json").stat().st_mode)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert mode == 0o666 & ~mask
