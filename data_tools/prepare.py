@@ -84,6 +84,16 @@ class PrepareOptions:
         values["fractions"] = list(self.fractions)
         return values
 
+    @classmethod
+    def from_recorded(cls, recorded: dict[str, Any], **changes: Any) -> "PrepareOptions":
+        """The options an index.json (or a checkpoint) recorded, so data can be prepared again the
+        same way; keys this version does not know are ignored, `changes` override."""
+        known = {f.name for f in dataclasses.fields(cls)} - {"workers"}
+        values = {k: v for k, v in recorded.items() if k in known}
+        if "fractions" in values:
+            values["fractions"] = tuple(values["fractions"])
+        return cls(**{**values, **changes})
+
 
 @dataclass
 class ArtistSummary:

@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
+from data_tools.geometry import FITS
 from painterly_vae import __version__
+from painterly_vae.config import REPRESENTATIONS
 from painterly_vae.errors import TrainingDiverged, UsageError
 
 
@@ -77,7 +79,7 @@ def _add_prepare(commands: argparse._SubParsersAction) -> None:
     prepare.add_argument("raw", nargs="?", type=Path, default=Path("data/raw"), help="folder of artist sub-folders (default data/raw)")
     prepare.add_argument("--out", type=Path, default=Path("data/processed"), help="output folder (default data/processed)")
     prepare.add_argument("--size", type=_positive_int, default=256, help="side of the square training images (default 256)")
-    prepare.add_argument("--fit", choices=["crop", "pad", "crops"], default="crop",
+    prepare.add_argument("--fit", choices=FITS, default="crop",
                          help="centre crop (default), letterbox pad, or several crops per painting")
     prepare.add_argument("--crops", type=_positive_int, default=5, help="crops per painting with --fit crops (1-5, default 5)")
     prepare.add_argument("--min-size", type=_positive_int, default=64, help="reject originals whose shorter side is smaller (default 64)")
@@ -125,7 +127,7 @@ def _add_cluster(commands: argparse._SubParsersAction) -> None:
         description="Fit the artist clusters on the training split and calibrate them on the validation split.",
     )
     _add_run_options(cluster)
-    cluster.add_argument("--representation", choices=["own", "concat", "elbo"],
+    cluster.add_argument("--representation", choices=REPRESENTATIONS,
                          help="how paintings are scored (default: the run's clustering.representation)")
     cluster.add_argument("--data", type=Path, help="prepared data (default: the run's data.path)")
     cluster.set_defaults(handler=_cluster)

@@ -28,6 +28,7 @@ L1_REDUCTIONS = ("mean", "sum")
 KL_REDUCTIONS = ("sum", "mean")
 ENCODER_LAYOUTS = ("per-artist", "single")
 REPRESENTATIONS = ("own", "concat", "elbo")  # painterly_vae.clustering implements them
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.precision resolves them
 
 
 @dataclass
@@ -192,7 +193,7 @@ class Config:
         for key in ("log_every", "image_every", "eval_every", "checkpoint_every", "max_nonfinite_steps"):
             _require(getattr(t, key) > 0, f"training.{key}", "must be positive")
         _require(bool(t.ratio.strip()), "training.ratio", "must not be empty")
-        _require(t.precision in ("auto", "fp32", "bf16", "fp16"), "training.precision", "must be auto, fp32, bf16 or fp16")
+        _require(t.precision in PRECISIONS, "training.precision", f"must be one of {PRECISIONS}")
         c = self.clustering
         _require(c.representation in REPRESENTATIONS, "clustering.representation", f"must be one of {REPRESENTATIONS}")
         _require(0 < c.accept_share <= 1, "clustering.accept_share", "must be in (0, 1]")

@@ -115,10 +115,7 @@ def _evaluation_data(run: TrainedRun, data_path: Path | None) -> ProcessedData:
     elif (Path(data_path) / INDEX_FILE).is_file():
         data = ProcessedData.open(data_path)
     else:
-        pre = run.preprocessing
-        options = PrepareOptions(size=pre["size"], fit=pre.get("fit", "crop"), crops=pre.get("crops", 5),
-                                 min_size=pre.get("min_size", 64), min_images=1,
-                                 fractions=tuple(pre.get("fractions", (0.8, 0.1, 0.1))))
+        options = PrepareOptions.from_recorded(run.preprocessing, min_images=1)
         cache = run.run_dir / "evaluations" / "prepared" / _name(Path(data_path))
         data = ProcessedData.open(prepare(data_path, cache, options, progress=False).out)
     if data.image_size != run.config.model.image_size:

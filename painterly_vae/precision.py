@@ -14,9 +14,9 @@ from typing import ContextManager
 
 import torch
 
+from painterly_vae.config import PRECISIONS
 from painterly_vae.errors import UsageError
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 _DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 

@@ -174,3 +174,12 @@ def test_usage_errors(tmp_path: Path) -> None:
         prepare(tmp_path / "tiny", tmp_path / "out", PrepareOptions(**SMALL, workers=1), progress=False)
     with pytest.raises(UsageError, match="--fit"):
         prepare(tmp_path / "tiny", tmp_path / "out", PrepareOptions(fit="stretch"), progress=False)
+
+
+def test_recorded_options_rebuild_the_same_options() -> None:
+    options = PrepareOptions(size=64, fit="crops", crops=3, min_size=40, fractions=(0.7, 0.2, 0.1),
+                             near_duplicate_distance=3, keep_near_duplicates=True, workers=2)
+    rebuilt = PrepareOptions.from_recorded(options.recorded(), min_images=1)
+    assert rebuilt == PrepareOptions(size=64, fit="crops", crops=3, min_size=40, fractions=(0.7, 0.2, 0.1),
+                                     near_duplicate_distance=3, keep_near_duplicates=True, min_images=1)
+    assert PrepareOptions.from_recorded({"size": 32, "from_a_later_version": 1}).size == 32
