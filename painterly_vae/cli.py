@@ -14,7 +14,8 @@ from typing import Callable, NoReturn, Sequence
 from data_tools.geometry import FITS
 from painterly_vae import __version__
 from painterly_vae.config import REPRESENTATIONS
-from painterly_vae.errors import TrainingDiverged, UsageError
+from painterly_vae.errors import StopRequested, TrainingDiverged, UsageError
+from painterly_vae.torchrun_env import rank_from_environment, world_size_from_environment
 
 
 class _Parser(argparse.ArgumentParser):
@@ -273,7 +274,9 @@ def _train(args: argparse.Namespace) -> int:
         assignments=args.assignments,
         progress=not args.no_progress,
     )
-    print_training_summary(run_training(request))
+    summary = run_training(request)
+    if rank_from_environment() == 0:  # under torchrun, one summary for the job
+        print_training_summary(summary)
     return 0
 
 
@@ -336,17 +339,50 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lost_other_processes(error: Exception) -> bool:
+    """A failed collective under torchrun: torch.distributed's errors, or gloo's RuntimeErrors about peers."""
+    distributed = sys.modules.get("torch.distributed")
+    if distributed is None or world_size_from_environment() < 2:
+        return False
+    if isinstance(error, getattr(distributed, "DistError", ())):
+        return True
+    text = str(error).lower()
+    return isinstance(error, RuntimeError) and any(
+        marker in text for marker in ("gloo", "nccl", "connection reset", "connection closed", "timed out", "by peer")
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    # under torchrun every process reports; ranks other than 0 say which they are
+    prefix = f"painterly-vae {args.command}" + (f" [rank {rank_from_environment()}]" if rank_from_environment() else "")
     try:
         return handler(args)
     except UsageError as error:
-        print(f"painterly-vae {args.command}: error: {error}", file=sys.stderr)
+        print(f"{prefix}: error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
-        print(f"painterly-vae {args.command}: training stopped: {error}", file=sys.stderr)
+        print(f"{prefix}: training stopped: {error}", file=sys.stderr)
+        return 1
+    except StopRequested:
+        print(
+            f"{prefix}: stopped by SIGTERM (under torchrun: another process of the job failed, see torchrun's "
+            f"report); the run keeps its last checkpoint and continues with --resume",
+            file=sys.stderr,
+        )
+        return 143
+    except Exception as error:
+        if not _lost_other_processes(error):
+            raise
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(
+            f"{prefix}: stopped: lost contact with the other training processes (one crashed, was killed, or "
+            f"did not answer within training.distributed_timeout_s): {reason}. Checkpoints up to the last "
+            f"checkpoint_every step are kept; continue with --resume, with any number of processes",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print(f"painterly-vae {args.command}: interrupted; a training run resumes with --resume", file=sys.stderr)

@@ -75,7 +75,7 @@ class TrainingConfig:
     """The alternating schedule, optimisation, and what gets logged and saved how often."""
 
     ratio: str = "equal"  # "2:5" (one number per artist), "auto" (by data size) or "equal"
-    batch_size: int = 32
+    batch_size: int = 32  # per process: under torchrun with N processes the global batch is N x batch_size
     epochs: int = 20
     steps: int = 0  # when > 0, overrides epochs
     encoder_lr: float = 5e-4
@@ -90,6 +90,7 @@ class TrainingConfig:
     eval_every: int = 250
     checkpoint_every: int = 500
     max_nonfinite_steps: int = 5
+    distributed_timeout_s: int = 1800  # under torchrun: a collective waiting this long ends the job
     runs_dir: str = "runs"
 
 
@@ -190,7 +191,8 @@ class Config:
             "training.adam_betas",
             "must be two numbers in [0, 1)",
         )
-        for key in ("log_every", "image_every", "eval_every", "checkpoint_every", "max_nonfinite_steps"):
+        for key in ("log_every", "image_every", "eval_every", "checkpoint_every", "max_nonfinite_steps",
+                    "distributed_timeout_s"):
             _require(getattr(t, key) > 0, f"training.{key}", "must be positive")
         _require(bool(t.ratio.strip()), "training.ratio", "must not be empty")
         _require(t.precision in PRECISIONS, "training.precision", f"must be one of {PRECISIONS}")

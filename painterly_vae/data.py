@@ -5,6 +5,11 @@ training images; the permutation (and the horizontal flips) of each pass is draw
 generator seeded by (seed, artist, pass), so the sampler's whole state is two integers per
 artist and a resumed run draws exactly the batches the uninterrupted run would have.
 Images stay uint8 until they are on the device (4x less to copy than float32).
+
+Under torchrun every rank walks the same permutation and takes its own slice of each global
+batch (`world_size` x `batch_size` images): the ranks' shards are disjoint, together they
+are exactly the batch one process with the global batch size would draw, and the state is
+the same on every rank, so a checkpoint resumes onto any number of processes.
 """
 
 from __future__ import annotations
@@ -20,9 +25,13 @@ from data_tools.processed import ProcessedData
 class ArtistBatchSampler:
     """Indices (and flip flags) of the next batch of one artist, without replacement per pass."""
 
-    def __init__(self, sizes: list[int], batch_size: int, seed: int, hflip: bool) -> None:
+    def __init__(
+        self, sizes: list[int], batch_size: int, seed: int, hflip: bool, rank: int = 0, world_size: int = 1
+    ) -> None:
         self.sizes = list(sizes)
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # per process; the global batch is batch_size x world_size
+        self.rank = rank
+        self.world_size = world_size
         self.seed = seed
         self.hflip = hflip
         self.passes = [0] * len(sizes)
@@ -35,11 +44,18 @@ class ArtistBatchSampler:
         return order, flips
 
     def next_batch(self, artist: int) -> tuple[np.ndarray, np.ndarray]:
-        """The next `batch_size` indices of `artist`; a pass that runs out continues in the next."""
+        """This rank's `batch_size` indices of the next global batch of `artist`.
+
+        A pass that runs out continues in the next one (reshuffled)."""
         if self.sizes[artist] == 0:
             raise ValueError(f"artist {artist} has no training images")
+        indices, flips = self._next_global_batch(artist)
+        mine = slice(self.rank * self.batch_size, (self.rank + 1) * self.batch_size)
+        return indices[mine], flips[mine]
+
+    def _next_global_batch(self, artist: int) -> tuple[np.ndarray, np.ndarray]:
         indices, flips = [], []
-        needed = self.batch_size
+        needed = self.batch_size * self.world_size
         while needed > 0:
             order, flip = self._pass_order(artist, self.passes[artist])
             start = self.cursors[artist]
@@ -52,6 +68,10 @@ class ArtistBatchSampler:
                 self.passes[artist] += 1
                 self.cursors[artist] = 0
         return np.concatenate(indices), np.concatenate(flips)
+
+    def images_drawn(self) -> int:
+        """Images drawn so far over all artists and ranks (passes x size + cursor)."""
+        return sum(p * n + c for p, n, c in zip(self.passes, self.sizes, self.cursors))
 
     def state_dict(self) -> dict[str, list[int]]:
         return {"passes": list(self.passes), "cursors": list(self.cursors)}
@@ -76,10 +96,13 @@ def to_device_images(array: np.ndarray, device: torch.device) -> torch.Tensor:
 class TrainingBatches:
     """Serves training batches of any artist, on the training device."""
 
-    def __init__(self, data: ProcessedData, batch_size: int, seed: int, hflip: bool, device: torch.device) -> None:
+    def __init__(
+        self, data: ProcessedData, batch_size: int, seed: int, hflip: bool, device: torch.device,
+        rank: int = 0, world_size: int = 1,
+    ) -> None:
         self.artists = data.artists
         self.arrays = [data.array(artist, "train") for artist in self.artists]
-        self.sampler = ArtistBatchSampler([len(a) for a in self.arrays], batch_size, seed, hflip)
+        self.sampler = ArtistBatchSampler([len(a) for a in self.arrays], batch_size, seed, hflip, rank, world_size)
         self.device = device
 
     def batch(self, artist: int) -> torch.Tensor:

@@ -19,3 +19,8 @@ class DataError(UsageError):
 
 class TrainingDiverged(RuntimeError):
     """Training produced non-finite losses too many steps in a row and was stopped."""
+
+
+class StopRequested(Exception):
+    """SIGTERM arrived during training: torchrun stopping the job because another process
+    failed, or a scheduler ending the job. The run keeps its last checkpoint."""

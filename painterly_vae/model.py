@@ -140,10 +140,19 @@ class PainterlyVAE(nn.Module):
         different L1 weights from a single backward pass (see `losses.scale_gradient`).
         In eval mode z is the posterior mean, so evaluation is deterministic.
         """
-        mu, logvar = self.encoder_for(artist)(images)
-        z = reparameterize(mu, logvar) if self.training else mu
-        decoder_input = scale_gradient(z, latent_gradient_scale) if latent_gradient_scale != 1.0 else z
-        return VAEOutput(self.shared_decoder(decoder_input), mu, logvar, z)
+        return encode_decode(self.encoder_for(artist), self.shared_decoder, images, self.training, latent_gradient_scale)
+
+
+def encode_decode(
+    encoder: nn.Module, decoder: nn.Module, images: torch.Tensor, sample: bool, latent_gradient_scale: float = 1.0
+) -> VAEOutput:
+    """One VAE pass through the given encoder and decoder (plain modules or their DDP wrappers).
+
+    `sample`: z drawn from the posterior (training) or z = mu (evaluation)."""
+    mu, logvar = encoder(images)
+    z = reparameterize(mu, logvar) if sample else mu
+    decoder_input = scale_gradient(z, latent_gradient_scale) if latent_gradient_scale != 1.0 else z
+    return VAEOutput(decoder(decoder_input), mu, logvar, z)
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

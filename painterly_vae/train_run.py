@@ -4,21 +4,32 @@ Starting: load the config (file + overrides), create `runs/<name>/`, write `conf
 train. Resuming: the run's own config comes from its last checkpoint, so a resumed run never
 depends on today's defaults; only keys that do not change what is learned (length of
 training, device, logging cadence, data location) may be overridden.
+
+Under torchrun every process runs this; rank 0 names a new run and tells the others
+(`distributed.decided_by_main`). Every rank resumes from the same `last.pt`, whatever number
+of processes wrote it (a multi-node run needs `runs_dir` and the data on a shared filesystem
+or copied to the same path on every node).
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from data_tools.processed import ProcessedData
 from painterly_vae.config import Config, load_config, save_config
-from painterly_vae.errors import UsageError
+from painterly_vae.errors import StopRequested, UsageError
 from painterly_vae.runs import find_run, last_checkpoint, new_run_dir
 from painterly_vae.training_plan import plan_training
 
 if TYPE_CHECKING:
+    import torch
+
+    from painterly_vae.distributed import Processes
     from painterly_vae.trainer import TrainingSummary
 
 # torch is imported only once the request has been checked: a usage mistake is reported in
@@ -37,6 +48,7 @@ RESUMABLE_KEYS = {
     "training.eval_every",
     "training.checkpoint_every",
     "training.max_nonfinite_steps",
+    "training.distributed_timeout_s",
     "training.runs_dir",
 }
 
@@ -64,23 +76,25 @@ def run_training(request: TrainRequest) -> "TrainingSummary":
     config = load_config(request.config_file, request.assignments).with_values(overrides)
     data = ProcessedData.open(config.data.path)
     plan_training(config, data)
-    run_dir = new_run_dir(Path(config.training.runs_dir), request.name)
-    from painterly_vae.device import resolve_device
+    from painterly_vae import distributed
     from painterly_vae.trainer import Trainer
 
-    trainer = Trainer(config, data, run_dir, resolve_device(config.training.device))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_config(config, run_dir / "config.toml")
-    return trainer.fit(progress=request.progress)
+    with _training_processes(config) as (processes, device):
+        run_dir = distributed.decided_by_main(lambda: new_run_dir(Path(config.training.runs_dir), request.name), processes)
+        trainer = Trainer(config, data, run_dir, device, processes)
+        if processes.is_main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            save_config(config, run_dir / "config.toml")
+        return trainer.fit(progress=request.progress)
 
 
 def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummary":
     if request.config_file is not None:
         raise UsageError("--resume continues a run with its own config; drop --config (use --set for what may change)")
-    runs_dir = Path(overrides.get("training.runs_dir", Config().training.runs_dir))
+    # where to look: the defaults, with whatever --set / options say (e.g. training.runs_dir)
+    runs_dir = Path(Config().with_overrides(request.assignments).with_values(overrides).training.runs_dir)
     run_dir = find_run(runs_dir, request.name)
     from painterly_vae.checkpoint import load_checkpoint
-    from painterly_vae.device import resolve_device
     from painterly_vae.trainer import Trainer
 
     state = load_checkpoint(last_checkpoint(run_dir))
@@ -89,15 +103,39 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
     _check_resumable(saved, config)
     data = ProcessedData.open(config.data.path)
     plan_training(config, data)
-    trainer = Trainer(config, data, run_dir, resolve_device(config.training.device))
-    trainer.load_state_dict(state)
-    if trainer.step >= trainer.total_steps():
-        raise UsageError(
-            f"run {run_dir.name} already reached step {trainer.step} of {trainer.total_steps()}: "
-            f"give a larger --steps or --epochs to train further"
-        )
-    save_config(config, run_dir / "config.toml")
-    return trainer.fit(progress=request.progress)
+    with _training_processes(config) as (processes, device):
+        trainer = Trainer(config, data, run_dir, device, processes)
+        trainer.load_state_dict(state)
+        if trainer.step >= trainer.total_steps():
+            raise UsageError(
+                f"run {run_dir.name} already reached step {trainer.step} of {trainer.total_steps()}: "
+                f"give a larger --steps or --epochs to train further"
+            )
+        if processes.is_main:
+            save_config(config, run_dir / "config.toml")
+        return trainer.fit(progress=request.progress)
+
+
+@contextlib.contextmanager
+def _training_processes(config: Config) -> Iterator[tuple["Processes", "torch.device"]]:
+    """This process's place in the job (torchrun or not) and its device, for one training.
+
+    Meanwhile SIGTERM raises `StopRequested` (logged by the trainer, reported by the CLI)
+    instead of killing the process silently: torchrun sends it to the surviving processes
+    when one fails. The process group is left and the old handler restored afterwards."""
+    from painterly_vae import distributed
+
+    def stop(signum: int, frame: object) -> None:
+        raise StopRequested("SIGTERM")
+
+    in_main_thread = threading.current_thread() is threading.main_thread()  # where handlers may be set
+    previous = signal.signal(signal.SIGTERM, stop) if in_main_thread else None
+    try:
+        yield distributed.join(config.training.device, config.training.distributed_timeout_s)
+    finally:
+        distributed.leave()
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _check_resumable(saved: Config, requested: Config) -> None:

@@ -8,11 +8,17 @@ encoder is left untouched: its optimizer does not step and its BatchNorm does no
 A non-finite loss never reaches the weights: the step is skipped, the BatchNorm statistics
 the forward pass touched are restored, and after `max_nonfinite_steps` skips in a row the
 run stops with `TrainingDiverged`.
+
+Under torchrun (`painterly_vae.distributed`) every rank runs this same loop on its own shard
+of each batch; DDP averages the gradients of the active encoder and the decoder, so N
+processes with batch B take the step one process with batch N x B would take (up to
+BatchNorm, whose batch statistics are per rank). Rank 0 alone writes.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +34,19 @@ from painterly_vae.checkpoint import capture_rng_state, restore_rng_state, save_
 from painterly_vae.clustering import ArtistClusters
 from painterly_vae.config import Config
 from painterly_vae.data import TrainingBatches, iterate_split
+from painterly_vae.distributed import (
+    SINGLE_PROCESS,
+    Processes,
+    agree_all_finite,
+    average_buffers,
+    barrier,
+    rank_seed,
+    sum_over_ranks_,
+    wrap,
+)
 from painterly_vae.errors import DataError, TrainingDiverged
 from painterly_vae.losses import LossTerms, kl_per_dimension, kl_warmup_scale, l1_term, latent_gradient_scale, vae_loss
-from painterly_vae.model import PainterlyVAE
+from painterly_vae.model import PainterlyVAE, encode_decode
 from painterly_vae.precision import autocast, describe, resolve_precision
 from painterly_vae.schedule import AlternatingSchedule
 from painterly_vae.trained_run import fit_clusters
@@ -79,22 +95,29 @@ class TrainingSummary:
 class Trainer:
     """Owns the model, the optimizers, the schedule and the batches of one run."""
 
-    def __init__(self, config: Config, data: ProcessedData, run_dir: Path, device: torch.device) -> None:
+    def __init__(
+        self, config: Config, data: ProcessedData, run_dir: Path, device: torch.device,
+        processes: Processes = SINGLE_PROCESS,
+    ) -> None:
         plan = plan_training(config, data)
         self.config = config
         self.data = data
         self.run_dir = Path(run_dir)
         self.device = device
+        self.processes = processes
         self.artists = plan.artists
         self.train_counts = plan.train_counts
         self.schedule: AlternatingSchedule = plan.schedule
-        self._total_steps = plan.total_steps
 
         t = config.training
         self.amp_dtype = resolve_precision(t.precision, device)
         self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
         torch.manual_seed(t.seed)  # seed once, before building the model
         self.model = PainterlyVAE(config.model, self.artists).to(device, memory_format=self.memory_format)
+        self._seed_this_rank(step=0)
+        # what a training step calls: the modules themselves, or their DDP wrappers
+        self.step_encoders = [wrap(encoder, processes, device) for encoder in self.model.encoders]
+        self.step_decoder = wrap(self.model.shared_decoder, processes, device)
         # fp16 (CUDA only) needs loss scaling; bf16 and fp32 do not
         self.grad_scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         betas = (t.adam_betas[0], t.adam_betas[1])
@@ -102,7 +125,9 @@ class Trainer:
             torch.optim.Adam(encoder.parameters(), lr=t.encoder_lr, betas=betas) for encoder in self.model.encoders
         ]
         self.decoder_optimizer = torch.optim.Adam(self.model.shared_decoder.parameters(), lr=t.decoder_lr, betas=betas)
-        self.batches = TrainingBatches(data, t.batch_size, t.seed, config.data.hflip, device)
+        self.batches = TrainingBatches(
+            data, t.batch_size, t.seed, config.data.hflip, device, processes.rank, processes.world_size
+        )
         self.latent_gradient_scale = latent_gradient_scale(config.loss)
 
         self.clusters: ArtistClusters | None = None
@@ -112,9 +137,25 @@ class Trainer:
         self.nonfinite_total = 0
 
     # ----------------------------------------------------------------- one step
+    @property
+    def global_batch_size(self) -> int:
+        return self.config.training.batch_size * self.processes.world_size
+
     def total_steps(self) -> int:
-        """`training.steps`, or `training.epochs` passes over all training images."""
-        return self._total_steps
+        """`training.steps`, or as many steps as `training.epochs` passes over all training images take.
+
+        Counted in images still to draw, so a run resumed onto a different number of processes
+        (a different global batch) still stops after the same number of epochs."""
+        t = self.config.training
+        if t.steps > 0:
+            return t.steps
+        remaining = t.epochs * sum(self.train_counts) - self.batches.sampler.images_drawn()
+        return self.step + max(0, math.ceil(remaining / self.global_batch_size))
+
+    def _seed_this_rank(self, step: int) -> None:
+        """Ranks other than 0 draw their own dropout masks and z noise (rank 0 keeps its stream)."""
+        if self.processes.rank > 0:
+            torch.manual_seed(rank_seed(self.config.training.seed, step, self.processes.rank))
 
     def train_step(self, artist: int, images: torch.Tensor) -> LossTerms | None:
         """Update the artist's encoder and the shared decoder on one batch; None if skipped."""
@@ -128,11 +169,13 @@ class Trainer:
         self.decoder_optimizer.zero_grad(set_to_none=True)
         images = images.contiguous(memory_format=self.memory_format)
         with autocast(self.device, self.amp_dtype):
-            output = self.model(images, artist, latent_gradient_scale=self.latent_gradient_scale)
+            output = encode_decode(
+                self.step_encoders[encoder_index], self.step_decoder, images, True, self.latent_gradient_scale
+            )
         kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
         terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, self.config.loss, kl_scale)
 
-        if not torch.isfinite(terms.total):
+        if not agree_all_finite(torch.isfinite(terms.total), self.processes):
             for module, buffers in zip(touched, saved_buffers):
                 for name, buffer in module.named_buffers():
                     buffer.copy_(buffers[name])
@@ -229,7 +272,8 @@ class Trainer:
         self.decoder_optimizer.load_state_dict(state["decoder_optimizer"])
         self.step = int(state["step"])
         self.batches.sampler.load_state_dict(state["sampler"])
-        restore_rng_state(state["rng"])
+        restore_rng_state(state["rng"])  # rank 0's streams; other ranks re-seed from the step
+        self._seed_this_rank(self.step)
         self.best_val_loss = state["best_val_loss"]
         self.nonfinite_total = int(state["nonfinite_steps"])
         if state.get("grad_scaler"):
@@ -237,24 +281,38 @@ class Trainer:
         self.clusters = None  # refitted at the end of the resumed training
 
     def save(self, name: str, with_optimizers: bool = True) -> Path:
+        """Writes a checkpoint (rank 0 only; call `_gather_statistics` on every rank first)."""
         path = self.run_dir / "checkpoints" / name
-        save_checkpoint(path, self.state_dict(with_optimizers))
+        if self.processes.is_main:
+            save_checkpoint(path, self.state_dict(with_optimizers))
         return path
+
+    def _gather_statistics(self) -> None:
+        """Every rank: average the BatchNorm running statistics, before they are read or saved."""
+        average_buffers([self.model], self.processes)
 
     # ----------------------------------------------------------------- the loop
     def fit(self, progress: bool = True) -> TrainingSummary:
-        """Train up to `total_steps()`, logging, validating and checkpointing on the way."""
+        """Train up to `total_steps()`, logging, validating and checkpointing on the way.
+
+        Under torchrun every rank runs this loop; only rank 0 writes (events, log, checkpoints,
+        clusters) and shows a progress bar."""
         t = self.config.training
+        main = self.processes.is_main
         total = self.total_steps()
         first_step = self.step
-        log = _open_run_log(self.run_dir)
-        writer = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"), purge_step=first_step or None)
+        log = _open_run_log(self.run_dir, writes=main)
+        # on resume, drop events a killed session logged after its last checkpoint (step first_step
+        # itself was logged before that checkpoint was written, so it stays)
+        purge = first_step + 1 if first_step else None
+        writer = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"), purge_step=purge) if main else None
         log.info(
-            "training %s on %s (%s) from step %d to %d; schedule: %s",
-            self.run_dir.name, self.device, describe(self.amp_dtype), first_step, total, self.schedule.describe(self.artists),
+            "training %s on %s (%s) from step %d to %d; %d process(es), global batch %d; schedule: %s",
+            self.run_dir.name, self.device, describe(self.amp_dtype), first_step, total, self.processes.world_size,
+            self.global_batch_size, self.schedule.describe(self.artists),
         )
         sums = _RunningSums(len(self.artists), self.device)
-        bar = tqdm(total=total, initial=first_step, disable=not progress, unit="step", dynamic_ncols=True)
+        bar = tqdm(total=total, initial=first_step, disable=not (progress and main), unit="step", dynamic_ncols=True)
         started = time.perf_counter()
         final: Validation | None = None
         try:
@@ -265,31 +323,39 @@ class Trainer:
                 bar.update(1)
                 if terms is not None:
                     sums.add(artist, terms)
-                if self.step % t.log_every == 0 or self.step == total:
-                    means = sums.flush(writer, self.step, self.artists)
-                    writer.add_scalar("train/learning_rate/encoder", self.encoder_optimizers[0].param_groups[0]["lr"], self.step)
-                    writer.add_scalar("train/learning_rate/decoder", self.decoder_optimizer.param_groups[0]["lr"], self.step)
-                    writer.add_scalar("train/nonfinite_steps", self.nonfinite_total, self.step)
-                    bar.set_postfix(means, refresh=False)
-                if self.step % t.image_every == 0 or self.step == total:
-                    self._log_reconstructions(writer)
-                if self.step % t.eval_every == 0 or self.step == total:
-                    final = self._validate_and_keep_best(writer, log)
-                if self.step % t.checkpoint_every == 0 and self.step != total:
-                    self.save("last.pt")
+                last = self.step == total
+                if self.step % t.log_every == 0 or last:
+                    sums.sum_over_ranks(self.processes)
+                    if writer is not None:
+                        self._log_training(writer, sums, bar)
+                    sums.reset()
+                show_images = self.step % t.image_every == 0 or last
+                validate = self.step % t.eval_every == 0 or last
+                checkpoint = self.step % t.checkpoint_every == 0 and not last
+                if show_images or validate or checkpoint:
+                    self._gather_statistics()
+                if writer is not None:
+                    if show_images:
+                        self._log_reconstructions(writer)
+                    if validate:
+                        final = self._validate_and_keep_best(writer, log)
+                    if checkpoint:
+                        self.save("last.pt")
             seconds = time.perf_counter() - started
-            self.clusters = fit_clusters(self.model, self.config, self.data, self.device)
-            self.save("last.pt")
-            log.info("clusters fitted (%s representation, temperature %.3g)", self.clusters.representation, self.clusters.temperature)
+            if main:
+                self.clusters = fit_clusters(self.model, self.config, self.data, self.device)
+                self.save("last.pt")
+                log.info("clusters fitted (%s representation, temperature %.3g)", self.clusters.representation, self.clusters.temperature)
             steps_done = self.step - first_step
-            images_per_second = steps_done * t.batch_size / seconds if seconds > 0 else 0.0
+            images_per_second = steps_done * self.global_batch_size / seconds if seconds > 0 else 0.0
             log.info("finished at step %d: %.1f s, %.1f images/s", self.step, seconds, images_per_second)
         except BaseException as error:
             log.error("stopped at step %d: %s: %s", self.step, type(error).__name__, error)
             raise
         finally:
             bar.close()
-            writer.close()
+            if writer is not None:
+                writer.close()
             _close_run_log(log)
         return TrainingSummary(
             steps=self.step,
@@ -302,6 +368,13 @@ class Trainer:
             run_dir=self.run_dir,
             artists=list(self.artists),
         )
+
+    def _log_training(self, writer: SummaryWriter, sums: "_RunningSums", bar: tqdm) -> None:
+        means = sums.write(writer, self.step, self.artists)
+        writer.add_scalar("train/learning_rate/encoder", self.encoder_optimizers[0].param_groups[0]["lr"], self.step)
+        writer.add_scalar("train/learning_rate/decoder", self.decoder_optimizer.param_groups[0]["lr"], self.step)
+        writer.add_scalar("train/nonfinite_steps", self.nonfinite_total, self.step)
+        bar.set_postfix(means, refresh=False)
 
     def _validate_and_keep_best(self, writer: SummaryWriter, log: logging.Logger) -> Validation | None:
         validation = self.validate("val")
@@ -354,10 +427,18 @@ class _RunningSums:
         self.values[artist] += torch.stack([terms.l1, terms.kl, terms.encoder_loss, terms.decoder_loss, terms.total.detach()])
         self.counts[artist] += 1
 
-    def flush(self, writer: SummaryWriter, step: int, artists: list[str]) -> dict[str, str]:
-        values, counts = self.values.to("cpu", copy=True), self.counts.to("cpu", copy=True)
+    def sum_over_ranks(self, processes: Processes) -> None:
+        """Every rank: add up all ranks' sums, so what rank 0 logs covers the global batch."""
+        sum_over_ranks_(self.values, processes)
+        sum_over_ranks_(self.counts, processes)
+
+    def reset(self) -> None:
         self.values.zero_()
         self.counts.zero_()
+
+    def write(self, writer: SummaryWriter, step: int, artists: list[str]) -> dict[str, str]:
+        """Per-artist and overall means since the last reset, to TensorBoard; returns the bar's postfix."""
+        values, counts = self.values.to("cpu", copy=True), self.counts.to("cpu", copy=True)
         seen = counts > 0
         if not bool(seen.any()):
             return {}
@@ -370,12 +451,15 @@ class _RunningSums:
         return {"l1": f"{float(mean[0]):.4f}", "kl": f"{float(mean[1]):.3f}"}
 
 
-def _open_run_log(run_dir: Path) -> logging.Logger:
-    """A logger writing to `<run>/train.log`; its handler is removed again by `_close_run_log`."""
+def _open_run_log(run_dir: Path, writes: bool = True) -> logging.Logger:
+    """A logger writing to `<run>/train.log` (or nowhere, on ranks other than 0); its handler
+    is removed again by `_close_run_log`."""
     logger = logging.getLogger(f"painterly_vae.run.{run_dir.resolve()}")
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    if not logger.handlers:
+    if not writes:
+        logger.addHandler(logging.NullHandler())
+    elif not logger.handlers:
         run_dir.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(run_dir / "train.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
