@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from data_tools.decode import ImageRejected, load_rgb
-from data_tools.geometry import fit_image
 from painterly_vae.data import to_device_images
 from painterly_vae.errors import UsageError
 from painterly_vae.latents import encode_views
+from painterly_vae.painting_files import read_paintings
 from painterly_vae.trained_run import TrainedRun
 
 BATCH = 32
@@ -32,6 +31,17 @@ class Attribution:
     unknown: bool = False
     familiarity: float | None = None
     error: str | None = None
+    year: float | None = None  # estimated year, when the run has a year regression
+    year_interval: tuple[float, float] | None = None
+
+    def describe_year(self) -> str:
+        """'painted about 1874 (1868-1880)', or '' without an estimate."""
+        if self.year is None:
+            return ""
+        around = f"painted about {self.year:.0f}"
+        if self.year_interval is None:
+            return around
+        return f"{around} ({self.year_interval[0]:.0f}-{self.year_interval[1]:.0f})"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -41,6 +51,8 @@ class Attribution:
             "closest": self.ranked[0][0] if self.ranked else None,
             "ranking": [{"artist": a, "probability": round(p, 6)} for a, p in self.ranked],
             "familiarity": self.familiarity,
+            "year": None if self.year is None else round(self.year, 1),
+            "year_interval": None if self.year_interval is None else [round(v, 1) for v in self.year_interval],
             "error": self.error,
         }
 
@@ -61,33 +73,29 @@ def expand_inputs(inputs: list[Path]) -> list[Path]:
 def attribute_files(run: TrainedRun, files: list[Path], top: int = 3) -> list[Attribution]:
     """Attribute every file; the order of the answers is the order of `files`."""
     clusters = run.require_clusters()
-    pre = run.preprocessing
     results = [Attribution(path) for path in files]
     squares, readable = [], []
-    for index, path in enumerate(files):
-        if not path.exists():
-            results[index].error = "no such file"
-            continue
-        try:
-            image, _ = load_rgb(path, draft_size=pre["size"])
-        except ImageRejected as rejected:
-            results[index].error = f"{rejected.reason} ({rejected.detail})"
-            continue
-        except OSError as error:
-            results[index].error = f"unreadable ({error})"
-            continue
-        squares.append(fit_image(image, pre["size"], pre.get("fit", "crop"), pre.get("crops", 1))[0])  # the canonical view
-        readable.append(index)
+    for index, painting in enumerate(read_paintings(files, run.preprocessing)):
+        if painting.square is None:
+            results[index].error = painting.error
+        else:
+            squares.append(painting.square)
+            readable.append(index)
     if readable:
         batches = (to_device_images(np.stack(squares[i : i + BATCH]), run.device) for i in range(0, len(squares), BATCH))
         views = encode_views(run.model, batches, reconstruct=clusters.needs_reconstructions, amp_dtype=run.amp_dtype)
         probabilities = clusters.predict_proba(views)
         familiarity = clusters.familiarity(views)
         unknown = familiarity < clusters.threshold
+        years = run.dating.predict(views) if run.dating is not None else None
         for row, index in enumerate(readable):
             order = np.argsort(-probabilities[row])[:top]
             results[index].ranked = [(run.artists[a], float(probabilities[row, a])) for a in order]
             results[index].unknown = bool(unknown[row])
             results[index].familiarity = float(familiarity[row])
+            if years is not None:
+                year, half = float(years[row]), run.dating.half_width
+                results[index].year = year
+                results[index].year_interval = (year - half, year + half) if np.isfinite(half) else None
     return results
 

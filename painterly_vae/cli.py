@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="painterly-vae", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"painterly-vae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for register in (_add_fetch, _add_synth, _add_prepare, _add_train, _add_cluster, _add_attribute, _add_evaluate, _add_demo):
+    for register in (_add_fetch, _add_synth, _add_prepare, _add_train, _add_cluster, _add_attribute, _add_evaluate,
+                     _add_reconstruct, _add_cross, _add_interpolate, _add_sample, _add_map, _add_demo):
         register(commands)
     return parser
 
@@ -158,6 +159,54 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--split", choices=["train", "val", "test"], default="test", help="which split (default test)")
     evaluate.add_argument("--baseline", help="another run (e.g. the single-encoder model) evaluated on the same paintings")
     evaluate.set_defaults(handler=_evaluate)
+
+
+def _add_picture_command(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand that opens a run and writes one PNG (the exploration commands)."""
+    parser = commands.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+    _add_run_options(parser)
+    parser.add_argument("--out", type=Path, help="PNG to write (default: <run>/explore/<command>-....png)")
+    return parser
+
+
+def _add_reconstruct(commands: argparse._SubParsersAction) -> None:
+    parser = _add_picture_command(commands, "reconstruct", "a painting beside its reconstruction through an artist's encoder")
+    parser.add_argument("painting", type=Path, help="image file")
+    parser.add_argument("--artist", help="whose encoder (default: the artist the run attributes the painting to)")
+    parser.set_defaults(handler=_reconstruct)
+
+
+def _add_cross(commands: argparse._SubParsersAction) -> None:
+    parser = _add_picture_command(commands, "cross", "a painting through every artist's encoder and the shared decoder")
+    parser.add_argument("painting", type=Path, help="image file")
+    parser.set_defaults(handler=_cross)
+
+
+def _add_interpolate(commands: argparse._SubParsersAction) -> None:
+    parser = _add_picture_command(commands, "interpolate", "the decoded path between two paintings' latents (linear and spherical)")
+    parser.add_argument("first", type=Path, help="image file where the path starts")
+    parser.add_argument("second", type=Path, help="image file where it ends")
+    parser.add_argument("--steps", type=int, default=8, help="pictures along the path, both ends included (default 8)")
+    parser.add_argument("--first-artist", help="encoder for the first painting (default: its attributed artist)")
+    parser.add_argument("--second-artist", help="encoder for the second painting (default: its attributed artist)")
+    parser.set_defaults(handler=_interpolate)
+
+
+def _add_sample(commands: argparse._SubParsersAction) -> None:
+    parser = _add_picture_command(commands, "sample", "new images from the prior, or from an artist's latent cluster")
+    parser.add_argument("--artist", help="sample from this artist's fitted cluster (default: the prior N(0, I))")
+    parser.add_argument("--n", type=_positive_int, default=16, help="how many images (default 16)")
+    parser.add_argument("--seed", type=int, default=0, help="same seed, same images (default 0)")
+    parser.set_defaults(handler=_sample)
+
+
+def _add_map(commands: argparse._SubParsersAction) -> None:
+    parser = _add_picture_command(commands, "map", "the run's paintings as thumbnails at their 2-D latent coordinates")
+    parser.add_argument("--data", type=Path, help="prepared data (default: the run's data.path)")
+    parser.add_argument("--split", choices=["train", "val", "test"], default="train", help="which paintings (default train)")
+    parser.add_argument("--projection", choices=["tsne", "pca"], default="tsne", help="t-SNE (default) or PCA")
+    parser.add_argument("--per-artist", type=_positive_int, default=40, help="paintings per artist, evenly spread (default 40)")
+    parser.set_defaults(handler=_map)
 
 
 def _add_demo(commands: argparse._SubParsersAction) -> None:
@@ -305,13 +354,14 @@ def _attribute(args: argparse.Namespace) -> int:
         print(json.dumps({"run": str(run.run_dir), "paintings": [r.to_json() for r in results]}, indent=1, ensure_ascii=False))
     else:
         for result in results:
+            dated = f"; {result.describe_year()}" if result.year is not None else ""
             if result.error:
                 print(f"{result.path}: error: {result.error}")
             elif result.unknown:
                 artist, probability = result.ranked[0]
-                print(f"{result.path}: unknown (closest: {artist} {probability:.2f})")
+                print(f"{result.path}: unknown (closest: {artist} {probability:.2f}){dated}")
             else:
-                print(f"{result.path}: " + ", ".join(f"{a} {p:.2f}" for a, p in result.ranked))
+                print(f"{result.path}: " + ", ".join(f"{a} {p:.2f}" for a, p in result.ranked) + dated)
     failed = sum(1 for r in results if r.error)
     if failed:
         print(f"painterly-vae attribute: {failed} of {len(results)} file(s) could not be read", file=sys.stderr)
@@ -329,6 +379,51 @@ def _evaluate(args: argparse.Namespace) -> int:
     baseline = open_run(args.baseline, device, args.runs_dir) if args.baseline else None
     report, out_dir = evaluate_run(run, args.data, args.split, baseline)
     print_evaluation(report, out_dir)
+    return 0
+
+
+def _open_run_for(args: argparse.Namespace):
+    from painterly_vae.device import resolve_device
+    from painterly_vae.trained_run import open_run
+
+    return open_run(args.run, resolve_device(args.device), args.runs_dir)
+
+
+def _reconstruct(args: argparse.Namespace) -> int:
+    from painterly_vae.exploration_commands import reconstruct_png
+
+    print(f"Wrote {reconstruct_png(_open_run_for(args), args.painting, args.artist, args.out)}")
+    return 0
+
+
+def _cross(args: argparse.Namespace) -> int:
+    from painterly_vae.exploration_commands import cross_png
+
+    print(f"Wrote {cross_png(_open_run_for(args), args.painting, args.out)}")
+    return 0
+
+
+def _interpolate(args: argparse.Namespace) -> int:
+    from painterly_vae.exploration_commands import interpolate_png
+
+    run = _open_run_for(args)
+    path = interpolate_png(run, args.first, args.second, args.steps, args.first_artist, args.second_artist, args.out)
+    print(f"Wrote {path}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from painterly_vae.exploration_commands import sample_png
+
+    print(f"Wrote {sample_png(_open_run_for(args), args.artist, args.n, args.seed, args.out)}")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from painterly_vae.exploration_commands import map_png
+
+    run = _open_run_for(args)
+    print(f"Wrote {map_png(run, args.data, args.split, args.projection, args.per_artist, args.out)}")
     return 0
 
 

@@ -122,6 +122,22 @@ class ArtistClusters:
     def is_unknown(self, views: LatentViews) -> np.ndarray:
         return self.familiarity(views) < self.threshold
 
+    def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """The artist's cluster seen from its own encoder: mean (latent,) and covariance
+        (latent, latent) of mu under that encoder, what `sample --artist` draws from.
+
+        For `concat` it is the cluster's marginal on the artist's encoder block; `elbo`
+        clusters hold no latent Gaussian."""
+        if self.representation == "elbo":
+            raise ValueError("elbo clusters score reconstruction errors and hold no latent Gaussian")
+        if self.means is None or self.precision is None:
+            raise RuntimeError("fit the clusters first")
+        covariance = np.linalg.inv(self.precision)
+        if self.representation == "own":
+            return self.means[artist], covariance
+        block = slice(self.encoder_of_artist[artist] * latent_dim, (self.encoder_of_artist[artist] + 1) * latent_dim)
+        return self.means[artist, block], covariance[block, block]
+
     def _features(self, views: LatentViews, artist: int) -> np.ndarray:
         if self.representation == "own":
             return views.mu[:, self.encoder_of_artist[artist], :].astype(np.float64)

@@ -29,6 +29,10 @@ KL_REDUCTIONS = ("sum", "mean")
 ENCODER_LAYOUTS = ("per-artist", "single")
 REPRESENTATIONS = ("own", "concat", "elbo")  # painterly_vae.clustering implements them
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.precision resolves them
+# VGG19 activations the perceptual loss can compare (painterly_vae.perceptual maps them to layers)
+VGG19_LAYERS = tuple(
+    f"relu{block}_{conv}" for block, convs in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for conv in range(1, convs + 1)
+)
 
 
 @dataclass
@@ -68,6 +72,13 @@ class LossConfig:
     l1_reduction: str = "mean"
     kl_reduction: str = "mean"
     kl_warmup_steps: int = 0  # KL weight ramps linearly from 0 over this many steps
+    # The DFC-VAE deep-feature term: mean squared difference of VGG19 activations of input and
+    # reconstruction. The weight is the decoder's; the encoder's is scaled by
+    # encoder_l1_weight / decoder_l1_weight like its L1. 0 = off. The weights file is
+    # torchvision's vgg19 ImageNet state dict (vgg19-dcbb9e9d.pth), read locally, never downloaded.
+    perceptual_weight: float = 0.0
+    perceptual_layers: list[str] = field(default_factory=lambda: ["relu1_1", "relu2_1", "relu3_1"])
+    vgg19_weights: str = ""
 
 
 @dataclass
@@ -180,6 +191,14 @@ class Config:
         _require(lo.l1_reduction in L1_REDUCTIONS, "loss.l1_reduction", f"must be one of {L1_REDUCTIONS}")
         _require(lo.kl_reduction in KL_REDUCTIONS, "loss.kl_reduction", f"must be one of {KL_REDUCTIONS}")
         _require(lo.kl_warmup_steps >= 0, "loss.kl_warmup_steps", "must not be negative")
+        _require(lo.perceptual_weight >= 0, "loss.perceptual_weight", "must not be negative")
+        unknown_layers = [name for name in lo.perceptual_layers if name not in VGG19_LAYERS]
+        _require(not unknown_layers, "loss.perceptual_layers", f"{unknown_layers} are not among {VGG19_LAYERS}")
+        _require(bool(lo.perceptual_layers), "loss.perceptual_layers", "must name at least one layer")
+        _require(
+            lo.perceptual_weight == 0 or bool(lo.vgg19_weights), "loss.vgg19_weights",
+            "must give the path of torchvision's VGG19 weights file when loss.perceptual_weight > 0",
+        )
         _require(t.batch_size > 0, "training.batch_size", "must be positive")
         _require(t.epochs >= 0, "training.epochs", "must not be negative")
         _require(t.steps >= 0, "training.steps", "must not be negative")

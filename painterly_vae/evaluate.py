@@ -29,7 +29,6 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE
 from sklearn.metrics import (adjusted_rand_score, balanced_accuracy_score, normalized_mutual_info_score,
                              precision_recall_fscore_support, roc_auc_score, silhouette_score)
 from sklearn.mixture import GaussianMixture
@@ -42,9 +41,11 @@ from painterly_vae.clustering import ArtistClusters
 from painterly_vae.colour_baseline import ColourHistogramClassifier
 from painterly_vae.config import REPRESENTATIONS
 from painterly_vae.data import iterate_split, to_device_images
+from painterly_vae.dating import dating_metrics, median_years, split_years
 from painterly_vae.errors import UsageError
 from painterly_vae.image_quality import psnr, ssim
 from painterly_vae.latents import LatentViews, encode_views
+from painterly_vae.projections import project, shared_space_features
 from painterly_vae.trained_run import TrainedRun, split_views
 
 UNKNOWN = -1
@@ -62,6 +63,7 @@ class EvaluationSet:
     labels: np.ndarray  # (N,) run artist index or UNKNOWN
     names: list[str]  # (N,) artist folder name of each painting
     images: np.ndarray  # (N, 3, H, W) uint8
+    years: np.ndarray  # (N,) year of each painting, NaN where unknown
 
     @property
     def known(self) -> np.ndarray:
@@ -96,6 +98,8 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "t
     _latent_map(run, evaluation, plot_dir)
     training = _training_data(run)
     baselines: dict[str, Any] = {}
+    if run.dating is not None and training is not None:
+        report["dating"] = _dating(run, training, evaluation)
     if training is not None:
         report["representations"] = _compare_representations(run, training, evaluation)
         baselines["colour_histogram"] = _colour_baseline(run, training, evaluation)
@@ -140,7 +144,8 @@ def _encode(run: TrainedRun, data: ProcessedData, split: str) -> EvaluationSet:
         labels.append(np.full(len(array), run.artists.index(artist) if artist in run.artists else UNKNOWN))
         names += [artist] * len(array)
         images.append(array)
-    return EvaluationSet(data, split, LatentViews.concatenate(parts), np.concatenate(labels), names, np.concatenate(images))
+    return EvaluationSet(data, split, LatentViews.concatenate(parts), np.concatenate(labels), names,
+                         np.concatenate(images), split_years(data, data.artists, split))
 
 
 def _name(path: Path) -> str:
@@ -227,6 +232,13 @@ def _compare_representations(run: TrainedRun, training: ProcessedData, evaluatio
     return results
 
 
+def _dating(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet) -> dict[str, Any]:
+    """The year regression's error on dated paintings, against each artist's median training year."""
+    train_labels = np.concatenate([np.full(training.count(a, "train"), i) for i, a in enumerate(run.artists)])
+    medians = median_years(split_years(training, run.artists, "train"), train_labels, len(run.artists))
+    return dating_metrics(run.dating, evaluation.views, evaluation.years, evaluation.labels, medians)
+
+
 def _colour_baseline(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet) -> dict[str, Any]:
     images = np.concatenate([np.asarray(training.array(a, "train")) for a in run.artists])
     labels = np.concatenate([np.full(training.count(a, "train"), i) for i, a in enumerate(run.artists)])
@@ -250,15 +262,9 @@ def _baseline_run(baseline: TrainedRun, data: ProcessedData, split: str) -> dict
 
 
 # ---------------------------------------------------------------------- the latent space
-def _map_features(evaluation: EvaluationSet) -> np.ndarray:
-    """The shared-space picture of a painting: its mu under every encoder, standardised."""
-    features = evaluation.views.mu.reshape(len(evaluation.views), -1).astype(np.float64)
-    return (features - features.mean(0)) / (features.std(0) + 1e-8)
-
-
 def _unsupervised_metrics(evaluation: EvaluationSet) -> dict[str, Any]:
     known = evaluation.known
-    features, labels = _map_features(evaluation)[known], evaluation.labels[known]
+    features, labels = shared_space_features(evaluation.views.mu)[known], evaluation.labels[known]
     clusters = len(set(labels.tolist()))
     if clusters < 2 or len(labels) <= clusters:
         return {}
@@ -273,11 +279,10 @@ def _unsupervised_metrics(evaluation: EvaluationSet) -> dict[str, Any]:
 
 
 def _latent_map(run: TrainedRun, evaluation: EvaluationSet, plot_dir: Path) -> None:
-    features = _map_features(evaluation)
-    coordinates = {"PCA": PCA(n_components=2, random_state=0).fit_transform(features)}
+    features = shared_space_features(evaluation.views.mu)
+    coordinates = {"PCA": project(features, "pca")}
     if len(features) > 5:
-        perplexity = float(min(30, max(2, (len(features) - 1) // 3)))
-        coordinates["t-SNE"] = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0).fit_transform(features)
+        coordinates["t-SNE"] = project(features, "tsne")
     labels = [name if known else f"{name} (unknown to the run)" for name, known in zip(evaluation.names, evaluation.known)]
     plots.latent_map_png(coordinates, labels, plot_dir / "latent_map.png",
                          f"latents of the {evaluation.split} paintings (mu under every encoder)")

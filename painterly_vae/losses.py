@@ -9,6 +9,10 @@ provided the gradient that flows from the decoder back into z is multiplied by
 encoder_l1_weight / decoder_l1_weight (`scale_gradient`). The decoder's parameters see
 decoder_l1_weight * dL1; the encoder sees encoder_l1_weight * dL1 through z plus dKL, which is
 exactly the two-loss definition (tests/test_losses.py proves it on gradients).
+
+The optional deep-feature term (`painterly_vae.perceptual`) rides on the same trick: it is
+added with `perceptual_weight` for the decoder, and the encoder receives it scaled by the
+same encoder_l1_weight / decoder_l1_weight.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ class LossTerms(NamedTuple):
     l1: torch.Tensor  # reconstruction L1 under the configured reduction
     kl: torch.Tensor  # KL(q(z|x) || N(0, I)) under the configured reduction
     encoder_loss: torch.Tensor  # kl_weight * KL + encoder_l1_weight * L1
-    decoder_loss: torch.Tensor  # decoder_l1_weight * L1
+    decoder_loss: torch.Tensor  # decoder_l1_weight * L1 (+ perceptual_weight * perceptual)
+    perceptual: torch.Tensor  # VGG19 feature distance; 0 when the term is off
 
 
 def l1_term(reconstruction: torch.Tensor, images: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -81,17 +86,23 @@ def vae_loss(
     logvar: torch.Tensor,
     config: LossConfig,
     kl_scale: float = 1.0,
+    perceptual: torch.Tensor | None = None,
 ) -> LossTerms:
-    """All loss terms of one batch; `kl_scale` is the KL warm-up factor in [0, 1]."""
+    """All loss terms of one batch; `kl_scale` is the KL warm-up factor in [0, 1];
+    `perceptual` the deep-feature distance of the batch when that term is on."""
     l1 = l1_term(_full_precision(reconstruction), _full_precision(images), config.l1_reduction)
     kl = kl_term(_full_precision(mu), _full_precision(logvar), config.kl_reduction)
     kl_weight = config.kl_weight * kl_scale
+    feature = torch.zeros((), device=l1.device) if perceptual is None else perceptual.float()
+    decoder_reconstruction = config.decoder_l1_weight * l1 + config.perceptual_weight * feature
+    encoder_reconstruction = decoder_reconstruction * latent_gradient_scale(config)
     return LossTerms(
-        total=config.decoder_l1_weight * l1 + kl_weight * kl,
+        total=decoder_reconstruction + kl_weight * kl,
         l1=l1.detach(),
         kl=kl.detach(),
-        encoder_loss=(kl_weight * kl + config.encoder_l1_weight * l1).detach(),
-        decoder_loss=(config.decoder_l1_weight * l1).detach(),
+        encoder_loss=(kl_weight * kl + encoder_reconstruction).detach(),
+        decoder_loss=decoder_reconstruction.detach(),
+        perceptual=feature.detach(),
     )
 
 

@@ -118,3 +118,53 @@ def curves_png(runs: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], path: 
         axis.legend()
     figure.suptitle(title)
     return _save(figure, path)
+
+
+def picture_rows_png(rows: list[tuple[str, np.ndarray]], path: Path, title: str,
+                     column_titles: list[str] | None = None) -> Path:
+    """Rows of pictures, each row a label and (n, 3, H, W) floats in [0, 1]: what the
+    exploration commands (reconstruct, cross, interpolate, sample) save."""
+    count = max(len(images) for _, images in rows)
+    cell = 1.6
+    figure, axes = plt.subplots(len(rows), count, figsize=(cell * count + 1.2, cell * len(rows) + 0.6), squeeze=False)
+    for row, (label, images) in enumerate(rows):
+        for column in range(count):
+            axis = axes[row][column]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            for spine in axis.spines.values():
+                spine.set_visible(column < len(images))
+            if column < len(images):
+                axis.imshow(np.clip(images[column].transpose(1, 2, 0), 0, 1))
+            if row == 0 and column_titles and column < len(column_titles):
+                axis.set_title(column_titles[column], fontsize=8)
+        axes[row][0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+    figure.suptitle(title, fontsize=10)
+    return _save(figure, path)
+
+
+def thumbnail_map_png(points: np.ndarray, thumbnails: np.ndarray, labels: list[str], path: Path, title: str) -> Path:
+    """Paintings as thumbnails at their 2-D latent coordinates, framed in their artist's colour.
+
+    `thumbnails` are (N, 3, h, w) uint8; points (N, 2)."""
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+    from matplotlib.patches import Patch
+
+    names = list(dict.fromkeys(labels))
+    palette = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    colour = {name: palette(index % palette.N) for index, name in enumerate(names)}
+    figure, axes = plt.subplots(figsize=(12, 10))
+    span = points.max(0) - points.min(0) + 1e-9
+    axes.set_xlim(points[:, 0].min() - 0.06 * span[0], points[:, 0].max() + 0.06 * span[0])
+    axes.set_ylim(points[:, 1].min() - 0.06 * span[1], points[:, 1].max() + 0.06 * span[1])
+    zoom = 36 / thumbnails.shape[-1]  # about 36 points wide whatever the image size
+    for (x, y), picture, label in zip(points, thumbnails, labels):
+        box = OffsetImage(picture.transpose(1, 2, 0), zoom=zoom)
+        axes.add_artist(AnnotationBbox(box, (x, y), frameon=True, pad=0.12,
+                                       bboxprops={"edgecolor": colour[label], "linewidth": 2}))
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.legend(handles=[Patch(facecolor="none", edgecolor=colour[n], linewidth=2, label=n) for n in names],
+                loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes.set_title(title)
+    return _save(figure, path)

@@ -110,6 +110,13 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
         print(f"clusters of the latents: k-means NMI {clustering['kmeans']['nmi']:.3f} ARI {clustering['kmeans']['ari']:.3f}; "
               f"Gaussian mixture NMI {clustering['gaussian_mixture']['nmi']:.3f}; "
               f"silhouette of the true artists {clustering['silhouette_of_true_artists']:.3f}")
+    dating = report.get("dating") or {}
+    if dating:
+        floor = dating["artist_median_mae_years"]
+        print(f"dating: mean absolute error {dating['mae_years']:.1f} years on {dating['paintings']} dated paintings"
+              + (f" (each artist's median year: {floor:.1f})" if floor is not None else "")
+              + (f"; interval +/-{dating['interval_half_width_years']:.1f} years covers {dating['interval_coverage']:.0%}"
+                 if dating.get("interval_coverage") is not None else ""))
     mean = report["reconstruction"]["mean"]
     print(f"reconstruction (own encoder): L1 {mean['l1']:.4f}, PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f}")
     print(f"report: {out_dir / 'report.json'}; plots: " + ", ".join(str(out_dir / p) for p in report["plots"]))

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 # Keys a resumed run may change: none of them changes the model or what a step computes.
 RESUMABLE_KEYS = {
     "data.path",
+    "loss.vgg19_weights",  # where the file is, not what it holds
     "training.steps",
     "training.epochs",
     "training.device",

@@ -1,5 +1,5 @@
-"""A trained run opened for use: the model rebuilt from its own checkpoint, its clusters, and
-how its paintings were preprocessed; plus fitting the clusters of a run.
+"""A trained run opened for use: the model rebuilt from its own checkpoint, its clusters, its
+year regression, and how its paintings were preprocessed; plus fitting those latent models.
 
 Everything comes from the checkpoint (config, artist names, weights, clusters,
 preprocessing), never from today's defaults, so a run trained months ago attributes the same
@@ -21,6 +21,7 @@ from painterly_vae.checkpoint import load_checkpoint, save_checkpoint
 from painterly_vae.clustering import ArtistClusters
 from painterly_vae.config import Config
 from painterly_vae.data import iterate_split
+from painterly_vae.dating import YearRegression, fit_dating, split_years
 from painterly_vae.errors import UsageError
 from painterly_vae.latents import LatentViews, encode_views
 from painterly_vae.model import PainterlyVAE
@@ -36,6 +37,7 @@ class TrainedRun:
     model: PainterlyVAE
     clusters: ArtistClusters | None
     device: torch.device
+    dating: YearRegression | None = None  # None: the run's paintings carried too few years
 
     @property
     def artists(self) -> list[str]:
@@ -79,7 +81,8 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path
     clusters = None
     if state.get("clusters") is not None:
         clusters = ArtistClusters.from_state_dict(state["clusters"], config.loss)
-    return TrainedRun(run_dir, state, config, model, clusters, device)
+    dating = YearRegression.from_state_dict(state["dating"]) if state.get("dating") is not None else None
+    return TrainedRun(run_dir, state, config, model, clusters, device, dating)
 
 
 def split_views(model: PainterlyVAE, data: ProcessedData, split: str, batch_size: int, device: torch.device,
@@ -93,9 +96,11 @@ def split_views(model: PainterlyVAE, data: ProcessedData, split: str, batch_size
     return LatentViews.concatenate(parts), np.concatenate(labels)
 
 
-def fit_clusters(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
-                 representation: str | None = None) -> ArtistClusters:
-    """Fit on the training split, calibrate temperature and the unknown threshold on val."""
+def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
+                      representation: str | None = None) -> tuple[ArtistClusters, YearRegression | None]:
+    """The clusters (fitted on the training split, temperature and unknown threshold calibrated
+    on val) and the year regression (None if too few paintings carry a year), from one
+    encoding of each split."""
     batch = config.training.batch_size
     encoder_of_artist = [model.encoder_index(a) for a in range(len(model.artists))]
     clusters = ArtistClusters(model.artists, encoder_of_artist, config.loss,
@@ -104,17 +109,21 @@ def fit_clusters(model: PainterlyVAE, config: Config, data: ProcessedData, devic
     train_views, train_labels = split_views(model, data, "train", batch, device, amp_dtype)
     clusters.fit(train_views, train_labels)
     val_views, val_labels = split_views(model, data, "val", batch, device, amp_dtype)
-    return clusters.calibrate(val_views, val_labels)
+    clusters.calibrate(val_views, val_labels)
+    dating = fit_dating(train_views, split_years(data, model.artists, "train"),
+                        val_views, split_years(data, model.artists, "val"))
+    return clusters, dating
 
 
 def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None) -> ArtistClusters:
-    """`painterly-vae cluster`: fit the clusters of an existing run again and store them."""
+    """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run again and store them."""
     data = ProcessedData.open(data_path or run.config.data.path)
     if data.artists != run.artists:
         raise UsageError(f"the data at {data.root} has artists {data.artists}, the run was trained on {run.artists}")
-    clusters = fit_clusters(run.model, run.config, data, run.device, representation)
+    clusters, dating = fit_latent_models(run.model, run.config, data, run.device, representation)
     state = {key: value for key, value in run.state.items() if key not in ("format", "version")}
     state["clusters"] = clusters.state_dict()
+    state["dating"] = dating.state_dict() if dating is not None else None
     save_checkpoint(last_checkpoint(run.run_dir), state)
-    run.clusters, run.state = clusters, state
+    run.clusters, run.dating, run.state = clusters, dating, state
     return clusters

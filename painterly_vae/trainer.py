@@ -30,10 +30,12 @@ from torchvision.utils import make_grid
 from tqdm import tqdm
 
 from data_tools.processed import ProcessedData
+from painterly_vae import explore
 from painterly_vae.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
 from painterly_vae.clustering import ArtistClusters
 from painterly_vae.config import Config
 from painterly_vae.data import TrainingBatches, iterate_split
+from painterly_vae.dating import YearRegression
 from painterly_vae.distributed import (
     SINGLE_PROCESS,
     Processes,
@@ -49,7 +51,7 @@ from painterly_vae.losses import LossTerms, kl_per_dimension, kl_warmup_scale, l
 from painterly_vae.model import PainterlyVAE, encode_decode
 from painterly_vae.precision import autocast, describe, resolve_precision
 from painterly_vae.schedule import AlternatingSchedule
-from painterly_vae.trained_run import fit_clusters
+from painterly_vae.trained_run import fit_latent_models
 from painterly_vae.training_plan import plan_training
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active if Var_x E[z_u | x] > 0.01
@@ -129,8 +131,15 @@ class Trainer:
             data, t.batch_size, t.seed, config.data.hflip, device, processes.rank, processes.world_size
         )
         self.latent_gradient_scale = latent_gradient_scale(config.loss)
+        self.perceptual = None
+        if config.loss.perceptual_weight > 0:
+            from painterly_vae.perceptual import PerceptualLoss
+
+            self.perceptual = PerceptualLoss(config.loss.vgg19_weights, config.loss.perceptual_layers)
+            self.perceptual.to(device, memory_format=self.memory_format)
 
         self.clusters: ArtistClusters | None = None
+        self.dating: YearRegression | None = None
         self.step = 0
         self.best_val_loss: float | None = None
         self.nonfinite_in_row = 0
@@ -172,8 +181,9 @@ class Trainer:
             output = encode_decode(
                 self.step_encoders[encoder_index], self.step_decoder, images, True, self.latent_gradient_scale
             )
+            perceptual = self.perceptual(output.reconstruction, images) if self.perceptual is not None else None
         kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
-        terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, self.config.loss, kl_scale)
+        terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, self.config.loss, kl_scale, perceptual)
 
         if not agree_all_finite(torch.isfinite(terms.total), self.processes):
             for module, buffers in zip(touched, saved_buffers):
@@ -210,7 +220,8 @@ class Trainer:
             objective, pixel_l1, kl_nats, count = 0.0, 0.0, 0.0, 0
             for images in iterate_split(self.data, artist, split, self.config.training.batch_size, self.device):
                 output = self.model(images, artist_index)
-                terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, loss_config)
+                perceptual = self.perceptual(output.reconstruction, images) if self.perceptual is not None else None
+                terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, loss_config, perceptual=perceptual)
                 kl_dims = kl_per_dimension(output.mu.float(), output.logvar.float())  # (B, latent)
                 objective += float(terms.encoder_loss) * len(images)
                 pixel_l1 += float(l1_term(output.reconstruction.float(), images, "mean")) * len(images)
@@ -255,6 +266,7 @@ class Trainer:
             "grad_scaler": self.grad_scaler.state_dict(),
             "preprocessing": self.data.index.get("prepared_with", {}).get("options"),
             "clusters": self.clusters.state_dict() if self.clusters is not None else None,
+            "dating": self.dating.state_dict() if self.dating is not None else None,
         }
         if not with_optimizers:
             del state["encoder_optimizers"], state["decoder_optimizer"], state["grad_scaler"]
@@ -278,7 +290,7 @@ class Trainer:
         self.nonfinite_total = int(state["nonfinite_steps"])
         if state.get("grad_scaler"):
             self.grad_scaler.load_state_dict(state["grad_scaler"])
-        self.clusters = None  # refitted at the end of the resumed training
+        self.clusters = self.dating = None  # refitted at the end of the resumed training
 
     def save(self, name: str, with_optimizers: bool = True) -> Path:
         """Writes a checkpoint (rank 0 only; call `_gather_statistics` on every rank first)."""
@@ -343,7 +355,7 @@ class Trainer:
                         self.save("last.pt")
             seconds = time.perf_counter() - started
             if main:
-                self.clusters = fit_clusters(self.model, self.config, self.data, self.device)
+                self.clusters, self.dating = fit_latent_models(self.model, self.config, self.data, self.device)
                 self.save("last.pt")
                 log.info("clusters fitted (%s representation, temperature %.3g)", self.clusters.representation, self.clusters.temperature)
             steps_done = self.step - first_step
@@ -412,19 +424,27 @@ class Trainer:
             reconstruction = self.model(images, artist_index).reconstruction.float()
             grid = make_grid(torch.cat([images, reconstruction]).clamp(0, 1), nrow=len(images))
             writer.add_image(f"reconstructions/{artist}", grid, self.step)
+            if artist_index == 0 and len(self.model.encoders) > 1:  # one painting through every encoder
+                crossed = explore.cross(self.model, images[:1])
+                writer.add_image("explore/cross", make_grid(torch.cat([images[:1], crossed]), nrow=len(crossed) + 1), self.step)
+        # the same prior draws at every logging step: how the decoder's idea of a painting evolves
+        samples = explore.sample(self.model, None, None, GRID_IMAGES, seed=0)
+        writer.add_image("explore/prior_samples", make_grid(samples, nrow=GRID_IMAGES), self.step)
 
 
 class _RunningSums:
     """Per-artist loss sums kept on the device; read (one sync) only when logged."""
 
-    NAMES = ("l1", "kl", "encoder_loss", "decoder_loss", "total")
+    NAMES = ("l1", "kl", "encoder_loss", "decoder_loss", "total", "perceptual")
 
     def __init__(self, artists: int, device: torch.device) -> None:
-        self.values = torch.zeros(artists, 5, device=device)  # l1, kl, encoder, decoder, total
+        self.values = torch.zeros(artists, len(self.NAMES), device=device)
         self.counts = torch.zeros(artists, device=device)
 
     def add(self, artist: int, terms: LossTerms) -> None:
-        self.values[artist] += torch.stack([terms.l1, terms.kl, terms.encoder_loss, terms.decoder_loss, terms.total.detach()])
+        self.values[artist] += torch.stack(
+            [terms.l1, terms.kl, terms.encoder_loss, terms.decoder_loss, terms.total.detach(), terms.perceptual]
+        )
         self.counts[artist] += 1
 
     def sum_over_ranks(self, processes: Processes) -> None:

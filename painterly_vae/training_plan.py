@@ -7,8 +7,8 @@ artist needs training images, and the ratio must fit the artists. It imports no 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from data_tools.processed import ProcessedData
 from painterly_vae.config import Config
@@ -21,7 +21,6 @@ class TrainingPlan:
     artists: list[str]
     train_counts: list[int]
     schedule: AlternatingSchedule
-    total_steps: int  # training.steps, or training.epochs passes over all training images
 
 
 def plan_training(config: Config, data: ProcessedData) -> TrainingPlan:
@@ -36,6 +35,10 @@ def plan_training(config: Config, data: ProcessedData) -> TrainingPlan:
     empty = [a for a, n in zip(artists, counts) if n == 0]
     if empty:
         raise DataError(f"no training images for {', '.join(empty)} in {data.root}")
-    t = config.training
-    total = t.steps if t.steps > 0 else t.epochs * math.ceil(sum(counts) / t.batch_size)
-    return TrainingPlan(artists, counts, parse_ratio(t.ratio, artists, counts), total)
+    weights = config.loss.vgg19_weights
+    if config.loss.perceptual_weight > 0 and not Path(weights).is_file():
+        raise DataError(
+            f"loss.vgg19_weights: no file at {weights}. The perceptual loss needs torchvision's VGG19 ImageNet "
+            f"weights as a local file (vgg19-dcbb9e9d.pth); painterly-vae never downloads it"
+        )
+    return TrainingPlan(artists, counts, parse_ratio(config.training.ratio, artists, counts))

@@ -1,0 +1,147 @@
+"""reconstruct, cross, interpolate, sample, map, and dating, on a short run over synthetic painters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from data_tools.prepare import PrepareOptions, prepare
+from data_tools.synthetic import write_synthetic_raw
+from painterly_vae import explore
+from painterly_vae.checkpoint import load_checkpoint
+from painterly_vae.cli import main
+from painterly_vae.dating import YearRegression
+from painterly_vae.exploration_commands import _painting
+from painterly_vae.train_run import TrainRequest, run_training
+from painterly_vae.trained_run import open_run
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("explore")
+    raw = write_synthetic_raw(root / "raw", artists=3, per_artist=40, size=40, seed=5)
+    processed = prepare(raw, root / "processed", PrepareOptions(size=32, min_size=32, workers=1), progress=False).out
+    values = {
+        "model.image_size": 32, "model.channels": [16, 32], "model.latent_dim": 8, "training.batch_size": 16,
+        "training.steps": 90, "training.eval_every": 90, "training.image_every": 45, "training.checkpoint_every": 90,
+        "training.runs_dir": str(root / "runs"), "training.device": "cpu",
+    }
+    run_training(TrainRequest(data=processed, name="r", values=values, progress=False))
+    paintings = sorted((raw / "painter-1").glob("*.jpg")) + sorted((raw / "painter-2").glob("*.jpg"))
+    return {"root": root, "run": root / "runs" / "r", "processed": processed, "a": paintings[0], "b": paintings[-1]}
+
+
+def _cli(run: dict[str, Path], *arguments: str) -> int:
+    return main([*arguments, "--run", str(run["run"]), "--device", "cpu"])
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        return image.size
+
+
+def test_every_command_writes_its_png(run: dict[str, Path], tmp_path: Path, capsys) -> None:
+    commands = {
+        "reconstruct.png": ["reconstruct", str(run["a"])],
+        "reconstruct-as.png": ["reconstruct", str(run["a"]), "--artist", "painter-3"],
+        "cross.png": ["cross", str(run["a"])],
+        "interpolate.png": ["interpolate", str(run["a"]), str(run["b"]), "--steps", "5"],
+        "sample-prior.png": ["sample", "--n", "6"],
+        "sample-artist.png": ["sample", "--artist", "painter-2", "--n", "4", "--seed", "3"],
+        "map.png": ["map", "--projection", "pca", "--per-artist", "10"],
+    }
+    for name, arguments in commands.items():
+        assert _cli(run, *arguments, "--out", str(tmp_path / name)) == 0, name
+        width, height = _png_size(tmp_path / name)
+        assert width > 100 and height > 50
+    assert "Wrote" in capsys.readouterr().out
+    # without --out the pictures stay with the run
+    assert _cli(run, "cross", str(run["a"])) == 0
+    assert (run["run"] / "explore" / f"cross-{run['a'].stem}.png").is_file()
+
+
+def test_cross_and_interpolation_shapes_and_end_points(run: dict[str, Path]) -> None:
+    trained = open_run(run["run"], CPU)
+    first, second = _painting(trained, run["a"]), _painting(trained, run["b"])
+    crossed = explore.cross(trained.model, first)
+    assert crossed.shape == (3, 3, 32, 32)  # one picture per encoder
+    assert float(crossed.min()) >= 0 and float(crossed.max()) <= 1
+    # the row really differs between encoders: each keeps something else of the painting
+    assert float((crossed[0] - crossed[1]).abs().mean()) > 1e-4
+
+    paths = explore.interpolate(trained.model, first, second, 0, 1, steps=6)
+    assert set(paths) == {"linear", "spherical"}
+    for images in paths.values():
+        assert images.shape == (6, 3, 32, 32)
+        torch.testing.assert_close(images[0], explore.reconstruct(trained.model, first, 0)[0])
+        torch.testing.assert_close(images[-1], explore.reconstruct(trained.model, second, 1)[0])
+
+
+def test_latent_paths() -> None:
+    start, end = torch.tensor([2.0, 0.0]), torch.tensor([0.0, 2.0])
+    linear = explore.latent_path(start, end, 3, "linear")
+    torch.testing.assert_close(linear[1], torch.tensor([1.0, 1.0]))
+    spherical = explore.latent_path(start, end, 5, "spherical")
+    torch.testing.assert_close(spherical.norm(dim=1), torch.full((5,), 2.0))  # stays on the circle
+    torch.testing.assert_close(spherical[[0, -1]], torch.stack([start, end]))
+
+
+def test_samples_are_deterministic_with_a_seed(run: dict[str, Path]) -> None:
+    trained = open_run(run["run"], CPU)
+    clusters = trained.require_clusters()
+    one = explore.sample(trained.model, clusters, None, 4, seed=1)
+    assert one.shape == (4, 3, 32, 32)
+    torch.testing.assert_close(one, explore.sample(trained.model, clusters, None, 4, seed=1))
+    assert not torch.allclose(one, explore.sample(trained.model, clusters, None, 4, seed=2))
+    from_cluster = explore.sample(trained.model, clusters, 1, 5, seed=1)
+    assert from_cluster.shape == (5, 3, 32, 32)
+    mean, covariance = clusters.latent_gaussian(1, 8)
+    assert mean.shape == (8,) and covariance.shape == (8, 8)
+    assert np.all(np.linalg.eigvalsh(covariance) > 0)
+
+
+def test_bad_inputs_are_one_line_usage_errors(run: dict[str, Path], tmp_path: Path, capsys) -> None:
+    not_an_image = tmp_path / "notes.jpg"
+    not_an_image.write_text("not a painting")
+    cases = [
+        ["reconstruct", str(tmp_path / "missing.jpg")],
+        ["cross", str(not_an_image)],
+        ["reconstruct", str(run["a"]), "--artist", "vermeer"],
+        ["interpolate", str(run["a"]), str(run["b"]), "--steps", "1"],
+        ["sample", "--artist", "nobody"],
+        ["map", "--data", str(tmp_path / "nowhere")],
+    ]
+    for arguments in cases:
+        assert _cli(run, *arguments) == 2, arguments
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "Traceback" not in error, error
+    assert main(["cross", str(run["a"]), "--run", str(tmp_path / "no-run")]) == 2
+
+
+def test_dating_from_file_name_years(run: dict[str, Path], capsys) -> None:
+    """Synthetic paintings carry years in their file names; the run learns to date them."""
+    state = load_checkpoint(run["run"] / "checkpoints" / "last.pt")  # weights_only: no pickle
+    assert state["dating"] is not None
+    regression = YearRegression.from_state_dict(state["dating"])
+    assert regression.fitted_on >= 60 and regression.half_width > 0
+
+    assert main(["attribute", str(run["a"]), "--run", str(run["run"]), "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)["paintings"][0]
+    low, high = answer["year_interval"]
+    assert 1700 < low < answer["year"] < high < 2100
+    assert main(["attribute", str(run["a"]), "--run", str(run["run"])]) == 0
+    assert "painted about" in capsys.readouterr().out
+
+    assert main(["evaluate", "--run", str(run["run"])]) == 0
+    report = json.loads((run["run"] / "report.json").read_text())
+    dating = report["dating"]
+    assert dating["paintings"] > 0 and dating["mae_years"] > 0 and dating["artist_median_mae_years"] is not None
+    assert "dating: mean absolute error" in capsys.readouterr().out
