@@ -164,6 +164,7 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
 def _add_picture_command(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
     """A subcommand that opens a run and writes one PNG (the exploration commands)."""
     parser = commands.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+    parser.set_defaults(handler=_picture)
     _add_run_options(parser)
     parser.add_argument("--out", type=Path, help="PNG to write (default: <run>/explore/<command>-....png)")
     return parser
@@ -173,13 +174,11 @@ def _add_reconstruct(commands: argparse._SubParsersAction) -> None:
     parser = _add_picture_command(commands, "reconstruct", "a painting beside its reconstruction through an artist's encoder")
     parser.add_argument("painting", type=Path, help="image file")
     parser.add_argument("--artist", help="whose encoder (default: the artist the run attributes the painting to)")
-    parser.set_defaults(handler=_reconstruct)
 
 
 def _add_cross(commands: argparse._SubParsersAction) -> None:
     parser = _add_picture_command(commands, "cross", "a painting through every artist's encoder and the shared decoder")
     parser.add_argument("painting", type=Path, help="image file")
-    parser.set_defaults(handler=_cross)
 
 
 def _add_interpolate(commands: argparse._SubParsersAction) -> None:
@@ -189,7 +188,6 @@ def _add_interpolate(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=int, default=8, help="pictures along the path, both ends included (default 8)")
     parser.add_argument("--first-artist", help="encoder for the first painting (default: its attributed artist)")
     parser.add_argument("--second-artist", help="encoder for the second painting (default: its attributed artist)")
-    parser.set_defaults(handler=_interpolate)
 
 
 def _add_sample(commands: argparse._SubParsersAction) -> None:
@@ -197,7 +195,6 @@ def _add_sample(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--artist", help="sample from this artist's fitted cluster (default: the prior N(0, I))")
     parser.add_argument("--n", type=_positive_int, default=16, help="how many images (default 16)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same images (default 0)")
-    parser.set_defaults(handler=_sample)
 
 
 def _add_map(commands: argparse._SubParsersAction) -> None:
@@ -206,7 +203,6 @@ def _add_map(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", choices=["train", "val", "test"], default="train", help="which paintings (default train)")
     parser.add_argument("--projection", choices=["tsne", "pca"], default="tsne", help="t-SNE (default) or PCA")
     parser.add_argument("--per-artist", type=_positive_int, default=40, help="paintings per artist, evenly spread (default 40)")
-    parser.set_defaults(handler=_map)
 
 
 def _add_demo(commands: argparse._SubParsersAction) -> None:
@@ -389,41 +385,20 @@ def _open_run_for(args: argparse.Namespace):
     return open_run(args.run, resolve_device(args.device), args.runs_dir)
 
 
-def _reconstruct(args: argparse.Namespace) -> int:
-    from painterly_vae.exploration_commands import reconstruct_png
-
-    print(f"Wrote {reconstruct_png(_open_run_for(args), args.painting, args.artist, args.out)}")
-    return 0
-
-
-def _cross(args: argparse.Namespace) -> int:
-    from painterly_vae.exploration_commands import cross_png
-
-    print(f"Wrote {cross_png(_open_run_for(args), args.painting, args.out)}")
-    return 0
-
-
-def _interpolate(args: argparse.Namespace) -> int:
-    from painterly_vae.exploration_commands import interpolate_png
+def _picture(args: argparse.Namespace) -> int:
+    """reconstruct, cross, interpolate, sample, map: open the run, write the PNG, say where."""
+    from painterly_vae import exploration_commands as pictures
 
     run = _open_run_for(args)
-    path = interpolate_png(run, args.first, args.second, args.steps, args.first_artist, args.second_artist, args.out)
-    print(f"Wrote {path}")
-    return 0
-
-
-def _sample(args: argparse.Namespace) -> int:
-    from painterly_vae.exploration_commands import sample_png
-
-    print(f"Wrote {sample_png(_open_run_for(args), args.artist, args.n, args.seed, args.out)}")
-    return 0
-
-
-def _map(args: argparse.Namespace) -> int:
-    from painterly_vae.exploration_commands import map_png
-
-    run = _open_run_for(args)
-    print(f"Wrote {map_png(run, args.data, args.split, args.projection, args.per_artist, args.out)}")
+    make = {
+        "reconstruct": lambda: pictures.reconstruct_png(run, args.painting, args.artist, args.out),
+        "cross": lambda: pictures.cross_png(run, args.painting, args.out),
+        "interpolate": lambda: pictures.interpolate_png(run, args.first, args.second, args.steps, args.first_artist,
+                                                        args.second_artist, args.out),
+        "sample": lambda: pictures.sample_png(run, args.artist, args.n, args.seed, args.out),
+        "map": lambda: pictures.map_png(run, args.data, args.split, args.projection, args.per_artist, args.out),
+    }[args.command]
+    print(f"Wrote {make()}")
     return 0
 
 
