@@ -326,10 +326,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _cluster(args: argparse.Namespace) -> int:
-    from painterly_vae.device import resolve_device
-    from painterly_vae.trained_run import open_run, refit_clusters
+    from painterly_vae.trained_run import refit_clusters
 
-    run = open_run(args.run, resolve_device(args.device), args.runs_dir)
+    run = _open_run_for(args)
     clusters = refit_clusters(run, args.data, args.representation)
     print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
           f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")
@@ -340,11 +339,9 @@ def _attribute(args: argparse.Namespace) -> int:
     import json
 
     from painterly_vae.attribute import attribute_files, expand_inputs
-    from painterly_vae.device import resolve_device
-    from painterly_vae.trained_run import open_run
 
     files = expand_inputs(args.paths)
-    run = open_run(args.run, resolve_device(args.device), args.runs_dir)
+    run = _open_run_for(args)
     results = attribute_files(run, files, args.top)
     if args.json:
         print(json.dumps({"run": str(run.run_dir), "paintings": [r.to_json() for r in results]}, indent=1, ensure_ascii=False))
@@ -365,20 +362,19 @@ def _attribute(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from painterly_vae.device import resolve_device
     from painterly_vae.evaluate import evaluate_run
     from painterly_vae.summary import print_evaluation
     from painterly_vae.trained_run import open_run
 
-    device = resolve_device(args.device)
-    run = open_run(args.run, device, args.runs_dir)
-    baseline = open_run(args.baseline, device, args.runs_dir) if args.baseline else None
+    run = _open_run_for(args)
+    baseline = open_run(args.baseline, run.device, args.runs_dir) if args.baseline else None
     report, out_dir = evaluate_run(run, args.data, args.split, baseline)
     print_evaluation(report, out_dir)
     return 0
 
 
 def _open_run_for(args: argparse.Namespace):
+    """The run named by --run (or the latest in --runs-dir) on --device."""
     from painterly_vae.device import resolve_device
     from painterly_vae.trained_run import open_run
 

@@ -141,7 +141,7 @@ class ArtistClusters:
     def _features(self, views: LatentViews, artist: int) -> np.ndarray:
         if self.representation == "own":
             return views.mu[:, self.encoder_of_artist[artist], :].astype(np.float64)
-        return views.mu.reshape(len(views), -1).astype(np.float64)  # concat
+        return views.concatenated_mu()
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:

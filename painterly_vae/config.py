@@ -35,6 +35,16 @@ VGG19_LAYERS = tuple(
 )
 
 
+def require_vgg19_weights_file(path: str | Path) -> None:
+    """The perceptual loss reads VGG19 weights from a local file only; say so when it is missing."""
+    if not Path(path).is_file():
+        raise ConfigError(
+            f"loss.vgg19_weights: no file at {path}. The perceptual loss needs torchvision's VGG19 ImageNet "
+            f"weights as a local file (vgg19-dcbb9e9d.pth, from download.pytorch.org/models/ on a machine with "
+            f"internet); painterly-vae never downloads it"
+        )
+
+
 @dataclass
 class DataConfig:
     """Where the prepared data is and how batches are drawn from it."""

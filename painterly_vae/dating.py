@@ -38,10 +38,6 @@ def split_years(data: ProcessedData, artists: list[str], split: str) -> np.ndarr
     return np.array(years, dtype=np.float64)
 
 
-def _features(views: LatentViews) -> np.ndarray:
-    return views.mu.reshape(len(views), -1).astype(np.float64)
-
-
 class YearRegression:
     """Ridge regression latent -> year, with an empirical interval from validation errors."""
 
@@ -62,7 +58,7 @@ class YearRegression:
         dated = ~np.isnan(years)
         if dated.sum() < MIN_DATED_PAINTINGS:
             raise ValueError(f"{int(dated.sum())} dated paintings; at least {MIN_DATED_PAINTINGS} are needed")
-        features = _features(views)[dated]
+        features = views.concatenated_mu()[dated]
         self.mean, self.scale = features.mean(0), features.std(0) + 1e-8
         model = RidgeCV(alphas=ALPHAS).fit((features - self.mean) / self.scale, years[dated])
         self.coef, self.intercept, self.alpha = model.coef_, float(model.intercept_), float(model.alpha_)
@@ -80,7 +76,7 @@ class YearRegression:
     def predict(self, views: LatentViews) -> np.ndarray:
         if self.coef is None:
             raise RuntimeError("fit the regression first")
-        return ((_features(views) - self.mean) / self.scale) @ self.coef + self.intercept
+        return ((views.concatenated_mu() - self.mean) / self.scale) @ self.coef + self.intercept
 
     def state_dict(self) -> dict[str, Any]:
         tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))  # noqa: E731

@@ -147,11 +147,6 @@ def average_buffers(modules: Iterable[nn.Module], processes: Processes) -> None:
                 buffer.div_(processes.world_size)
 
 
-def barrier(processes: Processes) -> None:
-    if processes.is_distributed:
-        dist.barrier()
-
-
 def decided_by_main(decide: Callable[[], T], processes: Processes) -> T:
     """Rank 0 runs `decide` (e.g. naming a new run) and every rank gets its answer.
 

@@ -264,7 +264,7 @@ def _baseline_run(baseline: TrainedRun, data: ProcessedData, split: str) -> dict
 # ---------------------------------------------------------------------- the latent space
 def _unsupervised_metrics(evaluation: EvaluationSet) -> dict[str, Any]:
     known = evaluation.known
-    features, labels = shared_space_features(evaluation.views.mu)[known], evaluation.labels[known]
+    features, labels = shared_space_features(evaluation.views)[known], evaluation.labels[known]
     clusters = len(set(labels.tolist()))
     if clusters < 2 or len(labels) <= clusters:
         return {}
@@ -279,7 +279,7 @@ def _unsupervised_metrics(evaluation: EvaluationSet) -> dict[str, Any]:
 
 
 def _latent_map(run: TrainedRun, evaluation: EvaluationSet, plot_dir: Path) -> None:
-    features = shared_space_features(evaluation.views.mu)
+    features = shared_space_features(evaluation.views)
     coordinates = {"PCA": project(features, "pca")}
     if len(features) > 5:
         coordinates["t-SNE"] = project(features, "tsne")

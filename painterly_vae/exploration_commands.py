@@ -74,8 +74,6 @@ def cross_png(run: TrainedRun, path: Path, out: Path | None = None) -> Path:
 def interpolate_png(run: TrainedRun, first: Path, second: Path, steps: int = 8, first_artist: str | None = None,
                     second_artist: str | None = None, out: Path | None = None) -> Path:
     """Decoded linear and spherical paths between two paintings' latents (each under its artist's encoder)."""
-    if steps < 2:
-        raise UsageError("--steps must be at least 2 (the two paintings themselves)")
     start, end = _painting(run, first), _painting(run, second)
     a, _ = _artist_or_attributed(run, start, first_artist)
     b, _ = _artist_or_attributed(run, end, second_artist)
@@ -122,7 +120,7 @@ def map_png(run: TrainedRun, data_path: Path | None = None, split: str = "train"
         raise UsageError(f"the {split} split of {data.root} has {len(pictures)} paintings: too few for a map")
     batches = (to_device_images(pictures[i : i + 64], run.device) for i in range(0, len(pictures), 64))
     views = encode_views(run.model, batches, reconstruct=False, amp_dtype=run.amp_dtype)
-    points = project(shared_space_features(views.mu), projection)
+    points = project(shared_space_features(views), projection)
     label = {"pca": "PCA", "tsne": "t-SNE"}[projection]
     return plots.thumbnail_map_png(
         points, pictures, labels, _output(run, out, f"map-{split}-{projection}.png"),

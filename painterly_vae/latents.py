@@ -42,6 +42,11 @@ class LatentViews:
             raise ValueError("nothing to concatenate")
         return LatentViews(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("mu", "l1", "kl")))
 
+    def concatenated_mu(self) -> np.ndarray:
+        """(N, E * latent) float64: each painting's mu under every encoder, side by side
+        (the shared-space picture that `concat` clusters, dating and the maps use)."""
+        return self.mu.reshape(len(self.mu), -1).astype(np.float64)
+
     def select(self, rows: np.ndarray) -> "LatentViews":
         return LatentViews(self.mu[rows], self.l1[rows], self.kl[rows])
 

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torchvision.models import vgg19
 
-from painterly_vae.config import VGG19_LAYERS
+from painterly_vae.config import VGG19_LAYERS, require_vgg19_weights_file
 from painterly_vae.errors import UsageError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -44,12 +44,7 @@ assert tuple(LAYER_POSITIONS) == VGG19_LAYERS
 def load_vgg19_features(path: str | Path, deepest: int) -> nn.Sequential:
     """VGG19's `features` up to layer index `deepest`, weights from `path`; clear errors."""
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(
-            f"loss.vgg19_weights: no file at {path}. The perceptual loss needs torchvision's VGG19 ImageNet "
-            f"weights as a local file (vgg19-dcbb9e9d.pth, from download.pytorch.org/models/ on a machine with "
-            f"internet); painterly-vae never downloads it"
-        )
+    require_vgg19_weights_file(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:

@@ -8,14 +8,19 @@ themselves at them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from painterly_vae.latents import LatentViews
 
 PROJECTIONS = ("pca", "tsne")
 
 
-def shared_space_features(mu: np.ndarray) -> np.ndarray:
-    """(N, E, latent) posterior means -> (N, E * latent) standardised features."""
-    features = mu.reshape(len(mu), -1).astype(np.float64)
+def shared_space_features(views: "LatentViews") -> np.ndarray:
+    """(N, E * latent) standardised features: mu under every encoder, concatenated."""
+    features = views.concatenated_mu()
     return (features - features.mean(0)) / (features.std(0) + 1e-8)
 
 

@@ -41,7 +41,6 @@ from painterly_vae.distributed import (
     Processes,
     agree_all_finite,
     average_buffers,
-    barrier,
     rank_seed,
     sum_over_ranks_,
     wrap,
@@ -161,6 +160,10 @@ class Trainer:
         remaining = t.epochs * sum(self.train_counts) - self.batches.sampler.images_drawn()
         return self.step + max(0, math.ceil(remaining / self.global_batch_size))
 
+    def _perceptual_term(self, reconstruction: torch.Tensor, images: torch.Tensor) -> torch.Tensor | None:
+        """The deep-feature distance of a batch, or None when `loss.perceptual_weight` is 0."""
+        return self.perceptual(reconstruction, images) if self.perceptual is not None else None
+
     def _seed_this_rank(self, step: int) -> None:
         """Ranks other than 0 draw their own dropout masks and z noise (rank 0 keeps its stream)."""
         if self.processes.rank > 0:
@@ -181,7 +184,7 @@ class Trainer:
             output = encode_decode(
                 self.step_encoders[encoder_index], self.step_decoder, images, True, self.latent_gradient_scale
             )
-            perceptual = self.perceptual(output.reconstruction, images) if self.perceptual is not None else None
+            perceptual = self._perceptual_term(output.reconstruction, images)
         kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
         terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, self.config.loss, kl_scale, perceptual)
 
@@ -220,7 +223,7 @@ class Trainer:
             objective, pixel_l1, kl_nats, count = 0.0, 0.0, 0.0, 0
             for images in iterate_split(self.data, artist, split, self.config.training.batch_size, self.device):
                 output = self.model(images, artist_index)
-                perceptual = self.perceptual(output.reconstruction, images) if self.perceptual is not None else None
+                perceptual = self._perceptual_term(output.reconstruction, images)
                 terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, loss_config, perceptual=perceptual)
                 kl_dims = kl_per_dimension(output.mu.float(), output.logvar.float())  # (B, latent)
                 objective += float(terms.encoder_loss) * len(images)

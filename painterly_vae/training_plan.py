@@ -8,10 +8,9 @@ artist needs training images, and the ratio must fit the artists. It imports no 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from data_tools.processed import ProcessedData
-from painterly_vae.config import Config
+from painterly_vae.config import Config, require_vgg19_weights_file
 from painterly_vae.errors import DataError
 from painterly_vae.schedule import AlternatingSchedule, parse_ratio
 
@@ -35,10 +34,6 @@ def plan_training(config: Config, data: ProcessedData) -> TrainingPlan:
     empty = [a for a, n in zip(artists, counts) if n == 0]
     if empty:
         raise DataError(f"no training images for {', '.join(empty)} in {data.root}")
-    weights = config.loss.vgg19_weights
-    if config.loss.perceptual_weight > 0 and not Path(weights).is_file():
-        raise DataError(
-            f"loss.vgg19_weights: no file at {weights}. The perceptual loss needs torchvision's VGG19 ImageNet "
-            f"weights as a local file (vgg19-dcbb9e9d.pth); painterly-vae never downloads it"
-        )
+    if config.loss.perceptual_weight > 0:
+        require_vgg19_weights_file(config.loss.vgg19_weights)
     return TrainingPlan(artists, counts, parse_ratio(config.training.ratio, artists, counts))
