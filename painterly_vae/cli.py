@@ -158,6 +158,10 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--data", type=Path, help="a folder of artist sub-folders or a prepared directory (default: the run's data)")
     evaluate.add_argument("--split", choices=["train", "val", "test"], default="test", help="which split (default test)")
     evaluate.add_argument("--baseline", help="another run (e.g. the single-encoder model) evaluated on the same paintings")
+    evaluate.add_argument(
+        "--supervised-baseline", type=_positive_int, nargs="?", const=30, default=0, metavar="EPOCHS",
+        help="also train the run's encoder as a supervised artist classifier (EPOCHS, default 30) for comparison",
+    )
     evaluate.set_defaults(handler=_evaluate)
 
 
@@ -368,7 +372,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     run = _open_run_for(args)
     baseline = open_run(args.baseline, run.device, args.runs_dir) if args.baseline else None
-    report, out_dir = evaluate_run(run, args.data, args.split, baseline)
+    report, out_dir = evaluate_run(run, args.data, args.split, baseline, args.supervised_baseline)
     print_evaluation(report, out_dir)
     return 0
 

@@ -13,8 +13,9 @@ report:
   artists (NMI, ARI) and the silhouette of the true artists;
 - reconstruction per artist through its own encoder: L1, PSNR, SSIM, and a picture;
 - a 2-D map of the latents (PCA and t-SNE) coloured by artist;
-- baselines on the same paintings: a colour-histogram classifier, and a second run
-  (e.g. the single-encoder model) when given.
+- baselines on the same paintings: a colour-histogram classifier, a second run (e.g. the
+  single-encoder model) when given, and on request the run's encoder trained as a supervised
+  classifier (the ceiling of what this backbone learns from these paintings).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from painterly_vae.errors import UsageError
 from painterly_vae.image_quality import psnr, ssim
 from painterly_vae.latents import LatentViews, encode_views
 from painterly_vae.projections import project, shared_space_features
+from painterly_vae.supervised_baseline import LabelledImages, SupervisedBaseline
 from painterly_vae.trained_run import TrainedRun, split_views
 
 UNKNOWN = -1
@@ -71,8 +73,11 @@ class EvaluationSet:
 
 
 def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "test",
-                 baseline: TrainedRun | None = None) -> tuple[dict[str, Any], Path]:
-    """Evaluate, write report.json and plots; returns the report and the folder written."""
+                 baseline: TrainedRun | None = None, supervised_epochs: int = 0,
+                 progress: bool = True) -> tuple[dict[str, Any], Path]:
+    """Evaluate, write report.json and plots; returns the report and the folder written.
+
+    `supervised_epochs` > 0 also trains the supervised-encoder baseline for that many epochs."""
     clusters = run.require_clusters()
     data = _evaluation_data(run, data_path)
     out_dir = run.run_dir if data_path is None else run.run_dir / "evaluations" / f"{_name(data.root)}-{split}"
@@ -97,12 +102,17 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "t
     report["reconstruction"] = _reconstruction_metrics(run, evaluation, plot_dir)
     _latent_map(run, evaluation, plot_dir)
     training = _training_data(run)
+    if supervised_epochs > 0 and training is None:
+        raise UsageError(f"--supervised-baseline trains on the run's prepared data, which is not at "
+                         f"{run.config.data.path} (or holds other artists)")
     baselines: dict[str, Any] = {}
     if run.dating is not None and training is not None:
         report["dating"] = _dating(run, training, evaluation)
     if training is not None:
         report["representations"] = _compare_representations(run, training, evaluation)
         baselines["colour_histogram"] = _colour_baseline(run, training, evaluation)
+        if supervised_epochs > 0:
+            baselines["supervised_encoder"] = _supervised_baseline(run, training, evaluation, supervised_epochs, progress)
     if baseline is not None:
         baselines["run"] = _baseline_run(baseline, data, split)
     report["baselines"] = baselines
@@ -239,26 +249,44 @@ def _dating(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet)
     return dating_metrics(run.dating, evaluation.views, evaluation.years, evaluation.labels, medians)
 
 
+def _labelled(training: ProcessedData, artists: list[str], split: str) -> LabelledImages:
+    """Every image of `split` of the run's training data, with its artist index."""
+    images = np.concatenate([np.asarray(training.array(a, split)) for a in artists])
+    labels = np.concatenate([np.full(training.count(a, split), i) for i, a in enumerate(artists)])
+    return LabelledImages(images, labels)
+
+
+def _baseline_metrics(probabilities: np.ndarray, evaluation: EvaluationSet, artists: list[str]) -> dict[str, Any]:
+    """The headline numbers of a baseline's probabilities on the known evaluated paintings."""
+    metrics = classification_metrics(probabilities, evaluation.labels[evaluation.known], artists)
+    return {k: metrics[k] for k in ("top1", "top3", "balanced_accuracy")}
+
+
 def _colour_baseline(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet) -> dict[str, Any]:
-    images = np.concatenate([np.asarray(training.array(a, "train")) for a in run.artists])
-    labels = np.concatenate([np.full(training.count(a, "train"), i) for i, a in enumerate(run.artists)])
-    classifier = ColourHistogramClassifier(seed=run.config.training.seed).fit(images, labels)
+    train = _labelled(training, run.artists, "train")
+    classifier = ColourHistogramClassifier(seed=run.config.training.seed).fit(train.images, train.labels)
     known = evaluation.known
     probabilities = np.zeros((int(known.sum()), len(run.artists)))
     probabilities[:, classifier.model.classes_] = classifier.predict_proba(evaluation.images[known])
-    metrics = classification_metrics(probabilities, evaluation.labels[known], run.artists)
-    return {k: metrics[k] for k in ("top1", "top3", "balanced_accuracy")}
+    return _baseline_metrics(probabilities, evaluation, run.artists)
+
+
+def _supervised_baseline(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet, epochs: int,
+                         progress: bool) -> dict[str, Any]:
+    model = SupervisedBaseline(run.config, len(run.artists), run.device, run.amp_dtype)
+    model.fit(_labelled(training, run.artists, "train"), _labelled(training, run.artists, "val"), epochs, progress)
+    probabilities = model.predict_proba(evaluation.images[evaluation.known])
+    return {**_baseline_metrics(probabilities, evaluation, run.artists), "epochs": epochs,
+            "best_epoch": model.best_epoch, "val_top1": model.best_val_accuracy, "seconds": round(model.seconds, 1)}
 
 
 def _baseline_run(baseline: TrainedRun, data: ProcessedData, split: str) -> dict[str, Any]:
     if data.image_size != baseline.config.model.image_size:
         raise UsageError(f"--baseline {baseline.run_dir} was trained at {baseline.config.model.image_size} px, the data is {data.image_size} px")
     evaluation = _encode(baseline, data, split)
-    known = evaluation.known
-    probabilities = baseline.require_clusters().predict_proba(evaluation.views.select(known))
-    metrics = classification_metrics(probabilities, evaluation.labels[known], baseline.artists)
+    probabilities = baseline.require_clusters().predict_proba(evaluation.views.select(evaluation.known))
     return {"run": str(baseline.run_dir), "encoders": baseline.config.model.encoders,
-            **{k: metrics[k] for k in ("top1", "top3", "balanced_accuracy")}}
+            **_baseline_metrics(probabilities, evaluation, baseline.artists)}
 
 
 # ---------------------------------------------------------------------- the latent space

@@ -96,6 +96,10 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
         rows.append([f"baseline run ({baselines['run']['encoders']})", *_percentages(baselines["run"])])
     if "colour_histogram" in baselines:
         rows.append(["colour histogram + logistic regression", *_percentages(baselines["colour_histogram"])])
+    if "supervised_encoder" in baselines:
+        supervised = baselines["supervised_encoder"]
+        rows.append([f"supervised encoder (epoch {supervised['best_epoch']} of {supervised['epochs']}, by val)",
+                     *_percentages(supervised)])
     _print_table(rows)
     print("per artist (precision / recall): " + ", ".join(
         f"{a} {m['precision']:.2f}/{m['recall']:.2f}" for a, m in attribution["per_artist"].items()))

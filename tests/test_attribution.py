@@ -17,8 +17,10 @@ from data_tools.synthetic import write_synthetic_raw
 from images import truncated_jpeg
 from painterly_vae.checkpoint import load_checkpoint
 from painterly_vae.clustering import ArtistClusters
+from painterly_vae.errors import UsageError
 from painterly_vae.evaluate import evaluate_run, expected_calibration_error
 from painterly_vae.latents import LatentViews
+from painterly_vae.summary import print_evaluation
 from painterly_vae.train_run import TrainRequest, run_training
 from painterly_vae.trained_run import open_run, split_views
 
@@ -144,6 +146,24 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     default, default_dir = evaluate_run(run)  # the run's own test split
     assert default_dir == trained["run"] and (trained["run"] / "report.json").is_file()
     assert default["paintings"]["unknown_artists"] == 0 and "auroc" not in default["unknown"]
+
+
+def test_supervised_baseline_is_reported_beside_the_vae(trained: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
+    run = open_run(trained["run"], CPU)
+    report, out_dir = evaluate_run(run, supervised_epochs=15, progress=False)
+    supervised = report["baselines"]["supervised_encoder"]
+    assert supervised["top1"] >= 0.5  # chance is 1/3 (18 test paintings; measured 0.56-0.78 over seeds)
+    assert supervised["epochs"] == 15 and 1 <= supervised["best_epoch"] <= 15 and supervised["val_top1"] > 0.5
+    assert json.loads((out_dir / "report.json").read_text())["baselines"]["supervised_encoder"] == supervised
+    print_evaluation(report, out_dir)
+    assert f"supervised encoder (epoch {supervised['best_epoch']} of 15, by val)" in capsys.readouterr().out
+
+
+def test_supervised_baseline_without_the_training_data_is_a_usage_error(trained: dict[str, Path], tmp_path: Path) -> None:
+    run = open_run(trained["run"], CPU)
+    run.config = run.config.with_values({"data.path": str(tmp_path / "moved")})
+    with pytest.raises(UsageError, match="--supervised-baseline trains on the run's prepared data"):
+        evaluate_run(run, trained["processed"], supervised_epochs=2, progress=False)
 
 
 def test_expected_calibration_error() -> None:
