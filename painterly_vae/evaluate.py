@@ -110,9 +110,11 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "t
         report["dating"] = _dating(run, training, evaluation)
     if training is not None:
         report["representations"] = _compare_representations(run, training, evaluation)
-        baselines["colour_histogram"] = _colour_baseline(run, training, evaluation)
+        train = _labelled(training, run.artists, "train")  # read once for both baselines
+        baselines["colour_histogram"] = _colour_baseline(run, train, evaluation)
         if supervised_epochs > 0:
-            baselines["supervised_encoder"] = _supervised_baseline(run, training, evaluation, supervised_epochs, progress)
+            val = _labelled(training, run.artists, "val")
+            baselines["supervised_encoder"] = _supervised_baseline(run, train, val, evaluation, supervised_epochs, progress)
     if baseline is not None:
         baselines["run"] = _baseline_run(baseline, data, split)
     report["baselines"] = baselines
@@ -244,16 +246,20 @@ def _compare_representations(run: TrainedRun, training: ProcessedData, evaluatio
 
 def _dating(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet) -> dict[str, Any]:
     """The year regression's error on dated paintings, against each artist's median training year."""
-    train_labels = np.concatenate([np.full(training.count(a, "train"), i) for i, a in enumerate(run.artists)])
+    train_labels = _split_labels(training, run.artists, "train")
     medians = median_years(split_years(training, run.artists, "train"), train_labels, len(run.artists))
     return dating_metrics(run.dating, evaluation.views, evaluation.years, evaluation.labels, medians)
+
+
+def _split_labels(training: ProcessedData, artists: list[str], split: str) -> np.ndarray:
+    """The artist index of every painting of `split`, in the data's order (artist by artist)."""
+    return np.concatenate([np.full(training.count(a, split), i) for i, a in enumerate(artists)])
 
 
 def _labelled(training: ProcessedData, artists: list[str], split: str) -> LabelledImages:
     """Every image of `split` of the run's training data, with its artist index."""
     images = np.concatenate([np.asarray(training.array(a, split)) for a in artists])
-    labels = np.concatenate([np.full(training.count(a, split), i) for i, a in enumerate(artists)])
-    return LabelledImages(images, labels)
+    return LabelledImages(images, _split_labels(training, artists, split))
 
 
 def _baseline_metrics(probabilities: np.ndarray, evaluation: EvaluationSet, artists: list[str]) -> dict[str, Any]:
@@ -262,8 +268,7 @@ def _baseline_metrics(probabilities: np.ndarray, evaluation: EvaluationSet, arti
     return {k: metrics[k] for k in ("top1", "top3", "balanced_accuracy")}
 
 
-def _colour_baseline(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet) -> dict[str, Any]:
-    train = _labelled(training, run.artists, "train")
+def _colour_baseline(run: TrainedRun, train: LabelledImages, evaluation: EvaluationSet) -> dict[str, Any]:
     classifier = ColourHistogramClassifier(seed=run.config.training.seed).fit(train.images, train.labels)
     known = evaluation.known
     probabilities = np.zeros((int(known.sum()), len(run.artists)))
@@ -271,10 +276,10 @@ def _colour_baseline(run: TrainedRun, training: ProcessedData, evaluation: Evalu
     return _baseline_metrics(probabilities, evaluation, run.artists)
 
 
-def _supervised_baseline(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet, epochs: int,
-                         progress: bool) -> dict[str, Any]:
+def _supervised_baseline(run: TrainedRun, train: LabelledImages, val: LabelledImages, evaluation: EvaluationSet,
+                         epochs: int, progress: bool) -> dict[str, Any]:
     model = SupervisedBaseline(run.config, len(run.artists), run.device, run.amp_dtype)
-    model.fit(_labelled(training, run.artists, "train"), _labelled(training, run.artists, "val"), epochs, progress)
+    model.fit(train, val, epochs, progress)
     probabilities = model.predict_proba(evaluation.images[evaluation.known])
     return {**_baseline_metrics(probabilities, evaluation, run.artists), "epochs": epochs,
             "best_epoch": model.best_epoch, "val_top1": model.best_val_accuracy, "seconds": round(model.seconds, 1)}

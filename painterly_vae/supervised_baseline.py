@@ -67,7 +67,7 @@ class SupervisedBaseline:
         weights = torch.tensor(len(train.labels) / (self.artists * np.maximum(counts, 1)), dtype=torch.float32, device=self.device)
         loss_function = nn.CrossEntropyLoss(weight=weights)
         generator = np.random.default_rng(t.seed)
-        best_state = {k: v.clone() for k, v in self.network.state_dict().items()}
+        best_state: dict[str, torch.Tensor] = {}
         started = time.perf_counter()
         for epoch in tqdm(range(1, epochs + 1), desc="supervised baseline", unit="epoch", disable=not progress, leave=False):
             self.network.train()
@@ -77,7 +77,7 @@ class SupervisedBaseline:
                 images = train.images[rows]
                 flips = generator.random(len(rows)) < 0.5
                 images[flips] = images[flips][..., ::-1]
-                batch = to_device_images(images, self.device).contiguous(memory_format=torch.channels_last)
+                batch = self._on_device(images)
                 labels = torch.from_numpy(train.labels[rows]).to(self.device)
                 with autocast(self.device, self.amp_dtype):
                     logits = self.network(batch)
@@ -89,7 +89,8 @@ class SupervisedBaseline:
             if epoch == 1 or accuracy > self.best_val_accuracy:
                 self.best_epoch, self.best_val_accuracy = epoch, accuracy
                 best_state = {k: v.clone() for k, v in self.network.state_dict().items()}
-        self.network.load_state_dict(best_state)
+        if best_state:  # no epochs, no state to restore
+            self.network.load_state_dict(best_state)
         self.seconds = time.perf_counter() - started
         return self
 
@@ -98,8 +99,12 @@ class SupervisedBaseline:
         self.network.eval()
         parts = []
         for start in range(0, len(images), 64):
-            batch = to_device_images(images[start : start + 64], self.device).contiguous(memory_format=torch.channels_last)
+            batch = self._on_device(images[start : start + 64])
             with autocast(self.device, self.amp_dtype):
                 logits = self.network(batch)
             parts.append(torch.softmax(logits.float(), 1).cpu())
         return torch.cat(parts).numpy() if parts else np.zeros((0, self.artists))
+
+    def _on_device(self, images: np.ndarray) -> torch.Tensor:
+        """uint8 images as a float channels-last batch on the device, as the network is laid out."""
+        return to_device_images(images, self.device).contiguous(memory_format=torch.channels_last)
