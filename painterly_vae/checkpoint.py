@@ -17,7 +17,7 @@ from painterly_vae.atomic import atomic_output
 from painterly_vae.errors import UsageError
 
 FORMAT_NAME = "painterly-vae-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: pretrained networks named in [networks] and recorded by SHA-256 (1: loss.vgg19_weights)
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
@@ -40,11 +40,26 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", 
         raise UsageError(f"{path} is not a readable painterly-vae checkpoint ({type(error).__name__}: {error})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise UsageError(f"{path} is not a painterly-vae checkpoint")
+    if payload.get("version") == 1:
+        return _upgraded_from_version_1(payload)
     if payload.get("version") != FORMAT_VERSION:
         raise UsageError(
-            f"{path} is checkpoint format version {payload.get('version')}; this painterly-vae reads {FORMAT_VERSION}"
+            f"{path} is checkpoint format version {payload.get('version')}; this painterly-vae reads 1 and {FORMAT_VERSION}"
         )
     return payload
+
+
+def _upgraded_from_version_1(payload: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 named the VGG19 file of the perceptual loss in `loss.vgg19_weights`; version 2
+    names the network and keeps its weights source in [networks.vgg19]. No trunks existed."""
+    config = {section: dict(values) for section, values in payload["config"].items()}
+    vgg19_file = config["loss"].pop("vgg19_weights", "")
+    layers = config["loss"].get("perceptual_layers")
+    if layers == ["relu1_1", "relu2_1", "relu3_1"]:
+        config["loss"]["perceptual_layers"] = []  # the network's default, the same three
+    config["loss"]["perceptual_network"] = "vgg19"
+    config["networks"] = {"vgg19": {"weights": vgg19_file}} if vgg19_file else {}
+    return {**payload, "config": config, "version": FORMAT_VERSION, "feature_networks": {}}
 
 
 def capture_rng_state() -> dict[str, Any]:

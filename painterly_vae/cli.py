@@ -14,6 +14,7 @@ from typing import Callable, NoReturn, Sequence
 from data_tools.geometry import FITS
 from painterly_vae import __version__
 from painterly_vae.config import REPRESENTATIONS
+from painterly_vae.feature_networks import NETWORKS
 from painterly_vae.errors import StopRequested, TrainingDiverged, UsageError
 from painterly_vae.torchrun_env import rank_from_environment, world_size_from_environment
 
@@ -120,6 +121,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", help="run directory or name under runs/ (default: the most recent run)")
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where runs are (default runs/)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    parser.add_argument("--weights", action="append", default=[], metavar="NETWORK=FILE",
+                        help="where a pretrained network the run reads through now is, e.g. mobilenet_v2=FILE "
+                             "(it must be the file the run was trained with; repeatable)")
 
 
 def _add_cluster(commands: argparse._SubParsersAction) -> None:
@@ -161,6 +165,11 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--supervised-baseline", type=_positive_int, nargs="?", const=30, default=0, metavar="EPOCHS",
         help="also train the run's encoder as a supervised artist classifier (EPOCHS, default 30) for comparison",
+    )
+    evaluate.add_argument(
+        "--pretrained-baseline", action="append", default=[], choices=list(NETWORKS), metavar="NETWORK",
+        help="also a frozen pretrained network's pooled features + logistic regression (vgg19, mobilenet_v2; "
+             "automatic for the networks the run was trained with; repeatable)",
     )
     evaluate.set_defaults(handler=_evaluate)
 
@@ -371,8 +380,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from painterly_vae.trained_run import open_run
 
     run = _open_run_for(args)
-    baseline = open_run(args.baseline, run.device, args.runs_dir) if args.baseline else None
-    report, out_dir = evaluate_run(run, args.data, args.split, baseline, args.supervised_baseline)
+    baseline = open_run(args.baseline, run.device, args.runs_dir, _weights(args)) if args.baseline else None
+    report, out_dir = evaluate_run(run, args.data, args.split, baseline, args.supervised_baseline,
+                                   pretrained=args.pretrained_baseline)
     print_evaluation(report, out_dir)
     return 0
 
@@ -382,7 +392,18 @@ def _open_run_for(args: argparse.Namespace):
     from painterly_vae.device import resolve_device
     from painterly_vae.trained_run import open_run
 
-    return open_run(args.run, resolve_device(args.device), args.runs_dir)
+    return open_run(args.run, resolve_device(args.device), args.runs_dir, _weights(args))
+
+
+def _weights(args: argparse.Namespace) -> dict[str, str]:
+    """--weights NETWORK=FILE options as a dict."""
+    pairs = {}
+    for item in args.weights:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise UsageError(f"--weights expects NETWORK=FILE, got '{item}'")
+        pairs[name.strip()] = path.strip()
+    return pairs
 
 
 def _picture(args: argparse.Namespace) -> int:

@@ -1,17 +1,16 @@
-"""The floor under every number: a colour-histogram + logistic-regression classifier.
+"""The floor under every number: a colour histogram into a logistic regression.
 
 No deep features, no VAE: a 3-D RGB histogram (8 bins per channel, 512 features, each
 painting's histogram normalised to sum to 1, square-rooted as the Hellinger embedding) fed to
-a multinomial logistic regression with balanced class weights. If the VAE does not beat
-this, its latent space has learned nothing about style beyond the palette.
+the shared linear probe (`painterly_vae.linear_probe`). If the VAE does not beat this, its
+latent space has learned nothing about style beyond the palette.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+
+from painterly_vae.linear_probe import LinearProbe
 
 BINS = 8
 
@@ -25,21 +24,6 @@ def colour_histograms(images: np.ndarray) -> np.ndarray:
     return np.sqrt(histograms / histograms.sum(1, keepdims=True))
 
 
-class ColourHistogramClassifier:
-    """fit / predict / predict_proba on uint8 image arrays."""
-
-    def __init__(self, seed: int = 0) -> None:
-        self.model = make_pipeline(
-            StandardScaler(),
-            LogisticRegression(C=0.1, max_iter=2000, class_weight="balanced", random_state=seed),
-        )
-
-    def fit(self, images: np.ndarray, labels: np.ndarray) -> "ColourHistogramClassifier":
-        self.model.fit(colour_histograms(images), labels)
-        return self
-
-    def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        return self.model.predict_proba(colour_histograms(images))
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        return self.model.predict(colour_histograms(images))
+def colour_histogram_classifier(seed: int = 0) -> LinearProbe:
+    """The colour-histogram baseline, ready to fit on uint8 images."""
+    return LinearProbe(colour_histograms, seed=seed)

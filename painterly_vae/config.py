@@ -23,26 +23,13 @@ else:  # pragma: no cover - exercised only on Python 3.10
 import tomli_w
 
 from painterly_vae.errors import ConfigError
+from painterly_vae.feature_networks import INPUT_SCALINGS, NETWORKS, PADDINGS, network_spec
 
 L1_REDUCTIONS = ("mean", "sum")
 KL_REDUCTIONS = ("sum", "mean")
 ENCODER_LAYOUTS = ("per-artist", "single")
 REPRESENTATIONS = ("own", "concat", "elbo")  # painterly_vae.clustering implements them
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.precision resolves them
-# VGG19 activations the perceptual loss can compare (painterly_vae.perceptual maps them to layers)
-VGG19_LAYERS = tuple(
-    f"relu{block}_{conv}" for block, convs in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for conv in range(1, convs + 1)
-)
-
-
-def require_vgg19_weights_file(path: str | Path) -> None:
-    """The perceptual loss reads VGG19 weights from a local file only; say so when it is missing."""
-    if not Path(path).is_file():
-        raise ConfigError(
-            f"loss.vgg19_weights: no file at {path}. The perceptual loss needs torchvision's VGG19 ImageNet "
-            f"weights as a local file (vgg19-dcbb9e9d.pth, from download.pytorch.org/models/ on a machine with "
-            f"internet); painterly-vae never downloads it"
-        )
 
 
 @dataclass
@@ -62,9 +49,33 @@ class ModelConfig:
     latent_dim: int = 100
     encoders: str = "per-artist"  # "single" = the paper's one-encoder baseline
     encoder_dropout: float = 0.1
-    encoder_dropout_blocks: int = 2  # dropout after the first N conv blocks
+    encoder_dropout_blocks: int = 2  # dropout after the first N conv blocks (every block if it has fewer)
     decoder_dropout: float = 0.3  # on the linear layer from z to the decoder's convolutions
     leaky_slope: float = 0.2
+    # A frozen pretrained trunk shared by every encoder (painterly_vae.feature_networks): the
+    # encoders read its feature maps instead of pixels; the decoder still reconstructs pixels.
+    trunk: str = ""  # "" = encoders read pixels (the paper); "mobilenet_v2" or "vgg19"
+    trunk_layer: str = ""  # the trunk's last layer; "" = the network's default
+    trunk_image_size: int = 0  # the size the trunk reads; 0 = image_size
+    trunk_channels: list[int] = field(default_factory=lambda: [256])  # each encoder's blocks on the trunk's maps
+
+    @property
+    def encoder_channels(self) -> list[int]:
+        """The conv blocks of each artist's encoder: on pixels, or on the trunk's feature maps."""
+        return self.trunk_channels if self.trunk else self.channels
+
+    @property
+    def trunk_size(self) -> int:
+        return self.trunk_image_size or self.image_size
+
+    @property
+    def input_size(self) -> int:
+        """The size of the images the model is given (the prepared data's size): the larger of
+        what the decoder reconstructs and what the trunk reads; each part resizes from it."""
+        return max(self.image_size, self.trunk_size) if self.trunk else self.image_size
+
+    def resolved_trunk_layer(self) -> str:
+        return self.trunk_layer or network_spec(self.trunk).trunk_layer
 
 
 @dataclass
@@ -82,13 +93,29 @@ class LossConfig:
     l1_reduction: str = "mean"
     kl_reduction: str = "mean"
     kl_warmup_steps: int = 0  # KL weight ramps linearly from 0 over this many steps
-    # The DFC-VAE deep-feature term: mean squared difference of VGG19 activations of input and
-    # reconstruction. The weight is the decoder's; the encoder's is scaled by
-    # encoder_l1_weight / decoder_l1_weight like its L1. 0 = off. The weights file is
-    # torchvision's vgg19 ImageNet state dict (vgg19-dcbb9e9d.pth), read locally, never downloaded.
+    # The DFC-VAE deep-feature term: mean squared difference of a pretrained network's
+    # activations of input and reconstruction. The weight is the decoder's; the encoder's is
+    # scaled by encoder_l1_weight / decoder_l1_weight like its L1. 0 = off.
     perceptual_weight: float = 0.0
-    perceptual_layers: list[str] = field(default_factory=lambda: ["relu1_1", "relu2_1", "relu3_1"])
-    vgg19_weights: str = ""
+    perceptual_network: str = "vgg19"  # "vgg19" (the paper's) or "mobilenet_v2"
+    perceptual_layers: list[str] = field(default_factory=list)  # [] = the network's default taps
+
+    def resolved_perceptual_layers(self) -> list[str]:
+        return list(self.perceptual_layers) or list(network_spec(self.perceptual_network).loss_layers)
+
+
+@dataclass
+class NetworkConfig:
+    """Where one pretrained network's weights come from, and the input convention they expect.
+
+    "torchvision" = torchvision's ImageNet weights, downloaded once into its cache and
+    hash-checked (mean / std scaling, symmetric padding). A path = a local state dict of the
+    same architecture; give its convention, e.g. a network converted from TensorFlow:
+    input_scaling = "signed" ([-1, 1]), padding = "same"."""
+
+    weights: str = "torchvision"
+    input_scaling: str = "imagenet"  # "imagenet" (mean / std) or "signed" ([-1, 1])
+    padding: str = "symmetric"  # "symmetric" (torch) or "same" (TensorFlow)
 
 
 @dataclass
@@ -106,6 +133,7 @@ class TrainingConfig:
     device: str = "auto"
     precision: str = "auto"  # "auto" (bf16 where native, else fp32), "fp32", "bf16", "fp16" (CUDA)
     channels_last: bool = True  # NHWC memory: faster convolutions on CPUs and tensor cores
+    trunk_cache: bool = True  # with model.trunk: compute its maps of each training painting once (beside the data)
     log_every: int = 25
     image_every: int = 250
     eval_every: int = 250
@@ -132,6 +160,20 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
+    networks: dict[str, NetworkConfig] = field(default_factory=dict)  # by network name; absent = torchvision's
+
+    def network(self, name: str) -> NetworkConfig:
+        """Where `name`'s weights come from (torchvision's download unless [networks.<name>] says otherwise)."""
+        return self.networks.get(name, NetworkConfig())
+
+    def feature_networks(self) -> dict[str, str]:
+        """Each pretrained network this config uses -> the deepest layer it needs of it."""
+        needed: dict[str, list[str]] = {}
+        if self.model.trunk:
+            needed.setdefault(self.model.trunk, []).append(self.model.resolved_trunk_layer())
+        if self.loss.perceptual_weight > 0:
+            needed.setdefault(self.loss.perceptual_network, []).extend(self.loss.resolved_perceptual_layers())
+        return {name: max(layers, key=network_spec(name).index) for name, layers in needed.items()}
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """A plain nested dict (safe for `torch.save` with `weights_only` loading)."""
@@ -146,13 +188,15 @@ class Config:
             raise ConfigError(
                 f"unknown config section [{sorted(unknown)[0]}]; known: {', '.join(sections)}"
             )
-        built = {}
+        built: dict[str, Any] = {}
         for section_field in dataclasses.fields(cls):
-            section_cls = section_field.default_factory
             values = raw.get(section_field.name, {})
             if not isinstance(values, dict):
                 raise ConfigError(f"config section [{section_field.name}] must be a table")
-            built[section_field.name] = _build_section(section_field.name, section_cls, values)
+            if section_field.name == "networks":  # one table per network name
+                built["networks"] = _build_networks(values)
+            else:
+                built[section_field.name] = _build_section(section_field.name, section_field.default_factory, values)
         config = cls(**built)
         config.validate()
         return config
@@ -162,13 +206,20 @@ class Config:
         return self.with_values(dict(parse_assignment(assignment) for assignment in assignments))
 
     def with_values(self, values: dict[str, Any]) -> "Config":
-        """A new, validated config with typed values set by dotted name (`training.ratio`)."""
+        """A new, validated config with typed values set by dotted name (`training.ratio`,
+        `networks.mobilenet_v2.weights`)."""
         raw = self.to_dict()
         for name, value in values.items():
             section, _, key = name.partition(".")
             if section not in raw:
                 raise ConfigError(f"unknown config section '{section}' in '{name}'; known: {', '.join(raw)}")
-            raw[section][key] = value
+            table = raw[section]
+            *parents, last = key.split(".")
+            for parent in parents:
+                table = table.setdefault(parent, {})
+                if not isinstance(table, dict):
+                    raise ConfigError(f"{name}: {section}.{parent} is not a table")
+            table[last] = value
         return Config.from_dict(raw)
 
     def validate(self) -> None:
@@ -177,6 +228,9 @@ class Config:
         _require(m.image_size > 0, "model.image_size", "must be positive")
         _require(len(m.channels) > 0, "model.channels", "needs at least one block")
         _require(all(c > 0 for c in m.channels), "model.channels", "must all be positive")
+        _require(len(m.trunk_channels) > 0 and all(c > 0 for c in m.trunk_channels), "model.trunk_channels",
+                 "needs at least one block, all positive")
+        _require(m.trunk_image_size >= 0, "model.trunk_image_size", "must not be negative (0 = model.image_size)")
         divisor = 2 ** len(m.channels)
         _require(
             m.image_size % divisor == 0,
@@ -189,11 +243,8 @@ class Config:
         for key in ("encoder_dropout", "decoder_dropout"):
             rate = getattr(m, key)
             _require(0.0 <= rate < 1.0, f"model.{key}", f"{rate} is not a rate in [0, 1)")
-        _require(
-            0 <= m.encoder_dropout_blocks <= len(m.channels),
-            "model.encoder_dropout_blocks",
-            f"must be between 0 and the number of blocks ({len(m.channels)})",
-        )
+        _require(m.encoder_dropout_blocks >= 0, "model.encoder_dropout_blocks",
+                 "must not be negative (more than the encoder's blocks = every block)")
         _require(m.leaky_slope >= 0, "model.leaky_slope", "must not be negative")
         _require(lo.encoder_l1_weight >= 0, "loss.encoder_l1_weight", "must not be negative")
         _require(lo.decoder_l1_weight > 0, "loss.decoder_l1_weight", "must be positive")
@@ -202,13 +253,13 @@ class Config:
         _require(lo.kl_reduction in KL_REDUCTIONS, "loss.kl_reduction", f"must be one of {KL_REDUCTIONS}")
         _require(lo.kl_warmup_steps >= 0, "loss.kl_warmup_steps", "must not be negative")
         _require(lo.perceptual_weight >= 0, "loss.perceptual_weight", "must not be negative")
-        unknown_layers = [name for name in lo.perceptual_layers if name not in VGG19_LAYERS]
-        _require(not unknown_layers, "loss.perceptual_layers", f"{unknown_layers} are not among {VGG19_LAYERS}")
-        _require(bool(lo.perceptual_layers), "loss.perceptual_layers", "must name at least one layer")
-        _require(
-            lo.perceptual_weight == 0 or bool(lo.vgg19_weights), "loss.vgg19_weights",
-            "must give the path of torchvision's VGG19 weights file when loss.perceptual_weight > 0",
-        )
+        _check_layers("loss.perceptual_network", lo.perceptual_network, "loss.perceptual_layers", lo.perceptual_layers)
+        if m.trunk:
+            _check_layers("model.trunk", m.trunk, "model.trunk_layer", [m.trunk_layer] if m.trunk_layer else [])
+        for name, network in self.networks.items():
+            _require(network.input_scaling in INPUT_SCALINGS, f"networks.{name}.input_scaling", f"must be one of {INPUT_SCALINGS}")
+            _require(network.padding in PADDINGS, f"networks.{name}.padding", f"must be one of {PADDINGS}")
+            _require(bool(network.weights.strip()), f"networks.{name}.weights", "must be 'torchvision' or a file")
         _require(t.batch_size > 0, "training.batch_size", "must be positive")
         _require(t.epochs >= 0, "training.epochs", "must not be negative")
         _require(t.steps >= 0, "training.steps", "must not be negative")
@@ -269,6 +320,18 @@ def parse_assignment(assignment: str) -> tuple[str, Any]:
     return f"{section}.{key}", value
 
 
+def _build_networks(tables: dict[str, Any]) -> dict[str, NetworkConfig]:
+    """[networks.<name>] tables: the name must be a known network, each value a NetworkConfig key."""
+    networks = {}
+    for name, values in tables.items():
+        if name not in NETWORKS:
+            raise ConfigError(f"unknown network [networks.{name}]; known: {', '.join(NETWORKS)}")
+        if not isinstance(values, dict):
+            raise ConfigError(f"networks.{name} must be a table, e.g. {{ weights = \"FILE\" }}")
+        networks[name] = _build_section(f"networks.{name}", NetworkConfig, values)
+    return networks
+
+
 def _build_section(section: str, section_cls: type, values: dict[str, Any]) -> Any:
     hints = typing.get_type_hints(section_cls)
     known = {f.name for f in dataclasses.fields(section_cls)}
@@ -294,6 +357,13 @@ def _coerce(name: str, expected: Any, value: Any) -> Any:
     if expected is int and isinstance(value, bool) or not isinstance(value, expected):
         raise ConfigError(f"{name} must be {expected.__name__}, got {value!r} ({type(value).__name__})")
     return value
+
+
+def _check_layers(network_key: str, network: str, layers_key: str, layers: list[str]) -> None:
+    """The network must be in the table and every layer one of its layers."""
+    _require(network in NETWORKS, network_key, f"unknown network '{network}'; known: {', '.join(NETWORKS)}")
+    unknown = [layer for layer in layers if layer not in NETWORKS[network].layers]
+    _require(not unknown, layers_key, f"{network} has no layer {', '.join(unknown)}; its layers: {', '.join(NETWORKS[network].layers)}")
 
 
 def _require(condition: bool, key: str, message: str) -> None:

@@ -107,12 +107,17 @@ class TrainingBatches:
 
     def batch(self, artist: int) -> torch.Tensor:
         """A float batch (B, 3, H, W) in [0, 1] of artist `artist`, flips applied."""
+        return self.draw(artist)[0]
+
+    def draw(self, artist: int) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+        """The next batch of `artist`: its images (flips applied), their rows in the training
+        array, and which of them were flipped (what a trunk cache needs to serve the same batch)."""
         indices, flips = self.sampler.next_batch(artist)
         order = np.argsort(indices, kind="stable")  # read the memory map front to back
         images = np.empty((len(indices), *self.arrays[artist].shape[1:]), np.uint8)
         images[order] = self.arrays[artist][indices[order]]
         images[flips] = images[flips][..., ::-1]
-        return to_device_images(images, self.device)
+        return to_device_images(images, self.device), indices, flips
 
 
 def iterate_split(

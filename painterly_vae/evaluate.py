@@ -39,13 +39,17 @@ from data_tools.processed import INDEX_FILE, ProcessedData
 from painterly_vae import plots
 from painterly_vae.atomic import atomic_write_bytes
 from painterly_vae.clustering import ArtistClusters
-from painterly_vae.colour_baseline import ColourHistogramClassifier
+from painterly_vae.colour_baseline import colour_histogram_classifier
+from painterly_vae.feature_networks import network_spec
+from painterly_vae.pretrained import load_networks
+from painterly_vae.pretrained_baseline import pretrained_features_classifier
 from painterly_vae.config import REPRESENTATIONS
 from painterly_vae.data import iterate_split, to_device_images
 from painterly_vae.dating import dating_metrics, median_years, split_years
 from painterly_vae.errors import UsageError
 from painterly_vae.image_quality import psnr, ssim
 from painterly_vae.latents import LatentViews, encode_views
+from painterly_vae.linear_probe import LinearProbe
 from painterly_vae.projections import project, shared_space_features
 from painterly_vae.supervised_baseline import LabelledImages, SupervisedBaseline
 from painterly_vae.trained_run import TrainedRun, split_views
@@ -74,10 +78,12 @@ class EvaluationSet:
 
 def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "test",
                  baseline: TrainedRun | None = None, supervised_epochs: int = 0,
-                 progress: bool = True) -> tuple[dict[str, Any], Path]:
+                 progress: bool = True, pretrained: list[str] | None = None) -> tuple[dict[str, Any], Path]:
     """Evaluate, write report.json and plots; returns the report and the folder written.
 
-    `supervised_epochs` > 0 also trains the supervised-encoder baseline for that many epochs."""
+    `supervised_epochs` > 0 also trains the supervised-encoder baseline for that many epochs.
+    The pretrained-features baseline runs for every network the run was trained with, and for
+    those named in `pretrained`."""
     clusters = run.require_clusters()
     data = _evaluation_data(run, data_path)
     out_dir = run.run_dir if data_path is None else run.run_dir / "evaluations" / f"{_name(data.root)}-{split}"
@@ -90,6 +96,8 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "t
         "data": str(data.root),
         "split": split,
         "image_size": run.config.model.image_size,
+        "input_size": run.config.model.input_size,
+        "trunk": run.config.model.trunk or None,
         "encoders": run.config.model.encoders,
         "representation": clusters.representation,
         "paintings": {"known": int(evaluation.known.sum()), "unknown_artists": int((~evaluation.known).sum())},
@@ -108,10 +116,16 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "t
     baselines: dict[str, Any] = {}
     if run.dating is not None and training is not None:
         report["dating"] = _dating(run, training, evaluation)
+    networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
+    if networks and training is None:
+        raise UsageError(f"the pretrained-features baseline trains on the run's prepared data, which is not at "
+                         f"{run.config.data.path} (or holds other artists)")
     if training is not None:
         report["representations"] = _compare_representations(run, training, evaluation)
-        train = _labelled(training, run.artists, "train")  # read once for both baselines
+        train = _labelled(training, run.artists, "train")  # read once for every baseline
         baselines["colour_histogram"] = _colour_baseline(run, train, evaluation)
+        if networks:
+            baselines["pretrained_features"] = _pretrained_baselines(run, networks, train, evaluation)
         if supervised_epochs > 0:
             val = _labelled(training, run.artists, "val")
             baselines["supervised_encoder"] = _supervised_baseline(run, train, val, evaluation, supervised_epochs, progress)
@@ -134,8 +148,8 @@ def _evaluation_data(run: TrainedRun, data_path: Path | None) -> ProcessedData:
         options = PrepareOptions.from_recorded(run.preprocessing, min_images=1)
         cache = run.run_dir / "evaluations" / "prepared" / _name(Path(data_path))
         data = ProcessedData.open(prepare(data_path, cache, options, progress=False).out)
-    if data.image_size != run.config.model.image_size:
-        raise UsageError(f"{data.root} holds {data.image_size} px images; the run was trained at {run.config.model.image_size} px")
+    if data.image_size != run.config.model.input_size:
+        raise UsageError(f"{data.root} holds {data.image_size} px images; the run reads {run.config.model.input_size} px")
     return data
 
 
@@ -269,16 +283,37 @@ def _baseline_metrics(probabilities: np.ndarray, evaluation: EvaluationSet, arti
 
 
 def _colour_baseline(run: TrainedRun, train: LabelledImages, evaluation: EvaluationSet) -> dict[str, Any]:
-    classifier = ColourHistogramClassifier(seed=run.config.training.seed).fit(train.images, train.labels)
+    return _probe_metrics(colour_histogram_classifier(seed=run.config.training.seed), run, train, evaluation)
+
+
+def _probe_metrics(probe: LinearProbe, run: TrainedRun, train: LabelledImages, evaluation: EvaluationSet) -> dict[str, Any]:
+    """Fit a linear probe on the training paintings and score the known evaluated ones."""
+    probe.fit(train.images, train.labels)
     known = evaluation.known
     probabilities = np.zeros((int(known.sum()), len(run.artists)))
-    probabilities[:, classifier.model.classes_] = classifier.predict_proba(evaluation.images[known])
+    probabilities[:, probe.classes] = probe.predict_proba(evaluation.images[known])
     return _baseline_metrics(probabilities, evaluation, run.artists)
+
+
+def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImages,
+                          evaluation: EvaluationSet) -> dict[str, Any]:
+    """Per network: its pooled features at the size the run reads paintings, + logistic regression."""
+    layers = {name: network_spec(name).pooled_layer for name in names}
+    networks = load_networks(run.config, progress=False, recorded=run.recorded_networks, run=f"run {run.run_dir}",
+                             layers=layers)
+    size = run.config.model.trunk_size if run.config.model.trunk else run.config.model.input_size
+    results = {}
+    for name, network in networks.items():
+        network.to(run.device)
+        probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed)
+        results[name] = {**_probe_metrics(probe, run, train, evaluation), "image_size": size,
+                         "layer": layers[name], "weights_sha256": network.record.sha256}
+    return results
 
 
 def _supervised_baseline(run: TrainedRun, train: LabelledImages, val: LabelledImages, evaluation: EvaluationSet,
                          epochs: int, progress: bool) -> dict[str, Any]:
-    model = SupervisedBaseline(run.config, len(run.artists), run.device, run.amp_dtype)
+    model = SupervisedBaseline(run.config, run.model, run.device, run.amp_dtype)
     model.fit(train, val, epochs, progress)
     probabilities = model.predict_proba(evaluation.images[evaluation.known])
     return {**_baseline_metrics(probabilities, evaluation, run.artists), "epochs": epochs,
@@ -286,8 +321,8 @@ def _supervised_baseline(run: TrainedRun, train: LabelledImages, val: LabelledIm
 
 
 def _baseline_run(baseline: TrainedRun, data: ProcessedData, split: str) -> dict[str, Any]:
-    if data.image_size != baseline.config.model.image_size:
-        raise UsageError(f"--baseline {baseline.run_dir} was trained at {baseline.config.model.image_size} px, the data is {data.image_size} px")
+    if data.image_size != baseline.config.model.input_size:
+        raise UsageError(f"--baseline {baseline.run_dir} reads {baseline.config.model.input_size} px images, the data is {data.image_size} px")
     evaluation = _encode(baseline, data, split)
     probabilities = baseline.require_clusters().predict_proba(evaluation.views.select(evaluation.known))
     return {"run": str(baseline.run_dir), "encoders": baseline.config.model.encoders,
@@ -334,8 +369,8 @@ def _reconstruction_metrics(run: TrainedRun, evaluation: EvaluationSet, plot_dir
             continue
         l1s, psnrs, ssims = [], [], []
         for start in range(0, len(images), 32):
-            batch = to_device_images(images[start : start + 32], run.device)
-            reconstruction = run.model(batch, index).reconstruction.float().clamp(0, 1)
+            output = run.model(to_device_images(images[start : start + 32], run.device), index)
+            batch, reconstruction = output.target, output.reconstruction.float().clamp(0, 1)
             l1s.append((reconstruction - batch).abs().flatten(1).mean(1).cpu())
             psnrs.append(psnr(reconstruction, batch).cpu())
             ssims.append(ssim(reconstruction, batch).cpu())

@@ -18,6 +18,7 @@ from painterly_vae import explore, plots
 from painterly_vae.data import to_device_images
 from painterly_vae.errors import UsageError
 from painterly_vae.latents import encode_views
+from painterly_vae.model import resize
 from painterly_vae.painting_files import read_paintings
 from painterly_vae.projections import project, shared_space_features
 from painterly_vae.trained_run import TrainedRun
@@ -47,12 +48,17 @@ def _numpy(images: torch.Tensor) -> np.ndarray:
     return images.detach().float().cpu().numpy()
 
 
+def _as_decoded(run: TrainedRun, image: torch.Tensor) -> np.ndarray:
+    """The input painting at the size the decoder paints (the trunk may read it larger)."""
+    return _numpy(resize(image, run.config.model.image_size))
+
+
 def reconstruct_png(run: TrainedRun, path: Path, artist: str | None = None, out: Path | None = None) -> Path:
     """The painting beside its reconstruction through an artist's encoder (default: the attributed artist)."""
     image = _painting(run, path)
     index, how = _artist_or_attributed(run, image, artist)
     reconstruction = explore.reconstruct(run.model, image, index)
-    rows = [("", np.concatenate([_numpy(image), _numpy(reconstruction)]))]
+    rows = [("", np.concatenate([_as_decoded(run, image), _numpy(reconstruction)]))]
     return plots.picture_rows_png(
         rows, _output(run, out, f"reconstruct-{path.stem}.png"), f"{path.name} through the encoder of {run.artists[index]} ({how})",
         column_titles=["input", f"via {run.artists[index]}"],
@@ -64,7 +70,7 @@ def cross_png(run: TrainedRun, path: Path, out: Path | None = None) -> Path:
     image = _painting(run, path)
     crossed = explore.cross(run.model, image)
     names = run.artists if len(run.model.encoders) == len(run.artists) else ["the single encoder"]
-    rows = [("", np.concatenate([_numpy(image), _numpy(crossed)]))]
+    rows = [("", np.concatenate([_as_decoded(run, image), _numpy(crossed)]))]
     return plots.picture_rows_png(
         rows, _output(run, out, f"cross-{path.stem}.png"), f"{path.name} through every painter's encoder",
         column_titles=["input", *[f"via {name}" for name in names]],

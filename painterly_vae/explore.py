@@ -34,7 +34,7 @@ def artist_number(artists: list[str], name: str) -> int:
 def encode(model: PainterlyVAE, images: torch.Tensor, artist: int) -> torch.Tensor:
     """(B, latent) posterior means of `images` under the encoder that serves `artist`."""
     model.eval()
-    return model.encoder_for(artist)(images).mu.float()
+    return model.encode(images, artist).mu.float()
 
 
 @torch.inference_mode()
@@ -56,7 +56,8 @@ def cross(model: PainterlyVAE, image: torch.Tensor) -> torch.Tensor:
     renders it. The single-encoder baseline gives one image."""
     model.eval()
     with torch.inference_mode():
-        return torch.cat([decode(model, encoder(image).mu.float()) for encoder in model.encoders])
+        seen = model.inputs(image).encoder
+        return torch.cat([decode(model, encoder(seen).mu.float()) for encoder in model.encoders])
 
 
 def attributed_artists(model: PainterlyVAE, clusters, images: torch.Tensor) -> list[int]:

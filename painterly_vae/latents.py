@@ -64,16 +64,17 @@ def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor], reconstru
     device = next(model.parameters()).device
     mus, l1s, kls = [], [], []
     for images in batches:
-        images = images.contiguous(memory_format=torch.channels_last)
+        with autocast(device, amp_dtype):  # the trunk, when there is one, runs once for all encoders
+            inputs = model.inputs(images.contiguous(memory_format=torch.channels_last))
         batch_mu, batch_l1, batch_kl = [], [], []
         for encoder in model.encoders:
             with autocast(device, amp_dtype):
-                mu, logvar = encoder(images)
+                mu, logvar = encoder(inputs.encoder)
                 reconstruction = model.shared_decoder(mu).float() if reconstruct else None
             mu, logvar = mu.float(), logvar.float()
             batch_mu.append(mu)
             if reconstruction is not None:
-                batch_l1.append((reconstruction - images).abs().flatten(1).mean(1))
+                batch_l1.append((reconstruction - inputs.target).abs().flatten(1).mean(1))
             else:
                 batch_l1.append(torch.full((len(images),), float("nan"), device=device))
             batch_kl.append(kl_per_dimension(mu, logvar).sum(1))

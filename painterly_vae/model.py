@@ -6,6 +6,12 @@ heads to mu and log-variance; the decoder mirrors it with nearest-neighbour upsa
 3x3 convolutions. The multi-encoder arrangement follows the painter-style report this
 project implements: each encoder sees only its artist, the decoder sees every encoder's z.
 Every shape is derived from `ModelConfig`; nothing assumes a particular image size.
+
+With `model.trunk` set, a frozen pretrained network (`painterly_vae.pretrained`) shared by
+all encoders turns each painting into feature maps once per batch, and each artist's encoder
+(the same DFC-style blocks and heads) reads those instead of pixels; the decoder still
+reconstructs pixels. The trunk is not trained and not part of the model's state dict: a run
+records which weights it used instead (`painterly_vae.pretrained.WeightsRecord`).
 """
 
 from __future__ import annotations
@@ -15,8 +21,18 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+import torch.nn.functional as F
+
 from painterly_vae.config import ModelConfig
 from painterly_vae.losses import scale_gradient
+from painterly_vae.pretrained import FeatureNetwork
+
+
+class ModelInputs(NamedTuple):
+    """One batch as the model consumes it."""
+
+    encoder: torch.Tensor  # what the encoders read: (B, 3, R, R) pixels, or (B, C, S, S) trunk maps
+    target: torch.Tensor  # (B, 3, R, R) in [0, 1]: what the decoder must reconstruct (R = image_size)
 
 
 class EncoderOutput(NamedTuple):
@@ -33,6 +49,7 @@ class VAEOutput(NamedTuple):
     mu: torch.Tensor  # (B, latent)
     logvar: torch.Tensor  # (B, latent)
     z: torch.Tensor  # (B, latent), the sample that was decoded
+    target: torch.Tensor  # (B, 3, H, W) the pixels the reconstruction is compared with
 
 
 def bottleneck_size(config: ModelConfig) -> int:
@@ -40,14 +57,26 @@ def bottleneck_size(config: ModelConfig) -> int:
     return config.image_size // 2 ** len(config.channels)
 
 
-class Encoder(nn.Module):
-    """Conv 4x4 stride 2 -> BatchNorm -> LeakyReLU blocks, then linear heads to mu, logvar."""
+def resize(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Square images to `size` px: area averaging (an anti-aliased downscale), or unchanged."""
+    if images.shape[-1] == size and images.shape[-2] == size:
+        return images
+    return F.interpolate(images, size=(size, size), mode="area" if images.shape[-1] > size else "bilinear")
 
-    def __init__(self, config: ModelConfig) -> None:
+
+class Encoder(nn.Module):
+    """Conv 4x4 stride 2 -> BatchNorm -> LeakyReLU blocks, then linear heads to mu, logvar.
+
+    It reads `in_channels` maps of `in_size` px: RGB at the image size, or a trunk's output."""
+
+    def __init__(self, config: ModelConfig, in_channels: int = 3, in_size: int | None = None) -> None:
         super().__init__()
         blocks: list[nn.Module] = []
-        in_channels = 3
-        for index, out_channels in enumerate(config.channels):
+        size = config.image_size if in_size is None else in_size
+        channels = config.encoder_channels
+        if size // 2 ** len(channels) < 1:
+            raise ValueError(f"{len(channels)} stride-2 blocks cannot read a {size} px input")
+        for index, out_channels in enumerate(channels):
             layers: list[nn.Module] = [
                 nn.Conv2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=False),
                 nn.BatchNorm2d(out_channels),
@@ -58,7 +87,7 @@ class Encoder(nn.Module):
             blocks.append(nn.Sequential(*layers))
             in_channels = out_channels
         self.features = nn.Sequential(*blocks)
-        flat = config.channels[-1] * bottleneck_size(config) ** 2
+        flat = channels[-1] * (size // 2 ** len(channels)) ** 2  # each block halves the side (floor)
         self.to_mu = nn.Linear(flat, config.latent_dim)
         self.to_logvar = nn.Linear(flat, config.latent_dim)
 
@@ -113,15 +142,48 @@ class PainterlyVAE(nn.Module):
     single-encoder baseline, where every artist maps to encoder 0.
     """
 
-    def __init__(self, config: ModelConfig, artists: list[str]) -> None:
+    def __init__(self, config: ModelConfig, artists: list[str], trunk: FeatureNetwork | None = None) -> None:
         super().__init__()
         if not artists:
             raise ValueError("a model needs at least one artist")
+        if bool(config.trunk) != (trunk is not None):
+            raise ValueError("give the trunk network exactly when model.trunk names one")
         self.config = config
         self.artists = list(artists)
+        # kept outside the module tree: frozen, never in the state dict or an optimizer
+        self.__dict__["trunk"] = trunk
+        self.trunk_index = trunk.spec.index(config.resolved_trunk_layer()) if trunk is not None else -1
+        in_channels, in_size = self.encoder_input_shape()
         count = len(artists) if config.encoders == "per-artist" else 1
-        self.encoders = nn.ModuleList(Encoder(config) for _ in range(count))
+        self.encoders = nn.ModuleList(Encoder(config, in_channels, in_size) for _ in range(count))
         self.shared_decoder = Decoder(config)
+
+    def encoder_input_shape(self) -> tuple[int, int]:
+        """(channels, side) of what the encoders read: RGB pixels, or the trunk's maps (one probe pass)."""
+        if self.trunk is None:
+            return 3, self.config.image_size
+        with torch.no_grad():
+            probe = self.trunk.mean.new_zeros(1, 3, self.config.trunk_size, self.config.trunk_size)
+            maps = self.trunk.activations(probe, [self.trunk_index])[0]
+        return maps.shape[1], maps.shape[-1]
+
+    def _apply(self, fn, recurse: bool = True):  # .to(), .cuda(), .float() reach the trunk too
+        super()._apply(fn, recurse)
+        if self.trunk is not None:
+            self.trunk._apply(fn, recurse)
+        return self
+
+    @torch.no_grad()
+    def trunk_features(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, C, S, S) the frozen trunk's maps of images at the input size (no gradient)."""
+        if self.trunk is None:
+            raise RuntimeError("this model has no trunk")
+        return self.trunk.activations(resize(images, self.config.trunk_size), [self.trunk_index])[0]
+
+    def inputs(self, images: torch.Tensor) -> ModelInputs:
+        """A batch of paintings at `config.input_size` as the encoders and the loss need it."""
+        target = resize(images, self.config.image_size)
+        return ModelInputs(self.trunk_features(images) if self.trunk is not None else target, target)
 
     def encoder_index(self, artist: int) -> int:
         """Which encoder serves an artist (always 0 for the single-encoder baseline)."""
@@ -132,6 +194,10 @@ class PainterlyVAE(nn.Module):
     def encoder_for(self, artist: int) -> Encoder:
         return self.encoders[self.encoder_index(artist)]
 
+    def encode(self, images: torch.Tensor, artist: int) -> EncoderOutput:
+        """q(z | painting) under the encoder serving `artist`, from images at the input size."""
+        return self.encoder_for(artist)(self.inputs(images).encoder)
+
     def forward(self, images: torch.Tensor, artist: int, latent_gradient_scale: float = 1.0) -> VAEOutput:
         """Encode with the artist's encoder, sample z, decode with the shared decoder.
 
@@ -140,19 +206,20 @@ class PainterlyVAE(nn.Module):
         different L1 weights from a single backward pass (see `losses.scale_gradient`).
         In eval mode z is the posterior mean, so evaluation is deterministic.
         """
-        return encode_decode(self.encoder_for(artist), self.shared_decoder, images, self.training, latent_gradient_scale)
+        return encode_decode(self.encoder_for(artist), self.shared_decoder, self.inputs(images), self.training,
+                             latent_gradient_scale)
 
 
 def encode_decode(
-    encoder: nn.Module, decoder: nn.Module, images: torch.Tensor, sample: bool, latent_gradient_scale: float = 1.0
+    encoder: nn.Module, decoder: nn.Module, inputs: ModelInputs, sample: bool, latent_gradient_scale: float = 1.0
 ) -> VAEOutput:
     """One VAE pass through the given encoder and decoder (plain modules or their DDP wrappers).
 
     `sample`: z drawn from the posterior (training) or z = mu (evaluation)."""
-    mu, logvar = encoder(images)
+    mu, logvar = encoder(inputs.encoder)
     z = reparameterize(mu, logvar) if sample else mu
     decoder_input = scale_gradient(z, latent_gradient_scale) if latent_gradient_scale != 1.0 else z
-    return VAEOutput(decoder(decoder_input), mu, logvar, z)
+    return VAEOutput(decoder(decoder_input), mu, logvar, z, inputs.target)
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -96,6 +96,9 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
         rows.append([f"baseline run ({baselines['run']['encoders']})", *_percentages(baselines["run"])])
     if "colour_histogram" in baselines:
         rows.append(["colour histogram + logistic regression", *_percentages(baselines["colour_histogram"])])
+    for name, pretrained in baselines.get("pretrained_features", {}).items():
+        rows.append([f"{name} pooled features ({pretrained['image_size']} px) + logistic regression",
+                     *_percentages(pretrained)])
     if "supervised_encoder" in baselines:
         supervised = baselines["supervised_encoder"]
         rows.append([f"supervised encoder (epoch {supervised['best_epoch']} of {supervised['epochs']}, by val)",

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from painterly_vae.config import Config
 from painterly_vae.data import to_device_images
-from painterly_vae.model import Encoder
+from painterly_vae.model import Encoder, PainterlyVAE
 from painterly_vae.precision import autocast
 
 
@@ -35,27 +35,30 @@ class LabelledImages:
 
 
 class SupervisedEncoder(nn.Module):
-    """The VAE's encoder with a linear artist classifier on its posterior mean."""
+    """The VAE's encoder with a linear artist classifier on its posterior mean; it reads what
+    the run's encoders read (pixels, or the run's frozen trunk's maps)."""
 
-    def __init__(self, config: Config, artists: int) -> None:
+    def __init__(self, model: PainterlyVAE, artists: int) -> None:
         super().__init__()
-        self.encoder = Encoder(config.model)
-        self.classify = nn.Linear(config.model.latent_dim, artists)
+        self.__dict__["run_model"] = model  # only for its (frozen) input path: not trained, not in the state dict
+        self.encoder = Encoder(model.config, *model.encoder_input_shape())
+        self.classify = nn.Linear(model.config.latent_dim, artists)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.encoder(images).mu)
+        return self.classify(self.encoder(self.run_model.inputs(images).encoder).mu)
 
 
 class SupervisedBaseline:
     """fit on training images (validation picks the epoch), then predict_proba."""
 
-    def __init__(self, config: Config, artists: int, device: torch.device, amp_dtype: torch.dtype | None) -> None:
+    def __init__(self, config: Config, model: PainterlyVAE, device: torch.device, amp_dtype: torch.dtype | None) -> None:
         self.config = config
+        artists = len(model.artists)
         self.artists = artists
         self.device = device
         self.amp_dtype = amp_dtype if amp_dtype == torch.bfloat16 else None  # fp16 would need loss scaling
         torch.manual_seed(config.training.seed)
-        self.network = SupervisedEncoder(config, artists).to(device, memory_format=torch.channels_last)
+        self.network = SupervisedEncoder(model, artists).to(device, memory_format=torch.channels_last)
         self.best_epoch = 0
         self.best_val_accuracy = 0.0
         self.seconds = 0.0

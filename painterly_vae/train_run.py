@@ -38,12 +38,12 @@ if TYPE_CHECKING:
 # Keys a resumed run may change: none of them changes the model or what a step computes.
 RESUMABLE_KEYS = {
     "data.path",
-    "loss.vgg19_weights",  # where the file is, not what it holds
     "training.steps",
     "training.epochs",
     "training.device",
     "training.precision",
     "training.channels_last",
+    "training.trunk_cache",
     "training.log_every",
     "training.image_every",
     "training.eval_every",
@@ -141,6 +141,12 @@ def _training_processes(config: Config) -> Iterator[tuple["Processes", "torch.de
 
 def _check_resumable(saved: Config, requested: Config) -> None:
     old, new = saved.to_dict(), requested.to_dict()
+    # where a network's weights file is may change, not what it holds (its SHA-256 is checked on load)
+    for name in set(old["networks"]) | set(new["networks"]):
+        before, after = old["networks"].get(name, {}), new["networks"].get(name, {})
+        if {k: v for k, v in before.items() if k != "weights"} != {k: v for k, v in after.items() if k != "weights"}:
+            raise UsageError(f"cannot change networks.{name} when resuming except its weights file; start a new run instead")
+    del old["networks"], new["networks"]
     for section, values in new.items():
         for key, value in values.items():
             name = f"{section}.{key}"

@@ -26,6 +26,7 @@ from painterly_vae.errors import UsageError
 from painterly_vae.latents import LatentViews, encode_views
 from painterly_vae.model import PainterlyVAE
 from painterly_vae.precision import resolve_precision
+from painterly_vae.pretrained import load_networks
 from painterly_vae.runs import find_run, last_checkpoint
 
 
@@ -49,9 +50,14 @@ class TrainedRun:
         return resolve_precision(self.config.training.precision, self.device)
 
     @property
+    def recorded_networks(self) -> dict[str, dict[str, str]]:
+        """The pretrained networks the run was trained with (trunk, loss): name -> weights record."""
+        return dict(self.state.get("feature_networks") or {})
+
+    @property
     def preprocessing(self) -> dict[str, Any]:
         """How `prepare` squared this run's paintings (size, fit, crops): attribute does the same."""
-        return dict(self.state.get("preprocessing") or {"size": self.config.model.image_size, "fit": "crop"})
+        return dict(self.state.get("preprocessing") or {"size": self.config.model.input_size, "fit": "crop"})
 
     def require_clusters(self) -> ArtistClusters:
         if self.clusters is None:
@@ -62,8 +68,13 @@ class TrainedRun:
         return self.clusters
 
 
-def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path("runs")) -> TrainedRun:
-    """A run by directory, by name under `runs_dir`, or the most recent one when None."""
+def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path("runs"),
+             weights: dict[str, str] | None = None) -> TrainedRun:
+    """A run by directory, by name under `runs_dir`, or the most recent one when None.
+
+    A run that reads paintings through a pretrained trunk loads it from where the run's config
+    says (or from `weights`: network name -> file), and only if its SHA-256 is the one the run
+    was trained with."""
     if run is not None and Path(run).is_dir():
         run_dir = Path(run)
     elif run is not None and ("/" in str(run) or "\\" in str(run)):
@@ -73,7 +84,16 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path
     state = load_checkpoint(last_checkpoint(run_dir), map_location=device, mmap=True)
     try:
         config = Config.from_dict(state["config"])
-        model = PainterlyVAE(config.model, list(state["artists"])).to(device)
+    except KeyError as error:
+        raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None
+    config = config.with_values({f"networks.{name}.weights": str(path) for name, path in (weights or {}).items()})
+    trunk = None
+    if config.model.trunk:
+        layers = {config.model.trunk: config.model.resolved_trunk_layer()}
+        trunk = load_networks(config, progress=False, recorded=state.get("feature_networks"), run=f"run {run_dir}",
+                              layers=layers)[config.model.trunk]
+    try:
+        model = PainterlyVAE(config.model, list(state["artists"]), trunk).to(device)
         model.load_state_dict(state["model"])
     except (KeyError, RuntimeError) as error:
         raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None

@@ -47,11 +47,14 @@ from painterly_vae.distributed import (
 )
 from painterly_vae.errors import DataError, TrainingDiverged
 from painterly_vae.losses import LossTerms, kl_per_dimension, kl_warmup_scale, l1_term, latent_gradient_scale, vae_loss
-from painterly_vae.model import PainterlyVAE, encode_decode
+from painterly_vae.model import ModelInputs, PainterlyVAE, encode_decode, resize
+from painterly_vae.perceptual import PerceptualLoss
+from painterly_vae.pretrained import load_networks
 from painterly_vae.precision import autocast, describe, resolve_precision
 from painterly_vae.schedule import AlternatingSchedule
 from painterly_vae.trained_run import fit_latent_models
 from painterly_vae.training_plan import plan_training
+from painterly_vae.trunk_cache import TrunkCache
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active if Var_x E[z_u | x] > 0.01
 GRID_IMAGES = 8
@@ -113,8 +116,10 @@ class Trainer:
         t = config.training
         self.amp_dtype = resolve_precision(t.precision, device)
         self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
+        self.networks = load_networks(config, progress=processes.is_main)  # frozen, pretrained: trunk and loss
         torch.manual_seed(t.seed)  # seed once, before building the model
-        self.model = PainterlyVAE(config.model, self.artists).to(device, memory_format=self.memory_format)
+        trunk = self.networks[config.model.trunk] if config.model.trunk else None
+        self.model = PainterlyVAE(config.model, self.artists, trunk).to(device, memory_format=self.memory_format)
         self._seed_this_rank(step=0)
         # what a training step calls: the modules themselves, or their DDP wrappers
         self.step_encoders = [wrap(encoder, processes, device) for encoder in self.model.encoders]
@@ -132,11 +137,11 @@ class Trainer:
         self.latent_gradient_scale = latent_gradient_scale(config.loss)
         self.perceptual = None
         if config.loss.perceptual_weight > 0:
-            from painterly_vae.perceptual import PerceptualLoss
-
-            self.perceptual = PerceptualLoss(config.loss.vgg19_weights, config.loss.perceptual_layers)
+            network = self.networks[config.loss.perceptual_network]
+            self.perceptual = PerceptualLoss(network, config.loss.resolved_perceptual_layers())
             self.perceptual.to(device, memory_format=self.memory_format)
 
+        self.trunk_cache: TrunkCache | None = None  # built at the start of fit()
         self.clusters: ArtistClusters | None = None
         self.dating: YearRegression | None = None
         self.step = 0
@@ -169,8 +174,24 @@ class Trainer:
         if self.processes.rank > 0:
             torch.manual_seed(rank_seed(self.config.training.seed, step, self.processes.rank))
 
-    def train_step(self, artist: int, images: torch.Tensor) -> LossTerms | None:
-        """Update the artist's encoder and the shared decoder on one batch; None if skipped."""
+    def next_inputs(self, artist: int) -> ModelInputs:
+        """The next training batch of `artist`, as the model consumes it: the trunk's maps
+        from the cache when there is one (`training.trunk_cache`), else computed now."""
+        images, rows, flips = self.batches.draw(artist)
+        images = images.contiguous(memory_format=self.memory_format)
+        if self.trunk_cache is None:
+            return self.model.inputs(images)
+        maps = self.trunk_cache.maps(artist, rows, flips, self.device).contiguous(memory_format=self.memory_format)
+        return ModelInputs(maps, resize(images, self.config.model.image_size))
+
+    def build_trunk_cache(self, progress: bool = True) -> None:
+        """Compute (or open) the trunk's maps of every training painting, when the config asks for them."""
+        if self.model.trunk is not None and self.config.training.trunk_cache and self.trunk_cache is None:
+            self.trunk_cache = TrunkCache.build(self.model, self.data, self.device, self.amp_dtype, progress)
+
+    def train_step(self, artist: int, batch: torch.Tensor | ModelInputs) -> LossTerms | None:
+        """Update the artist's encoder and the shared decoder on one batch (images at the
+        model's input size, or ModelInputs); None if skipped."""
         self.model.train()
         encoder_index = self.model.encoder_index(artist)
         encoder_optimizer = self.encoder_optimizers[encoder_index]
@@ -179,14 +200,16 @@ class Trainer:
 
         encoder_optimizer.zero_grad(set_to_none=True)
         self.decoder_optimizer.zero_grad(set_to_none=True)
-        images = images.contiguous(memory_format=self.memory_format)
         with autocast(self.device, self.amp_dtype):
+            inputs = batch if isinstance(batch, ModelInputs) else self.model.inputs(
+                batch.contiguous(memory_format=self.memory_format))
             output = encode_decode(
-                self.step_encoders[encoder_index], self.step_decoder, images, True, self.latent_gradient_scale
+                self.step_encoders[encoder_index], self.step_decoder, inputs, True, self.latent_gradient_scale
             )
-            perceptual = self._perceptual_term(output.reconstruction, images)
+            perceptual = self._perceptual_term(output.reconstruction, output.target)
         kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
-        terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, self.config.loss, kl_scale, perceptual)
+        terms = vae_loss(output.reconstruction, output.target, output.mu, output.logvar, self.config.loss, kl_scale,
+                         perceptual)
 
         if not agree_all_finite(torch.isfinite(terms.total), self.processes):
             for module, buffers in zip(touched, saved_buffers):
@@ -222,12 +245,14 @@ class Trainer:
         for artist_index, artist in enumerate(self.artists):
             objective, pixel_l1, kl_nats, count = 0.0, 0.0, 0.0, 0
             for images in iterate_split(self.data, artist, split, self.config.training.batch_size, self.device):
-                output = self.model(images, artist_index)
-                perceptual = self._perceptual_term(output.reconstruction, images)
-                terms = vae_loss(output.reconstruction, images, output.mu, output.logvar, loss_config, perceptual=perceptual)
+                with autocast(self.device, self.amp_dtype):
+                    output = self.model(images.contiguous(memory_format=self.memory_format), artist_index)
+                    perceptual = self._perceptual_term(output.reconstruction, output.target)
+                terms = vae_loss(output.reconstruction, output.target, output.mu, output.logvar, loss_config,
+                                 perceptual=perceptual)
                 kl_dims = kl_per_dimension(output.mu.float(), output.logvar.float())  # (B, latent)
                 objective += float(terms.encoder_loss) * len(images)
-                pixel_l1 += float(l1_term(output.reconstruction.float(), images, "mean")) * len(images)
+                pixel_l1 += float(l1_term(output.reconstruction.float(), output.target, "mean")) * len(images)
                 kl_nats += float(kl_dims.sum())
                 count += len(images)
                 kl_sum += kl_dims.sum(0)
@@ -268,6 +293,7 @@ class Trainer:
             "nonfinite_steps": self.nonfinite_total,
             "grad_scaler": self.grad_scaler.state_dict(),
             "preprocessing": self.data.index.get("prepared_with", {}).get("options"),
+            "feature_networks": {name: network.record.to_dict() for name, network in self.networks.items()},
             "clusters": self.clusters.state_dict() if self.clusters is not None else None,
             "dating": self.dating.state_dict() if self.dating is not None else None,
         }
@@ -317,6 +343,11 @@ class Trainer:
         total = self.total_steps()
         first_step = self.step
         log = _open_run_log(self.run_dir, writes=main)
+        cache_started = time.perf_counter()
+        self.build_trunk_cache(progress and main)
+        if self.trunk_cache is not None:
+            log.info("trunk maps of the training paintings: %.0f MB, ready in %.1f s (%s)", self.trunk_cache.bytes / 1e6,
+                     time.perf_counter() - cache_started, self.trunk_cache.folder or "in memory")
         # on resume, drop events a killed session logged after its last checkpoint (step first_step
         # itself was logged before that checkpoint was written, so it stays)
         purge = first_step + 1 if first_step else None
@@ -333,7 +364,7 @@ class Trainer:
         try:
             while self.step < total:
                 artist = self.schedule.artist_at(self.step)
-                terms = self.train_step(artist, self.batches.batch(artist))
+                terms = self.train_step(artist, self.next_inputs(artist))
                 self.step += 1
                 bar.update(1)
                 if terms is not None:
@@ -424,12 +455,13 @@ class Trainer:
             images = next(iterate_split(self.data, artist, split, GRID_IMAGES, self.device), None)
             if images is None:
                 continue
-            reconstruction = self.model(images, artist_index).reconstruction.float()
-            grid = make_grid(torch.cat([images, reconstruction]).clamp(0, 1), nrow=len(images))
+            output = self.model(images, artist_index)
+            grid = make_grid(torch.cat([output.target, output.reconstruction.float()]).clamp(0, 1), nrow=len(images))
             writer.add_image(f"reconstructions/{artist}", grid, self.step)
             if artist_index == 0 and len(self.model.encoders) > 1:  # one painting through every encoder
                 crossed = explore.cross(self.model, images[:1])
-                writer.add_image("explore/cross", make_grid(torch.cat([images[:1], crossed]), nrow=len(crossed) + 1), self.step)
+                writer.add_image("explore/cross", make_grid(torch.cat([output.target[:1], crossed]), nrow=len(crossed) + 1),
+                                 self.step)
         # the same prior draws at every logging step: how the decoder's idea of a painting evolves
         samples = explore.sample(self.model, None, None, GRID_IMAGES, seed=0)
         writer.add_image("explore/prior_samples", make_grid(samples, nrow=GRID_IMAGES), self.step)

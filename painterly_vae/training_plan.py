@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data_tools.processed import ProcessedData
-from painterly_vae.config import Config, require_vgg19_weights_file
+from painterly_vae.config import Config
 from painterly_vae.errors import DataError
 from painterly_vae.schedule import AlternatingSchedule, parse_ratio
 
@@ -23,17 +23,22 @@ class TrainingPlan:
 
 
 def plan_training(config: Config, data: ProcessedData) -> TrainingPlan:
-    if data.image_size != config.model.image_size:
+    m = config.model
+    if data.image_size != m.input_size:
+        if m.trunk:
+            raise DataError(
+                f"the data at {data.root} is {data.image_size} px but the model reads {m.input_size} px (the larger of "
+                f"model.image_size {m.image_size} and model.trunk_image_size {m.trunk_size}): prepare at --size "
+                f"{m.input_size} or change those keys"
+            )
         raise DataError(
             f"the data at {data.root} is {data.image_size} px but model.image_size is "
-            f"{config.model.image_size}: use --set model.image_size={data.image_size} or prepare at "
-            f"--size {config.model.image_size}"
+            f"{m.image_size}: use --set model.image_size={data.image_size} or prepare at "
+            f"--size {m.image_size}"
         )
     artists = data.artists
     counts = [data.count(artist, "train") for artist in artists]
     empty = [a for a, n in zip(artists, counts) if n == 0]
     if empty:
         raise DataError(f"no training images for {', '.join(empty)} in {data.root}")
-    if config.loss.perceptual_weight > 0:
-        require_vgg19_weights_file(config.loss.vgg19_weights)
     return TrainingPlan(artists, counts, parse_ratio(config.training.ratio, artists, counts))

@@ -39,6 +39,29 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return prepare(root / "raw", root / "processed", options, progress=False).out
 
 
+@pytest.fixture(scope="session")
+def mobilenet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A MobileNetV2 with random weights, saved as torchvision saves the whole model."""
+    from torchvision.models import mobilenet_v2
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("networks") / "mobilenet_v2-random.pth"
+    torch.save(mobilenet_v2().state_dict(), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def vgg19_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A VGG19 with random weights, `features` only, named as torchvision names them (`features.N.weight`)."""
+    from torchvision.models import vgg19
+
+    torch.manual_seed(0)
+    state = {f"features.{k}": v for k, v in vgg19(weights=None).features.state_dict().items()}
+    path = tmp_path_factory.mktemp("networks") / "vgg19-random.pth"
+    torch.save(state, path)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _few_threads() -> None:
     torch.set_num_threads(2)

@@ -1,0 +1,215 @@
+"""Encoders that see through a frozen pretrained trunk: shapes, what a step may change, the
+feature cache, the weights record in checkpoints, and `attribute` refusing other weights."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import tiny_config
+from data_tools.prepare import PrepareOptions, prepare
+from data_tools.processed import ProcessedData
+from data_tools.synthetic import write_synthetic_raw
+from painterly_vae.checkpoint import FORMAT_NAME, load_checkpoint
+from painterly_vae.cli import main
+from painterly_vae.pretrained import sha256_of
+from painterly_vae.trained_run import open_run
+from painterly_vae.trainer import Trainer
+from painterly_vae.trunk_cache import CACHE_DIR, RECORD_FILE
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def data64(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three synthetic painters at 64 px: the trunk reads 64 px, the decoder paints 32 px."""
+    root = tmp_path_factory.mktemp("data64")
+    write_synthetic_raw(root / "raw", artists=3, per_artist=12, size=80, seed=2)
+    return prepare(root / "raw", root / "processed", PrepareOptions(size=64, min_size=32, workers=1), progress=False).out
+
+
+def _config(data: Path, weights: Path, tmp_path: Path, **values: object):
+    settings = {"model__trunk": "mobilenet_v2", "model__trunk_layer": "block6", "model__trunk_channels": [16],
+                "model__trunk_image_size": 64, "networks__mobilenet_v2__weights": str(weights),
+                "data__path": str(data), "training__runs_dir": str(tmp_path / "runs"), "training__steps": 4}
+    settings.update(values)
+    return tiny_config(**settings)
+
+
+def _trainer(data: Path, weights: Path, tmp_path: Path, **values: object) -> Trainer:
+    config = _config(data, weights, tmp_path, **values)
+    return Trainer(config, ProcessedData.open(data), tmp_path / "run", CPU)
+
+
+def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def test_encoders_read_the_trunks_maps_and_the_decoder_paints_pixels(data64: Path, mobilenet_file: Path, tmp_path: Path) -> None:
+    trainer = _trainer(data64, mobilenet_file, tmp_path, training__trunk_cache=False)
+    model = trainer.model
+    assert model.encoder_input_shape() == (32, 8)  # block6: 32 channels at 1/8 of 64 px
+    inputs = model.inputs(torch.rand(2, 3, 64, 64))
+    assert inputs.encoder.shape == (2, 32, 8, 8) and inputs.target.shape == (2, 3, 32, 32)
+    assert not any(k.startswith("trunk") for k in model.state_dict())  # frozen, recorded, never saved
+    trunk_before = _snapshot(model.trunk)
+    encoders_before = [_snapshot(e) for e in model.encoders]
+    model.train()  # the trunk stays in eval mode: its BatchNorm statistics must not move
+    assert not model.trunk.training
+    terms = trainer.train_step(2, trainer.next_inputs(2))
+    assert terms is not None and torch.isfinite(terms.total)
+    assert all(torch.equal(v, model.trunk.state_dict()[k]) for k, v in trunk_before.items())
+    changed = [any(not torch.equal(b[k], v) for k, v in e.state_dict().items()) for b, e in zip(encoders_before, model.encoders)]
+    assert changed == [False, False, True]
+
+
+def test_the_cached_path_gives_the_loss_of_the_uncached_one(data64: Path, mobilenet_file: Path, tmp_path: Path) -> None:
+    cached = _trainer(data64, mobilenet_file, tmp_path / "a", training__trunk_cache=True, training__precision="fp32")
+    plain = _trainer(data64, mobilenet_file, tmp_path / "b", training__trunk_cache=False, training__precision="fp32")
+    cached.build_trunk_cache(progress=False)
+    assert plain.trunk_cache is None and cached.trunk_cache is not None
+    for step in range(3):  # the same seed draws the same paintings and flips for both
+        artist = step % 3
+        torch.manual_seed(step)
+        a = cached.train_step(artist, cached.next_inputs(artist))
+        torch.manual_seed(step)
+        b = plain.train_step(artist, plain.next_inputs(artist))
+        assert float(a.total.detach()) == pytest.approx(float(b.total.detach()), rel=2e-3)  # float16 storage of the maps
+        assert float(a.kl) == pytest.approx(float(b.kl), rel=2e-3)
+
+
+def test_the_cache_is_stored_once_beside_the_data_and_keyed_by_the_weights(data64: Path, mobilenet_file: Path,
+                                                                             tmp_path: Path) -> None:
+    first = _trainer(data64, mobilenet_file, tmp_path / "a")
+    first.build_trunk_cache(progress=False)
+    folder = first.trunk_cache.folder
+    assert folder is not None and folder.parent == data64 / CACHE_DIR and (folder / RECORD_FILE).is_file()
+    maps = folder / "painter-1" / "train-mirrored.npy"
+    stamp = maps.stat().st_mtime_ns
+    second = _trainer(data64, mobilenet_file, tmp_path / "b")
+    second.build_trunk_cache(progress=False)
+    assert second.trunk_cache.folder == folder and maps.stat().st_mtime_ns == stamp  # read, not recomputed
+    torch.testing.assert_close(torch.from_numpy(second.trunk_cache.mirrored[0]), torch.from_numpy(first.trunk_cache.mirrored[0]))
+    state = torch.load(mobilenet_file, weights_only=True)
+    state["features.0.0.weight"] = state["features.0.0.weight"] * 2
+    other = tmp_path / "other.pth"
+    torch.save(state, other)
+    third = _trainer(data64, other, tmp_path / "c")
+    third.build_trunk_cache(progress=False)
+    assert third.trunk_cache.folder != folder
+
+
+@pytest.fixture(scope="module")
+def trunk_run(data64: Path, mobilenet_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A trained trunk run, by the CLI; its weights file is a copy that tests may replace."""
+    root = tmp_path_factory.mktemp("trunk-run")
+    weights = root / "weights.pth"
+    shutil.copy(mobilenet_file, weights)
+    sets = ["model.image_size=32", "model.channels=[8, 16]", "model.latent_dim=8", "training.batch_size=4",
+            "model.trunk=mobilenet_v2", "model.trunk_layer=block6", "model.trunk_channels=[16]", "model.trunk_image_size=64",
+            f"networks.mobilenet_v2.weights={weights}", "loss.perceptual_weight=0.5", "loss.perceptual_network=mobilenet_v2",
+            f"training.runs_dir={root / 'runs'}"]
+    code = main(["train", "--data", str(data64), "--name", "trunk", "--steps", "6", "--no-progress",
+                 *[arg for item in sets for arg in ("--set", item)]])
+    assert code == 0
+    painting = root / "painting.png"
+    array = ProcessedData.open(data64).array("painter-1", "test")[0]
+    from PIL import Image
+
+    Image.fromarray(array.transpose(1, 2, 0)).save(painting)
+    return {"run": root / "runs" / "trunk", "weights": weights, "painting": painting, "root": root}
+
+
+def test_the_checkpoint_records_each_network_by_name_and_sha256(trunk_run: dict[str, Path]) -> None:
+    state = load_checkpoint(trunk_run["run"] / "checkpoints" / "last.pt")
+    record = state["feature_networks"]["mobilenet_v2"]
+    assert record["sha256"] == sha256_of(trunk_run["weights"]) and record["weights"] == str(trunk_run["weights"])
+    assert record["padding"] == "symmetric" and record["input_scaling"] == "imagenet"
+    best = load_checkpoint(trunk_run["run"] / "checkpoints" / "best.pt")
+    assert best["feature_networks"] == state["feature_networks"]
+
+
+def test_attribute_refuses_other_weights_and_takes_the_right_file_from_elsewhere(trunk_run: dict[str, Path], tmp_path: Path,
+                                                                                  capsys: pytest.CaptureFixture) -> None:
+    run, weights, painting = str(trunk_run["run"]), trunk_run["weights"], str(trunk_run["painting"])
+    assert main(["attribute", painting, "--run", run]) == 0
+    moved = tmp_path / "moved.pth"
+    shutil.move(weights, moved)
+    try:
+        capsys.readouterr()
+        assert main(["attribute", painting, "--run", run]) == 2
+        err = capsys.readouterr().err
+        assert "networks.mobilenet_v2.weights: no file at" in err and "Traceback" not in err
+        other = tmp_path / "other.pth"
+        state = torch.load(moved, weights_only=True)
+        state["features.0.0.weight"] = torch.zeros_like(state["features.0.0.weight"])
+        torch.save(state, other)
+        assert main(["attribute", painting, "--run", run, "--weights", f"mobilenet_v2={other}"]) == 2
+        err = capsys.readouterr().err
+        assert "was trained with mobilenet_v2 weights of SHA-256" in err and "--weights mobilenet_v2=FILE" in err
+        assert len(err.strip().splitlines()) == 1
+        assert main(["attribute", painting, "--run", run, "--weights", f"mobilenet_v2={moved}"]) == 0
+        assert "painter-" in capsys.readouterr().out
+    finally:
+        shutil.move(moved, weights)
+
+
+def test_evaluate_sets_the_networks_own_features_beside_the_vae(trunk_run: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
+    run = open_run(trunk_run["run"], CPU)
+    from painterly_vae.evaluate import evaluate_run
+
+    report, _ = evaluate_run(run, progress=False)
+    baseline = report["baselines"]["pretrained_features"]["mobilenet_v2"]
+    assert 0 <= baseline["top1"] <= 1 and baseline["image_size"] == 64 and baseline["layer"] == "block18"
+    assert report["trunk"] == "mobilenet_v2" and report["input_size"] == 64
+
+
+def test_resume_may_move_the_weights_file_but_not_change_the_network(trunk_run: dict[str, Path], tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture) -> None:
+    copy = tmp_path / "copy.pth"
+    shutil.copy(trunk_run["weights"], copy)
+    runs = str(trunk_run["root"] / "runs")
+    assert main(["train", "--resume", "--name", "trunk", "--steps", "7", "--no-progress", "--set", f"training.runs_dir={runs}",
+                 "--set", f"networks.mobilenet_v2.weights={copy}"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", "--name", "trunk", "--steps", "8", "--no-progress", "--set", f"training.runs_dir={runs}",
+                 "--set", "networks.mobilenet_v2.padding=same"]) == 2
+    assert "cannot change networks.mobilenet_v2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("problem", ["corrupt", "other-architecture", "unknown-layer"])
+def test_bad_networks_stop_train_before_anything_is_written(problem: str, data64: Path, vgg19_file: Path,
+                                                            tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    corrupt = tmp_path / "corrupt.pth"
+    corrupt.write_bytes(b"PK\x03\x04 not really a checkpoint")
+    weights = {"corrupt": corrupt, "other-architecture": vgg19_file, "unknown-layer": vgg19_file}[problem]
+    layer = "block99" if problem == "unknown-layer" else "block6"
+    code = main(["train", "--data", str(data64), "--name", "bad", "--steps", "2", "--no-progress",
+                 "--set", "model.trunk=mobilenet_v2", "--set", f"model.trunk_layer={layer}", "--set", "model.trunk_image_size=64",
+                 "--set", "model.image_size=32", "--set", f"networks.mobilenet_v2.weights={weights}",
+                 "--set", f"training.runs_dir={tmp_path / 'runs'}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert {"corrupt": "not a readable PyTorch state dict", "other-architecture": "missing keys",
+            "unknown-layer": "mobilenet_v2 has no layer block99"}[problem] in err
+    assert not (tmp_path / "runs" / "bad" / "checkpoints").exists()
+
+
+def test_a_version_1_checkpoint_still_opens(trunk_run: dict[str, Path], tiny_data: Path, tmp_path: Path) -> None:
+    """Version 1 named the VGG19 file in loss.vgg19_weights and had no [networks]."""
+    config = tiny_config(data__path=str(tiny_data), training__steps=2, training__runs_dir=str(tmp_path))
+    trainer = Trainer(config, ProcessedData.open(tiny_data), tmp_path / "old", CPU)
+    trainer.fit(progress=False)
+    path = tmp_path / "old" / "checkpoints" / "last.pt"
+    state = torch.load(path, weights_only=True)
+    raw = state["config"]
+    raw["loss"]["vgg19_weights"] = ""
+    raw["loss"]["perceptual_layers"] = ["relu1_1", "relu2_1", "relu3_1"]
+    del raw["loss"]["perceptual_network"], raw["networks"], state["feature_networks"]
+    torch.save({**state, "format": FORMAT_NAME, "version": 1}, path)
+    run = open_run(tmp_path / "old", CPU)
+    assert run.config.loss.perceptual_network == "vgg19" and run.config.loss.perceptual_layers == []
+    assert run.recorded_networks == {}
