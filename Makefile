@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/train_step.py --quick
+	$(BIN)/python bench/trunk_step.py --quick
 	$(BIN)/python bench/loader.py --quick
 	$(BIN)/python bench/attribute.py --quick
 	$(BIN)/python bench/prepare.py --quick

@@ -276,9 +276,9 @@ def load_sources_config(path: Path | None) -> tuple[dict[str, Any], dict[str, st
 
     Returns (http settings by name, base URL by source); unknown keys are errors."""
     import dataclasses
-    import tomllib
 
     from data_tools.sources import SOURCES
+    from painterly_vae.config import tomllib  # tomllib, or tomli on Python 3.10
     from painterly_vae.errors import UsageError
 
     if path is None:

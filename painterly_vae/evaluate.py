@@ -47,7 +47,7 @@ from painterly_vae.config import REPRESENTATIONS
 from painterly_vae.data import iterate_split, to_device_images
 from painterly_vae.dating import dating_metrics, median_years, split_years
 from painterly_vae.errors import UsageError
-from painterly_vae.image_quality import psnr, ssim
+from painterly_vae.image_quality import psnr, sharpness_ratio, ssim
 from painterly_vae.latents import LatentViews, encode_views
 from painterly_vae.linear_probe import LinearProbe
 from painterly_vae.projections import project, shared_space_features
@@ -247,10 +247,9 @@ def _compare_representations(run: TrainedRun, training: ProcessedData, evaluatio
     train_views, train_labels = split_views(run.model, training, "train", batch, run.device, run.amp_dtype)
     val_views, val_labels = split_views(run.model, training, "val", batch, run.device, run.amp_dtype)
     known = evaluation.known
-    encoder_of_artist = [run.model.encoder_index(a) for a in range(len(run.artists))]
     results = {}
     for representation in REPRESENTATIONS:
-        clusters = ArtistClusters(run.artists, encoder_of_artist, run.config.loss, representation)
+        clusters = ArtistClusters(run.artists, run.model.encoder_of_each_artist(), run.config.loss, representation)
         clusters.fit(train_views, train_labels).calibrate(val_views, val_labels)
         probabilities = clusters.predict_proba(evaluation.views.select(known))
         metrics = classification_metrics(probabilities, evaluation.labels[known], run.artists)
@@ -367,17 +366,18 @@ def _reconstruction_metrics(run: TrainedRun, evaluation: EvaluationSet, plot_dir
         images = evaluation.images[evaluation.labels == index]
         if not len(images):
             continue
-        l1s, psnrs, ssims = [], [], []
+        l1s, psnrs, ssims, sharpness = [], [], [], []
         for start in range(0, len(images), 32):
             output = run.model(to_device_images(images[start : start + 32], run.device), index)
             batch, reconstruction = output.target, output.reconstruction.float().clamp(0, 1)
             l1s.append((reconstruction - batch).abs().flatten(1).mean(1).cpu())
             psnrs.append(psnr(reconstruction, batch).cpu())
             ssims.append(ssim(reconstruction, batch).cpu())
+            sharpness.append(sharpness_ratio(reconstruction, batch).cpu())
             if start == 0:
                 grids[artist] = (batch[:GRID_PER_ARTIST].cpu().numpy(), reconstruction[:GRID_PER_ARTIST].cpu().numpy())
         metrics[artist] = {"l1": float(torch.cat(l1s).mean()), "psnr": float(torch.cat(psnrs).mean()),
-                           "ssim": float(torch.cat(ssims).mean())}
-    metrics["mean"] = {k: float(np.mean([m[k] for m in metrics.values()])) for k in ("l1", "psnr", "ssim")}
+                           "ssim": float(torch.cat(ssims).mean()), "sharpness": float(torch.cat(sharpness).mean())}
+    metrics["mean"] = {k: float(np.mean([m[k] for m in metrics.values()])) for k in ("l1", "psnr", "ssim", "sharpness")}
     plots.reconstructions_png(grids, plot_dir / "reconstructions.png")
     return metrics

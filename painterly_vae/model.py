@@ -191,6 +191,10 @@ class PainterlyVAE(nn.Module):
             raise IndexError(f"artist index {artist} out of range for {len(self.artists)} artists")
         return 0 if self.config.encoders == "single" else artist
 
+    def encoder_of_each_artist(self) -> list[int]:
+        """The encoder index serving each artist, in artist order (all 0 for the single encoder)."""
+        return [self.encoder_index(artist) for artist in range(len(self.artists))]
+
     def encoder_for(self, artist: int) -> Encoder:
         return self.encoders[self.encoder_index(artist)]
 

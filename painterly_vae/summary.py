@@ -125,7 +125,8 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
               + (f"; interval +/-{dating['interval_half_width_years']:.1f} years covers {dating['interval_coverage']:.0%}"
                  if dating.get("interval_coverage") is not None else ""))
     mean = report["reconstruction"]["mean"]
-    print(f"reconstruction (own encoder): L1 {mean['l1']:.4f}, PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f}")
+    print(f"reconstruction (own encoder): L1 {mean['l1']:.4f}, PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f}, "
+          f"sharpness {mean['sharpness']:.2f} of the input's")
     print(f"report: {out_dir / 'report.json'}; plots: " + ", ".join(str(out_dir / p) for p in report["plots"]))
 
 

@@ -122,8 +122,7 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     on val) and the year regression (None if too few paintings carry a year), from one
     encoding of each split."""
     batch = config.training.batch_size
-    encoder_of_artist = [model.encoder_index(a) for a in range(len(model.artists))]
-    clusters = ArtistClusters(model.artists, encoder_of_artist, config.loss,
+    clusters = ArtistClusters(model.artists, model.encoder_of_each_artist(), config.loss,
                               representation or config.clustering.representation, config.clustering.accept_share)
     amp_dtype = resolve_precision(config.training.precision, device)
     train_views, train_labels = split_views(model, data, "train", batch, device, amp_dtype)

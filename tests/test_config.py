@@ -71,3 +71,19 @@ def test_bad_set_is_an_error(assignment: str) -> None:
 def test_round_trip_through_dict() -> None:
     config = load_config(None, ["model.latent_dim=7"])
     assert Config.from_dict(config.to_dict()) == config
+
+
+def test_pretrained_toml_reads_mobilenet_at_224_and_paints_64() -> None:
+    pretrained = load_config(REPO / "configs" / "pretrained.toml")
+    assert pretrained.model.trunk == "mobilenet_v2" and pretrained.model.input_size == 224
+    assert pretrained.model.image_size == 64 and pretrained.loss.perceptual_network == "mobilenet_v2"
+    assert pretrained.feature_networks() == {"mobilenet_v2": "block13"}
+    assert pretrained.network("mobilenet_v2").weights == "torchvision"
+
+
+def test_network_tables_and_dotted_overrides() -> None:
+    config = Config().with_overrides(["networks.vgg19.weights=/models/vgg19.pth", "networks.vgg19.padding=same"])
+    assert config.network("vgg19").weights == "/models/vgg19.pth" and config.network("vgg19").padding == "same"
+    assert config.network("mobilenet_v2").weights == "torchvision"
+    with pytest.raises(ConfigError, match="networks.vgg19 must be a table"):
+        Config.from_dict({"networks": {"vgg19": "file.pth"}})
