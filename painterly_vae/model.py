@@ -19,9 +19,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-from torch import nn
-
 import torch.nn.functional as F
+from torch import nn
 
 from painterly_vae.config import ModelConfig
 from painterly_vae.losses import scale_gradient
