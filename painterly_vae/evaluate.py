@@ -116,10 +116,10 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "t
     baselines: dict[str, Any] = {}
     if run.dating is not None and training is not None:
         report["dating"] = _dating(run, training, evaluation)
-    networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
-    if networks and training is None:
-        raise UsageError(f"the pretrained-features baseline trains on the run's prepared data, which is not at "
+    if pretrained and training is None:
+        raise UsageError(f"--pretrained-baseline trains on the run's prepared data, which is not at "
                          f"{run.config.data.path} (or holds other artists)")
+    networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
     if training is not None:
         report["representations"] = _compare_representations(run, training, evaluation)
         train = _labelled(training, run.artists, "train")  # read once for every baseline

@@ -15,6 +15,7 @@ from data_tools.processed import ProcessedData
 from data_tools.synthetic import write_synthetic_raw
 from painterly_vae.checkpoint import FORMAT_NAME, load_checkpoint
 from painterly_vae.cli import main
+from painterly_vae.errors import UsageError
 from painterly_vae.pretrained import sha256_of
 from painterly_vae.trained_run import open_run
 from painterly_vae.trainer import Trainer
@@ -165,6 +166,13 @@ def test_evaluate_sets_the_networks_own_features_beside_the_vae(trunk_run: dict[
     baseline = report["baselines"]["pretrained_features"]["mobilenet_v2"]
     assert 0 <= baseline["top1"] <= 1 and baseline["image_size"] == 64 and baseline["layer"] == "block18"
     assert report["trunk"] == "mobilenet_v2" and report["input_size"] == 64
+    # elsewhere, without the run's training data: evaluated, the baseline left out unless asked for
+    data = Path(run.config.data.path)
+    run.config = run.config.with_values({"data.path": str(data.parent / "moved")})
+    report, _ = evaluate_run(run, data, progress=False)
+    assert "pretrained_features" not in report["baselines"] and report["attribution"]["top1"] >= 0
+    with pytest.raises(UsageError, match="--pretrained-baseline trains on the run's prepared data"):
+        evaluate_run(run, data, progress=False, pretrained=["mobilenet_v2"])
 
 
 def test_resume_may_move_the_weights_file_but_not_change_the_network(trunk_run: dict[str, Path], tmp_path: Path,
