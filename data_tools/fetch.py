@@ -61,6 +61,7 @@ class ArtistReport:
     failed: Counter = field(default_factory=Counter)
     reached: bool = False  # at least one listing request answered
     listing_error: str | None = None
+    cannot_connect: bool = False  # the source's host could not be reached at all
     complete: bool = False  # the listing reached its end
     would_fetch: list[Work] = field(default_factory=list)  # --dry-run
 
@@ -92,6 +93,8 @@ def fetch(artists: list[Artist], options: FetchOptions, progress: bool = True,
         manifest = _Manifest.load(out) if not options.dry_run else _Manifest.read_only(out)
         for artist in artists:
             report.artists.append(_fetch_artist(artist, source, session, manifest, options, progress))
+            if report.artists[-1].cannot_connect:
+                break  # no network or a wrong address: the next artist would fail the same way
     finally:
         report.requests = session.requests_made
         if own_session:
@@ -199,6 +202,7 @@ def _fetch_artist(artist: Artist, source: Any, session: PoliteSession, manifest:
                     report.complete = True
         except RequestFailed as error:
             report.listing_error = error.reason
+            report.cannot_connect = error.cannot_connect and not report.reached
     finally:
         bar.close()
     return report

@@ -5,8 +5,13 @@ timeout on every request, and a descriptive User-Agent.
 Transport failures, 429 and 5xx answers are retried by urllib3's own `Retry` machinery
 (mounted on a `requests.Session`). Two things urllib3 cannot see are handled here: MediaWiki's
 `maxlag` answer (an error inside a JSON body, with a `Retry-After` header) and a body cut off
-mid-download. Wikimedia asks for a User-Agent naming the tool and a contact; requests
-without one are refused with 403.
+mid-download. Wikimedia asks for a User-Agent naming the tool and a contact (and may refuse
+requests without one, 403); the contact is the user's own (`--contact`, the sources config or
+PAINTERLY_VAE_CONTACT), never an invented one: without it the User-Agent names only the tool.
+
+A host that cannot be reached at all (its name does not resolve, the connection is refused,
+no route) is not retried: that is not a busy server but a wrong address or no network, and
+`RequestFailed.cannot_connect` lets the caller stop at once instead of waiting out backoffs.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from painterly_vae import __version__
@@ -26,13 +32,18 @@ from painterly_vae import __version__
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 
 
-class RequestFailed(Exception):
-    """A request that still failed after every retry; `reason` is short and countable."""
+CONTACT_ENVIRONMENT = "PAINTERLY_VAE_CONTACT"
 
-    def __init__(self, url: str, reason: str) -> None:
+
+class RequestFailed(Exception):
+    """A request that still failed after every retry; `reason` is short and countable;
+    `cannot_connect` when the host could not be reached at all (not retried)."""
+
+    def __init__(self, url: str, reason: str, cannot_connect: bool = False) -> None:
         super().__init__(f"{reason}: {url}")
         self.url = url
         self.reason = reason
+        self.cannot_connect = cannot_connect
 
 
 @dataclass(frozen=True)
@@ -47,11 +58,12 @@ class HttpSettings:
     max_retry_after: float = 300.0  # a longer Retry-After is cut to this
     maxlag_wait: float = 5.0  # least wait after a MediaWiki maxlag answer
     max_bytes: int = 60_000_000  # an image larger than this is refused
-    contact: str = "https://github.com/painterly-vae/painterly-vae"
+    contact: str = ""  # the user's URL or e-mail; empty = none given (see module docstring)
 
     @property
     def user_agent(self) -> str:
-        return f"painterly-vae/{__version__} ({self.contact}) requests/{requests.__version__}"
+        contact = f" ({self.contact.strip()})" if self.contact.strip() else ""
+        return f"painterly-vae/{__version__}{contact} requests/{requests.__version__}"
 
 
 class _CappedRetry(Retry):
@@ -68,6 +80,12 @@ class _CappedRetry(Retry):
 
     def parse_retry_after(self, retry_after: str) -> float:
         return min(super().parse_retry_after(retry_after), self.max_retry_after)
+
+    def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any) -> "_CappedRetry":
+        error = kwargs.get("error")
+        if isinstance(error, NewConnectionError):  # no such host, refused, no route: retrying will not help
+            raise MaxRetryError(kwargs.get("_pool"), url or "", error)  # what urllib3 raises when retries run out
+        return super().increment(method, url, *args, **kwargs)
 
 
 class PoliteSession:
@@ -122,7 +140,8 @@ class PoliteSession:
         except requests.exceptions.RetryError:
             raise RequestFailed(url, "too many retries") from None
         except requests.exceptions.ConnectionError as error:
-            raise RequestFailed(url, _connection_failure(error)) from None
+            reason, cannot_connect = _connection_failure(error)
+            raise RequestFailed(url, reason, cannot_connect) from None
         except requests.exceptions.RequestException as error:
             raise RequestFailed(url, f"request error ({type(error).__name__})") from None
         if response.status_code >= 400:
@@ -176,12 +195,16 @@ class PoliteSession:
         raise AssertionError("unreachable")
 
 
-def _connection_failure(error: Exception) -> str:
-    """A countable reason for a connection-level failure (requests folds read timeouts that
-    outlived their retries into ConnectionError)."""
+def _connection_failure(error: Exception) -> tuple[str, bool]:
+    """A countable reason for a connection-level failure, and whether the host could not be
+    reached at all (requests folds read timeouts that outlived their retries into ConnectionError)."""
     text = str(error).lower()
+    if "failed to establish a new connection" in text or "failed to resolve" in text:  # urllib3's NewConnectionError
+        if "resolve" in text or "name or service" in text or "nodename" in text:
+            return "cannot connect: host not found", True
+        if "refused" in text:
+            return "cannot connect: connection refused", True
+        return "cannot connect: no route to the host", True
     if "timed out" in text:
-        return "timeout"
-    if "refused" in text:
-        return "connection failed"
-    return "connection error"
+        return "timeout", False
+    return "connection error", False

@@ -2,7 +2,10 @@
 
     raw/<artist>/<any images>   (+ raw/manifest.jsonl from `fetch`, optional)
       -> decode (parallel), reject with reasons, deduplicate, split, square, write
-    processed/index.json + processed/<artist>/<split>.npy
+    processed/index.json + processed/<artist>/<split>.<generation>.npy
+
+Memory stays flat whatever the collection's size: each decoded square goes to an on-disk
+spool as it arrives (`square_spool`), and the arrays are written from it a chunk at a time.
 
 Every file ends up counted: kept, or rejected with a reason (see `decode.REASONS` and
 PREPARE_REASONS). Exact duplicates (same bytes) and near duplicates (perceptual hash) are
@@ -36,6 +39,7 @@ from data_tools.geometry import FITS, MAX_CROPS, fit_image
 from data_tools.near_duplicates import DEFAULT_MAX_DISTANCE, group_near_duplicates, perceptual_hash
 from data_tools.processed import INDEX_FILE, SPLITS, write_processed
 from data_tools.splits import assign_splits
+from data_tools.square_spool import SquareSpool
 from painterly_vae.errors import UsageError
 
 PREPARE_VERSION = 1  # bump when the pixels prepare produces change
@@ -133,13 +137,19 @@ class _Decoded:
     width: int = 0
     height: int = 0
     phash: int = 0
-    squares: list[np.ndarray] = field(default_factory=list)
+    squares: list[np.ndarray] = field(default_factory=list)  # from the worker; emptied into the spool
+    slots: list[int] = field(default_factory=list)  # where the squares went in the spool
 
 
-def prepare(raw: str | Path, out: str | Path, options: PrepareOptions = PrepareOptions(), progress: bool = True) -> PrepareSummary:
-    """Prepare `raw` into `out`; returns the per-artist summary (also when nothing changed)."""
+def prepare(raw: str | Path, out: str | Path, options: PrepareOptions = PrepareOptions(), progress: bool = True,
+            overwrite: bool = False) -> PrepareSummary:
+    """Prepare `raw` into `out`; returns the per-artist summary (also when nothing changed).
+
+    A folder already prepared at another size is refused unless `overwrite`: replacing it is
+    how a run's data silently goes stale."""
     options.validate()
     raw, out = Path(raw), Path(out)
+    _refuse_other_size(out, options.size, overwrite)
     started = time.perf_counter()
     files = discover(raw)
     fingerprint = _fingerprint(raw, files, options)
@@ -148,7 +158,33 @@ def prepare(raw: str | Path, out: str | Path, options: PrepareOptions = PrepareO
         return PrepareSummary(raw, out, previous[0], previous[1], time.perf_counter() - started, up_to_date=True)
 
     manifest = {e["sha256"]: e for e in read_manifest(raw / MANIFEST_FILE) if isinstance(e.get("sha256"), str)}
-    decoded = _decode_all(files, options, progress)
+    with SquareSpool(out, options.size) as spool:
+        decoded = _decode_all(files, options, spool, progress)
+        summaries, conflicts, arrays, rows = _select(raw, files, decoded, manifest, options)
+        recorded = {
+            "tool": "painterly-vae prepare",
+            "prepare_version": PREPARE_VERSION,
+            "pillow": PIL.__version__,
+            "raw": str(raw),
+            "options": options.recorded(),
+            "fingerprint": fingerprint,
+            "summary": {a: _summary_record(s) for a, s in summaries.items()},
+            "conflicts": conflicts,
+        }
+        sources = {artist: {split: spool.images(slots) for split, slots in splits.items()} for artist, splits in arrays.items()}
+        write_processed(out, sources, rows, recorded)
+    return PrepareSummary(raw, out, summaries, conflicts, time.perf_counter() - started)
+
+
+def _select(
+    raw: Path,
+    files: list[tuple[str, Path]],
+    decoded: list[_Decoded],
+    manifest: dict[str, dict[str, Any]],
+    options: PrepareOptions,
+) -> tuple[dict[str, ArtistSummary], list[dict[str, str]], dict[str, dict[str, list[int]]], dict[str, dict[str, list[dict[str, Any]]]]]:
+    """Which decoded squares go into which artist's split (as spool slots), with their index
+    rows, the per-artist summaries and the cross-artist conflicts."""
     summaries = {artist: ArtistSummary() for artist in sorted({artist for artist, _ in files})}
     for artist, _ in files:
         summaries[artist].found += 1
@@ -161,7 +197,7 @@ def prepare(raw: str | Path, out: str | Path, options: PrepareOptions = PrepareO
     for artist in summaries:
         keys = [group_keys[i] for i, (a, _) in enumerate(files) if keep[i] and a == artist]
         splits[artist] = assign_splits(keys, options.fractions)
-    arrays: dict[str, dict[str, list[np.ndarray]]] = {}
+    arrays: dict[str, dict[str, list[int]]] = {}
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for i, (artist, path) in enumerate(files):
         if not keep[i]:
@@ -170,11 +206,11 @@ def prepare(raw: str | Path, out: str | Path, options: PrepareOptions = PrepareO
         arrays.setdefault(artist, {s: [] for s in SPLITS})
         rows.setdefault(artist, {s: [] for s in SPLITS})
         entry = _row(raw, artist, path, decoded[i], manifest)
-        for crop, square in enumerate(decoded[i].squares):
-            arrays[artist][split].append(square)
+        for crop, slot in enumerate(decoded[i].slots):
+            arrays[artist][split].append(slot)
             rows[artist][split].append({**entry, "crop": crop} if options.fit == "crops" else entry)
         summaries[artist].kept_paintings += 1
-        summaries[artist].per_split[split] += len(decoded[i].squares)
+        summaries[artist].per_split[split] += len(decoded[i].slots)
     for i, d in enumerate(decoded):
         if d.reason is not None:
             summaries[files[i][0]].rejected[d.reason] += 1
@@ -191,22 +227,19 @@ def prepare(raw: str | Path, out: str | Path, options: PrepareOptions = PrepareO
             f"no artist in {raw} has {options.min_images} usable images (see the rejections above); "
             f"lower --min-images or add paintings"
         )
-    stacked = {
-        artist: {split: _stack(squares, options.size) for split, squares in splits.items()}
-        for artist, splits in arrays.items()
-    }
-    recorded = {
-        "tool": "painterly-vae prepare",
-        "prepare_version": PREPARE_VERSION,
-        "pillow": PIL.__version__,
-        "raw": str(raw),
-        "options": options.recorded(),
-        "fingerprint": fingerprint,
-        "summary": {a: _summary_record(s) for a, s in summaries.items()},
-        "conflicts": conflicts,
-    }
-    write_processed(out, stacked, rows, recorded)
-    return PrepareSummary(raw, out, summaries, conflicts, time.perf_counter() - started)
+    return summaries, conflicts, arrays, rows
+
+
+def _refuse_other_size(out: Path, size: int, overwrite: bool) -> None:
+    try:
+        previous = json.loads((out / INDEX_FILE).read_text(encoding="utf-8")).get("image_size")
+    except (OSError, ValueError, AttributeError):
+        return  # nothing prepared there (or nothing readable): nothing to lose
+    if previous != size and not overwrite:
+        raise UsageError(
+            f"{out} holds paintings prepared at {previous} px; preparing at {size} px would replace them, and runs "
+            f"trained on them would no longer match their data: choose another --out (e.g. {out}-{size}) or add --overwrite"
+        )
 
 
 def discover(raw: Path) -> list[tuple[str, Path]]:
@@ -236,7 +269,8 @@ def title_and_year(path: Path) -> tuple[str, int | None]:
     return title or path.stem, year
 
 
-def _decode_all(files: list[tuple[str, Path]], options: PrepareOptions, progress: bool) -> list[_Decoded]:
+def _decode_all(files: list[tuple[str, Path]], options: PrepareOptions, spool: SquareSpool, progress: bool) -> list[_Decoded]:
+    """Decode every file (in order); each result's squares go to `spool` as it arrives."""
     tasks = [(i, str(path), options) for i, (_, path) in enumerate(files)]
     # Starting a spawned worker costs about a second (it imports numpy, Pillow, scipy), as much
     # as decoding ~100 photographs: with workers=0 (auto) small jobs stay in this process.
@@ -244,19 +278,18 @@ def _decode_all(files: list[tuple[str, Path]], options: PrepareOptions, progress
     bar = tqdm(total=len(tasks), disable=not progress, unit="img", desc="prepare", dynamic_ncols=True)
     try:
         if workers == 1:
-            results = []
-            for task in tasks:
-                results.append(_decode_one(task))
-                bar.update(1)
-            return results
+            return [_spooled(_decode_one(task), spool, bar) for task in tasks]
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            results = []
-            for result in pool.imap(_decode_one, tasks, chunksize=4):
-                results.append(result)
-                bar.update(1)
-            return results
+            return [_spooled(result, spool, bar) for result in pool.imap(_decode_one, tasks, chunksize=4)]
     finally:
         bar.close()
+
+
+def _spooled(result: _Decoded, spool: SquareSpool, bar: tqdm) -> _Decoded:
+    result.slots = [spool.append(square) for square in result.squares]
+    result.squares = []
+    bar.update(1)
+    return result
 
 
 def _decode_one(task: tuple[int, str, PrepareOptions]) -> _Decoded:
@@ -343,10 +376,6 @@ def _row(raw: Path, artist: str, path: Path, decoded: _Decoded, manifest: dict[s
         "height": decoded.height,
     })
     return row
-
-
-def _stack(squares: list[np.ndarray], size: int) -> np.ndarray:
-    return np.stack(squares) if squares else np.zeros((0, 3, size, size), np.uint8)
 
 
 def _fingerprint(raw: Path, files: list[tuple[str, Path]], options: PrepareOptions) -> str:

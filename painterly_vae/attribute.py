@@ -2,9 +2,11 @@
 
 Each file is decoded and squared exactly as `prepare` did for the run (the checkpoint
 records the size and fit), all readable paintings go through every encoder in batches, and
-the run's calibrated clusters rank the artists. A painting whose best score is below the
-run's threshold is "unknown", with the closest artist named. Unreadable files are reported
-one by one; the others are still attributed.
+the run's calibrated clusters rank the artists. A painting whose latent is far from every
+artist's cluster (its best score, the familiarity, is below the run's threshold) is "unknown":
+the ranking is still given, as the answer if it had to be one of them, but it is a softmax
+over the known artists and says nothing about how close any of them is. Unreadable files are
+reported one by one; the others are still attributed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class Attribution:
     path: Path
     ranked: list[tuple[str, float]] = field(default_factory=list)
     unknown: bool = False
-    familiarity: float | None = None
+    familiarity: float | None = None  # the best artist's cluster score: low = unlike every known artist
+    threshold: float | None = None  # the run's: familiarity below it is "unknown"
     error: str | None = None
     year: float | None = None  # estimated year, when the run has a year regression
     year_interval: tuple[float, float] | None = None
@@ -43,6 +46,18 @@ class Attribution:
             return around
         return f"{around} ({self.year_interval[0]:.0f}-{self.year_interval[1]:.0f})"
 
+    def describe(self, name: str | None = None) -> str:
+        """One line for a person: the ranking (or why the painting is unknown) and the estimated year."""
+        name = name or str(self.path)
+        if self.error:
+            return f"{name}: error: {self.error}"
+        ranking = ", ".join(f"{artist} {probability:.2f}" for artist, probability in self.ranked)
+        dated = f"; {self.describe_year()}" if self.year is not None else ""
+        if self.unknown:
+            return (f"{name}: unknown artist: unlike every artist the run knows (familiarity {self.familiarity:.3g}, "
+                    f"below the run's threshold {self.threshold:.3g}); if it had to be one of them: {ranking}{dated}")
+        return f"{name}: {ranking}{dated}"
+
     def to_json(self) -> dict[str, object]:
         return {
             "path": str(self.path),
@@ -51,6 +66,7 @@ class Attribution:
             "closest": self.ranked[0][0] if self.ranked else None,
             "ranking": [{"artist": a, "probability": round(p, 6)} for a, p in self.ranked],
             "familiarity": self.familiarity,
+            "threshold": self.threshold,
             "year": None if self.year is None else round(self.year, 1),
             "year_interval": None if self.year_interval is None else [round(v, 1) for v in self.year_interval],
             "error": self.error,
@@ -93,6 +109,7 @@ def attribute_files(run: TrainedRun, files: list[Path], top: int = 3) -> list[At
             results[index].ranked = [(run.artists[a], float(probabilities[row, a])) for a in order]
             results[index].unknown = bool(unknown[row])
             results[index].familiarity = float(familiarity[row])
+            results[index].threshold = float(clusters.threshold)
             if years is not None:
                 year, half = float(years[row]), run.dating.half_width
                 results[index].year = year

@@ -7,6 +7,7 @@ one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
@@ -54,7 +55,7 @@ def _add_fetch(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("--min-interval", type=float, help="seconds between requests to one host (default 1)")
     fetch.add_argument("--timeout", type=float, help="seconds to wait for a server (default 30)")
     fetch.add_argument("--retries", type=int, help="retries per request (default 5)")
-    fetch.add_argument("--contact", help="URL or e-mail for the User-Agent (Wikimedia asks for one)")
+    fetch.add_argument("--contact", help="your URL or e-mail for the User-Agent (Wikimedia asks for one; or set PAINTERLY_VAE_CONTACT)")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bars")
     fetch.set_defaults(handler=_fetch)
 
@@ -69,6 +70,7 @@ def _add_synth(commands: argparse._SubParsersAction) -> None:
     synth.add_argument("--per-artist", type=_positive_int, default=200, help="paintings per painter (default 200)")
     synth.add_argument("--out", type=Path, default=Path("data/synthetic"), help="raw folder to write (default data/synthetic)")
     synth.add_argument("--size", type=_positive_int, default=256, help="shorter side of each painting in pixels (default 256)")
+    synth.add_argument("--no-progress", action="store_true", help="no progress bar")
     synth.add_argument("--seed", type=int, default=0, help="same seed, same paintings (default 0)")
     synth.set_defaults(handler=_synth)
 
@@ -91,6 +93,7 @@ def _add_prepare(commands: argparse._SubParsersAction) -> None:
     prepare.add_argument("--near-duplicate-bits", type=int, default=6,
                          help="perceptual hashes this close (of 64 bits) are the same painting (default 6)")
     prepare.add_argument("--keep-near-duplicates", action="store_true", help="keep near copies (in the same split) instead of rejecting them")
+    prepare.add_argument("--overwrite", action="store_true", help="replace a folder prepared at another --size (runs trained on it will refuse it)")
     prepare.add_argument("--workers", type=int, default=0, help="decoding processes (default: one per core)")
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
     prepare.set_defaults(handler=_prepare)
@@ -124,6 +127,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", action="append", default=[], metavar="NETWORK=FILE",
                         help="where a pretrained network the run reads through now is, e.g. mobilenet_v2=FILE "
                              "(it must be the file the run was trained with; repeatable)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def _add_cluster(commands: argparse._SubParsersAction) -> None:
@@ -160,7 +164,8 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     )
     _add_run_options(evaluate)
     evaluate.add_argument("--data", type=Path, help="a folder of artist sub-folders or a prepared directory (default: the run's data)")
-    evaluate.add_argument("--split", choices=["train", "val", "test"], default="test", help="which split (default test)")
+    evaluate.add_argument("--split", choices=["train", "val", "test", "all"],
+                          help="which paintings (default: the test split of the run's own data; all of any other folder)")
     evaluate.add_argument("--baseline", help="another run (e.g. the single-encoder model) evaluated on the same paintings")
     evaluate.add_argument(
         "--supervised-baseline", type=_positive_int, nargs="?", const=30, default=0, metavar="EPOCHS",
@@ -212,7 +217,7 @@ def _add_sample(commands: argparse._SubParsersAction) -> None:
 
 def _add_map(commands: argparse._SubParsersAction) -> None:
     parser = _add_picture_command(commands, "map", "the run's paintings as thumbnails at their 2-D latent coordinates")
-    parser.add_argument("--data", type=Path, help="prepared data (default: the run's data.path)")
+    parser.add_argument("--data", type=Path, help="a folder of artist sub-folders or a prepared directory (default: the run's data)")
     parser.add_argument("--split", choices=["train", "val", "test"], default="train", help="which paintings (default train)")
     parser.add_argument("--projection", choices=["tsne", "pca"], default="tsne", help="t-SNE (default) or PCA")
     parser.add_argument("--per-artist", type=_positive_int, default=40, help="paintings per artist, evenly spread (default 40)")
@@ -256,19 +261,24 @@ def _fetch(args: argparse.Namespace) -> int:
 
     from data_tools.artists import resolve_artists
     from data_tools.fetch import FetchOptions, fetch, load_sources_config
-    from data_tools.http_client import HttpSettings
+    from data_tools.http_client import CONTACT_ENVIRONMENT, HttpSettings
     from painterly_vae.summary import print_fetch_report
 
     http_values, base_urls = load_sources_config(args.sources_config)
     for flag in ("min_interval", "timeout", "retries", "contact"):
         if getattr(args, flag) is not None:
             http_values[flag] = getattr(args, flag)
+    http_values.setdefault("contact", os.environ.get(CONTACT_ENVIRONMENT, ""))
     try:
         http = dataclasses.replace(HttpSettings(), **http_values)
     except TypeError as error:
         raise UsageError(f"bad [http] settings: {error}") from None
     if http.min_interval < 0 or http.timeout <= 0 or http.retries < 0:
         raise UsageError("--min-interval and --retries must not be negative, --timeout must be positive")
+    if not http.contact.strip():
+        print(f"painterly-vae fetch: no contact given: requests go out as '{http.user_agent}', without one; "
+              f"Wikimedia asks for a contact and may refuse requests that have none: pass --contact YOUR-EMAIL-OR-URL (or set "
+              f"{CONTACT_ENVIRONMENT}, or contact in [http] of --sources-config)", file=sys.stderr)
     options = FetchOptions(
         source=args.source, out=args.out, limit=args.limit, size=args.size, dry_run=args.dry_run,
         base_url=args.base_url or base_urls.get(args.source), http=http,
@@ -286,7 +296,7 @@ def _fetch(args: argparse.Namespace) -> int:
 def _synth(args: argparse.Namespace) -> int:
     from data_tools.synthetic import write_synthetic_raw
 
-    out = write_synthetic_raw(args.out, args.artists, args.per_artist, args.size, args.seed)
+    out = write_synthetic_raw(args.out, args.artists, args.per_artist, args.size, args.seed, progress=not args.no_progress)
     print(f"Painted {args.artists} synthetic artists x {args.per_artist} paintings into {out} "
           f"(next: painterly-vae prepare {out})")
     return 0
@@ -301,7 +311,7 @@ def _prepare(args: argparse.Namespace) -> int:
         fractions=_fractions(args.split), near_duplicate_distance=args.near_duplicate_bits,
         keep_near_duplicates=args.keep_near_duplicates, workers=args.workers,
     )
-    print_prepare_summary(prepare(args.raw, args.out, options, progress=not args.no_progress))
+    print_prepare_summary(prepare(args.raw, args.out, options, progress=not args.no_progress, overwrite=args.overwrite))
     return 0
 
 
@@ -342,7 +352,7 @@ def _cluster(args: argparse.Namespace) -> int:
     from painterly_vae.trained_run import refit_clusters
 
     run = _open_run_for(args)
-    clusters = refit_clusters(run, args.data, args.representation)
+    clusters = refit_clusters(run, args.data, args.representation, progress=not args.no_progress)
     print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
           f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")
     return 0
@@ -359,15 +369,9 @@ def _attribute(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"run": str(run.run_dir), "paintings": [r.to_json() for r in results]}, indent=1, ensure_ascii=False))
     else:
+        print(f"Run {run.run_dir} ({len(run.artists)} artists: {', '.join(run.artists)}):")
         for result in results:
-            dated = f"; {result.describe_year()}" if result.year is not None else ""
-            if result.error:
-                print(f"{result.path}: error: {result.error}")
-            elif result.unknown:
-                artist, probability = result.ranked[0]
-                print(f"{result.path}: unknown (closest: {artist} {probability:.2f}){dated}")
-            else:
-                print(f"{result.path}: " + ", ".join(f"{a} {p:.2f}" for a, p in result.ranked) + dated)
+            print(result.describe())
     failed = sum(1 for r in results if r.error)
     if failed:
         print(f"painterly-vae attribute: {failed} of {len(results)} file(s) could not be read", file=sys.stderr)
@@ -382,7 +386,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     run = _open_run_for(args)
     baseline = open_run(args.baseline, run.device, args.runs_dir, _weights(args)) if args.baseline else None
     report, out_dir = evaluate_run(run, args.data, args.split, baseline, args.supervised_baseline,
-                                   pretrained=args.pretrained_baseline)
+                                   progress=not args.no_progress, pretrained=args.pretrained_baseline)
     print_evaluation(report, out_dir)
     return 0
 
@@ -450,7 +454,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # under torchrun every process reports; ranks other than 0 say which they are
     prefix = f"painterly-vae {args.command}" + (f" [rank {rank_from_environment()}]" if rank_from_environment() else "")
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a reader that went away (`| head`) shows up here, not as a traceback at exit
+        return code
+    except BrokenPipeError:
+        # what `head`, `grep -m` or a closed pager do: the output was wanted no further; stop quietly
+        # like any Unix tool (exit status of a SIGPIPE death) and keep Python's exit flush from complaining
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except UsageError as error:
         print(f"{prefix}: error: {error}", file=sys.stderr)
         return 2

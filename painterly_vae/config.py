@@ -13,7 +13,7 @@ import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -283,17 +283,33 @@ class Config:
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
     """Read a TOML file (or the built-in defaults when `path` is None) and apply overrides."""
-    raw: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
-    config = Config.from_dict(raw)
+    config = Config.from_dict(_read_toml(path))
     return config.with_overrides(overrides or [])
+
+
+def chosen_keys(path: str | Path | None = None, overrides: list[str] | None = None) -> set[str]:
+    """The dotted keys the user chose, in the config file or by --set, as opposed to defaults:
+    `train` lets the prepared data decide model.image_size only when nobody chose it."""
+    def flatten(table: dict[str, Any], prefix: str) -> Iterator[str]:
+        for key, value in table.items():
+            if isinstance(value, dict):
+                yield from flatten(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}"
+
+    return set(flatten(_read_toml(path), "")) | {parse_assignment(a)[0] for a in overrides or []}
+
+
+def _read_toml(path: str | Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
 
 
 def save_config(config: Config, path: Path) -> None:

@@ -8,6 +8,7 @@ evaluate (report.json and plots). It is what `make demo` runs on a fresh machine
 from __future__ import annotations
 
 import importlib.resources
+import shlex
 from pathlib import Path
 
 from data_tools.prepare import PrepareOptions, prepare
@@ -35,7 +36,7 @@ def run_demo(out: Path, steps: int | None = None, device: str = "auto", progress
     image_size = load_config(config_path).model.image_size
     raw, processed = out / "data" / "raw", out / "data" / "processed"
     print(f"1/4 Painting {DEMO_ARTISTS} synthetic artists x {DEMO_PAINTINGS_PER_ARTIST} paintings -> {raw}")
-    write_synthetic_raw(raw, DEMO_ARTISTS, DEMO_PAINTINGS_PER_ARTIST, size=round(image_size * 1.5), seed=0)
+    write_synthetic_raw(raw, DEMO_ARTISTS, DEMO_PAINTINGS_PER_ARTIST, size=round(image_size * 1.5), seed=0, progress=progress)
     print(f"2/4 Preparing {image_size} px training arrays -> {processed}")
     options = PrepareOptions(size=image_size, min_size=image_size)
     print_prepare_summary(prepare(raw, processed, options, progress=progress))
@@ -53,11 +54,22 @@ def run_demo(out: Path, steps: int | None = None, device: str = "auto", progress
     correct = 0
     for result in attribute_files(run, held_out):
         truth = result.path.parent.name
-        guess = "unknown" if result.unknown else result.ranked[0][0]
-        correct += guess == truth
-        ranking = ", ".join(f"{a} {p:.2f}" for a, p in result.ranked)
-        print(f"  {result.path.name} (by {truth}): {'unknown, closest ' if result.unknown else ''}{ranking}")
+        correct += not result.unknown and result.ranked[0][0] == truth
+        print("  " + result.describe(f"{result.path.name} (by {truth})"))
     print(f"  {correct} of {len(held_out)} attributed to the right painter")
     report, out_dir = evaluate_run(run)
     print_evaluation(report, out_dir)
-    print(f"Next: painterly-vae attribute {held_out[0]} --run {summary.run_dir}")
+    print("\n".join(["Next, with the demo's run (see the README for every command):",
+                     *(f"  {command}" for command in next_commands(summary.run_dir, held_out[0]))]))
+
+
+def next_commands(run_dir: Path, painting: Path) -> list[str]:
+    """What to try after the demo, with --run filled in: a plain `attribute` would look in ./runs."""
+    run = shlex.quote(str(run_dir))
+    return [
+        f"painterly-vae attribute {shlex.quote(str(painting))} --run {run}",
+        f"painterly-vae reconstruct {shlex.quote(str(painting))} --run {run}",
+        f"painterly-vae map --run {run}",
+        f"painterly-vae evaluate --run {run}",
+        f"tensorboard --logdir {shlex.quote(str(run_dir / 'tensorboard'))}",
+    ]

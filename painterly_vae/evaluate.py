@@ -1,9 +1,10 @@
 """`painterly-vae evaluate`: how well does a run attribute paintings it has never seen?
 
 On the run's test split by default, or on any folder of artist sub-folders (prepared on the
-fly exactly as the run's data was) or prepared directory. Artists in the data that the run
-does not know test the "unknown" answer. Writes `report.json` and PNG plots and returns the
-report:
+fly exactly as the run's data was) or prepared directory: a folder that is not the run's own
+data is a test set, so all of it is evaluated unless a split is asked for. Artists in the data
+that the run does not know test the "unknown" answer. Writes `report.json` and PNG plots and
+returns the report:
 
 - attribution: top-1 / top-3 / balanced accuracy, per-artist precision and recall,
   confusion matrix; calibration (expected calibration error, reliability diagram);
@@ -21,7 +22,6 @@ report:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,7 @@ from sklearn.metrics import (adjusted_rand_score, balanced_accuracy_score, norma
                              precision_recall_fscore_support, roc_auc_score, silhouette_score)
 from sklearn.mixture import GaussianMixture
 
-from data_tools.prepare import PrepareOptions, prepare
-from data_tools.processed import INDEX_FILE, ProcessedData
+from data_tools.processed import SPLITS, ProcessedData
 from painterly_vae import plots
 from painterly_vae.atomic import atomic_write_bytes
 from painterly_vae.clustering import ArtistClusters
@@ -48,13 +47,15 @@ from painterly_vae.data import iterate_split, to_device_images
 from painterly_vae.dating import dating_metrics, median_years, split_years
 from painterly_vae.errors import UsageError
 from painterly_vae.image_quality import psnr, sharpness_ratio, ssim
-from painterly_vae.latents import LatentViews, encode_views
+from painterly_vae.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.linear_probe import LinearProbe
 from painterly_vae.projections import project, shared_space_features
+from painterly_vae.run_data import check_run_data, folder_name, open_run_data
 from painterly_vae.supervised_baseline import LabelledImages, SupervisedBaseline
 from painterly_vae.trained_run import TrainedRun, split_views
 
 UNKNOWN = -1
+ALL_SPLITS = "all"
 GRID_PER_ARTIST = 6
 CALIBRATION_BINS = 10
 
@@ -64,7 +65,7 @@ class EvaluationSet:
     """The paintings evaluated: their views, their artist (index in the run, or UNKNOWN), names."""
 
     data: ProcessedData
-    split: str
+    split: str  # train, val, test or all
     views: LatentViews
     labels: np.ndarray  # (N,) run artist index or UNKNOWN
     names: list[str]  # (N,) artist folder name of each painting
@@ -76,24 +77,32 @@ class EvaluationSet:
         return self.labels != UNKNOWN
 
 
-def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "test",
+def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | None = None,
                  baseline: TrainedRun | None = None, supervised_epochs: int = 0,
                  progress: bool = True, pretrained: list[str] | None = None) -> tuple[dict[str, Any], Path]:
     """Evaluate, write report.json and plots; returns the report and the folder written.
 
-    `supervised_epochs` > 0 also trains the supervised-encoder baseline for that many epochs.
-    The pretrained-features baseline runs for every network the run was trained with, and for
-    those named in `pretrained`."""
+    `split` is train, val, test or all; None means test on the run's own data and all of any
+    other folder. `supervised_epochs` > 0 also trains the supervised-encoder baseline for that
+    many epochs. The pretrained-features baseline runs for every network the run was trained
+    with, and for those named in `pretrained`."""
     clusters = run.require_clusters()
-    data = _evaluation_data(run, data_path)
-    out_dir = run.run_dir if data_path is None else run.run_dir / "evaluations" / f"{_name(data.root)}-{split}"
+    if baseline is not None and baseline.artists != run.artists:
+        raise UsageError(f"--baseline {baseline.run_dir.name} knows {', '.join(baseline.artists)}, the run knows "
+                         f"{', '.join(run.artists)}: compare runs trained on the same artists")
+    data = open_run_data(run, data_path, same_artists=False, progress=progress)
+    if split is None:  # the run's own paintings (even as a raw folder): its test split; any other folder: all of it
+        split = "test" if data_path is None or _shares_training_paintings(run, data) else ALL_SPLITS
+    out_dir = run.run_dir if data_path is None else run.run_dir / "evaluations" / f"{folder_name(Path(data_path))}-{split}"
     plot_dir = out_dir / "plots"
-    evaluation = _encode(run, data, split)
+    evaluation = _encode(run, data, split, progress)
+    where = f"{data.root}" if split == ALL_SPLITS else f"the {split} split of {data.root}"
     if not evaluation.known.any():
-        raise UsageError(f"no paintings of the run's artists ({', '.join(run.artists)}) in the {split} split of {data.root}")
+        raise UsageError(f"no paintings of the run's artists ({', '.join(run.artists)}) in {where}")
     report: dict[str, Any] = {
         "run": str(run.run_dir),
-        "data": str(data.root),
+        "data": str(data_path or data.root),
+        "prepared_data": str(data.root),
         "split": split,
         "image_size": run.config.model.image_size,
         "input_size": run.config.model.input_size,
@@ -121,7 +130,7 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "t
                          f"{run.config.data.path} (or holds other artists)")
     networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
     if training is not None:
-        report["representations"] = _compare_representations(run, training, evaluation)
+        report["representations"] = _compare_representations(run, training, evaluation, progress)
         train = _labelled(training, run.artists, "train")  # read once for every baseline
         baselines["colour_histogram"] = _colour_baseline(run, train, evaluation)
         if networks:
@@ -138,19 +147,13 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str = "t
 
 
 # ---------------------------------------------------------------------- data
-def _evaluation_data(run: TrainedRun, data_path: Path | None) -> ProcessedData:
-    """The run's own prepared data, a prepared directory, or a raw folder prepared the same way."""
-    if data_path is None:
-        data = ProcessedData.open(run.config.data.path)
-    elif (Path(data_path) / INDEX_FILE).is_file():
-        data = ProcessedData.open(data_path)
-    else:
-        options = PrepareOptions.from_recorded(run.preprocessing, min_images=1)
-        cache = run.run_dir / "evaluations" / "prepared" / _name(Path(data_path))
-        data = ProcessedData.open(prepare(data_path, cache, options, progress=False).out)
-    if data.image_size != run.config.model.input_size:
-        raise UsageError(f"{data.root} holds {data.image_size} px images; the run reads {run.config.model.input_size} px")
-    return data
+def _shares_training_paintings(run: TrainedRun, data: ProcessedData) -> bool:
+    """Whether `data` holds any painting the run trained on (by content hash)."""
+    training = _training_data(run)
+    if training is None:
+        return False
+    seen = {row.get("sha256") for artist in training.artists for row in training.rows(artist, "train")}
+    return any(row.get("sha256") in seen for artist in data.artists for s in SPLITS for row in data.rows(artist, s))
 
 
 def _training_data(run: TrainedRun) -> ProcessedData | None:
@@ -161,21 +164,28 @@ def _training_data(run: TrainedRun) -> ProcessedData | None:
     return data if data.artists == run.artists else None
 
 
-def _encode(run: TrainedRun, data: ProcessedData, split: str) -> EvaluationSet:
-    parts, labels, names, images = [], [], [], []
+def _encode(run: TrainedRun, data: ProcessedData, split: str, progress: bool) -> EvaluationSet:
+    """Every painting of `split` (or of every split, for "all"), artist by artist."""
+    parts, labels, names, images, years = [], [], [], [], []
     batch = run.config.training.batch_size
+    splits = SPLITS if split == ALL_SPLITS else (split,)
+    bar = encoding_bar(sum(data.count(a, s) for a in data.artists for s in splits), "encoding", progress)
     for artist in data.artists:
-        array = np.asarray(data.array(artist, split))
-        parts.append(encode_views(run.model, iterate_split(data, artist, split, batch, run.device), amp_dtype=run.amp_dtype))
-        labels.append(np.full(len(array), run.artists.index(artist) if artist in run.artists else UNKNOWN))
-        names += [artist] * len(array)
-        images.append(array)
+        for part in splits:
+            array = np.asarray(data.array(artist, part))
+            if not len(array):
+                continue
+            parts.append(encode_views(run.model, iterate_split(data, artist, part, batch, run.device),
+                                      amp_dtype=run.amp_dtype, bar=bar))
+            labels.append(np.full(len(array), run.artists.index(artist) if artist in run.artists else UNKNOWN))
+            names += [artist] * len(array)
+            images.append(array)
+            years.append(split_years(data, [artist], part))
+    bar.close()
+    if not parts:
+        raise UsageError(f"no paintings in the {split} split of {data.root}")
     return EvaluationSet(data, split, LatentViews.concatenate(parts), np.concatenate(labels), names,
-                         np.concatenate(images), split_years(data, data.artists, split))
-
-
-def _name(path: Path) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", Path(path).resolve().name).strip("-") or "data"
+                         np.concatenate(images), np.concatenate(years))
 
 
 # ---------------------------------------------------------------------- attribution
@@ -242,10 +252,11 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> dic
     return metrics
 
 
-def _compare_representations(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet) -> dict[str, Any]:
+def _compare_representations(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet,
+                             progress: bool) -> dict[str, Any]:
     batch = run.config.training.batch_size
-    train_views, train_labels = split_views(run.model, training, "train", batch, run.device, run.amp_dtype)
-    val_views, val_labels = split_views(run.model, training, "val", batch, run.device, run.amp_dtype)
+    train_views, train_labels = split_views(run.model, training, "train", batch, run.device, run.amp_dtype, progress)
+    val_views, val_labels = split_views(run.model, training, "val", batch, run.device, run.amp_dtype, progress)
     known = evaluation.known
     results = {}
     for representation in REPRESENTATIONS:
@@ -320,8 +331,7 @@ def _supervised_baseline(run: TrainedRun, train: LabelledImages, val: LabelledIm
 
 
 def _baseline_run(baseline: TrainedRun, data: ProcessedData, split: str) -> dict[str, Any]:
-    if data.image_size != baseline.config.model.input_size:
-        raise UsageError(f"--baseline {baseline.run_dir} reads {baseline.config.model.input_size} px images, the data is {data.image_size} px")
+    check_run_data(baseline, data, same_artists=False, role="--baseline run")
     evaluation = _encode(baseline, data, split)
     probabilities = baseline.require_clusters().predict_proba(evaluation.views.select(evaluation.known))
     return {"run": str(baseline.run_dir), "encoders": baseline.config.model.encoders,

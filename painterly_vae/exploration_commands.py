@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from data_tools.processed import ProcessedData
 from painterly_vae import explore, plots
 from painterly_vae.data import to_device_images
 from painterly_vae.errors import UsageError
@@ -21,6 +20,7 @@ from painterly_vae.latents import encode_views
 from painterly_vae.model import resize
 from painterly_vae.painting_files import read_paintings
 from painterly_vae.projections import project, shared_space_features
+from painterly_vae.run_data import open_run_data
 from painterly_vae.trained_run import TrainedRun
 
 
@@ -60,7 +60,8 @@ def reconstruct_png(run: TrainedRun, path: Path, artist: str | None = None, out:
     reconstruction = explore.reconstruct(run.model, image, index)
     rows = [("", np.concatenate([_as_decoded(run, image), _numpy(reconstruction)]))]
     return plots.picture_rows_png(
-        rows, _output(run, out, f"reconstruct-{path.stem}.png"), f"{path.name} through the encoder of {run.artists[index]} ({how})",
+        rows, _output(run, out, f"reconstruct-{path.stem}{_via(run, [artist], [index])}.png"),
+        f"{path.name} through the encoder of {run.artists[index]} ({how})",
         column_titles=["input", f"via {run.artists[index]}"],
     )
 
@@ -77,6 +78,12 @@ def cross_png(run: TrainedRun, path: Path, out: Path | None = None) -> Path:
     )
 
 
+def _via(run: TrainedRun, chosen: list[str | None], indices: list[int]) -> str:
+    """`-via-<artist>...` in a picture's default file name when the user chose encoders, so the
+    picture with the attributed encoders (the name without it) is not overwritten."""
+    return "".join(f"-via-{run.artists[i]}" for i in indices) if any(chosen) else ""
+
+
 def interpolate_png(run: TrainedRun, first: Path, second: Path, steps: int = 8, first_artist: str | None = None,
                     second_artist: str | None = None, out: Path | None = None) -> Path:
     """Decoded linear and spherical paths between two paintings' latents (each under its artist's encoder)."""
@@ -88,7 +95,8 @@ def interpolate_png(run: TrainedRun, first: Path, second: Path, steps: int = 8, 
     titles = ["first (t=0)" if i == 0 else "second (t=1)" if i == steps - 1 else f"t={i / (steps - 1):.2f}"
               for i in range(steps)]
     return plots.picture_rows_png(
-        rows, _output(run, out, f"interpolate-{first.stem}-{second.stem}.png"),
+        rows, _output(run, out, f"interpolate-{first.stem}-{second.stem}{_via(run, [first_artist, second_artist], [a, b])}"
+                                f"-{steps}-steps.png"),
         f"from {first.name} ({run.artists[a]}) to {second.name} ({run.artists[b]})", column_titles=titles,
     )
 
@@ -112,9 +120,7 @@ def map_png(run: TrainedRun, data_path: Path | None = None, split: str = "train"
     """The run's paintings as thumbnails at their 2-D latent coordinates."""
     if per_artist < 1:
         raise UsageError("--per-artist must be at least 1")
-    data = ProcessedData.open(data_path or run.config.data.path)
-    if data.artists != run.artists:
-        raise UsageError(f"the data at {data.root} has artists {data.artists}, the run was trained on {run.artists}")
+    data = open_run_data(run, data_path)
     thumbnails, labels = [], []
     for artist in run.artists:
         array = data.array(artist, split)

@@ -13,6 +13,7 @@ from typing import Iterable
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from painterly_vae.config import LossConfig
 from painterly_vae.losses import kl_per_dimension
@@ -51,9 +52,14 @@ class LatentViews:
         return LatentViews(self.mu[rows], self.l1[rows], self.kl[rows])
 
 
+def encoding_bar(total: int, what: str, progress: bool) -> tqdm:
+    """The progress bar of a long encoding (thousands of paintings through a trunk take minutes)."""
+    return tqdm(total=total, unit="painting", desc=what, disable=not progress, dynamic_ncols=True, leave=False)
+
+
 @torch.inference_mode()
 def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor], reconstruct: bool = True,
-                 amp_dtype: torch.dtype | None = None) -> LatentViews:
+                 amp_dtype: torch.dtype | None = None, bar: tqdm | None = None) -> LatentViews:
     """Run every batch (float, (B, 3, H, W) in [0, 1], on the model's device) through every
     encoder in eval mode; z = mu, so the result is deterministic.
 
@@ -81,6 +87,8 @@ def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor], reconstru
         mus.append(torch.stack(batch_mu, 1).cpu())
         l1s.append(torch.stack(batch_l1, 1).cpu())
         kls.append(torch.stack(batch_kl, 1).cpu())
+        if bar is not None:
+            bar.update(len(images))
     if not mus:
         latent = model.config.latent_dim
         return LatentViews(np.zeros((0, len(model.encoders), latent), np.float32), np.zeros((0, len(model.encoders))), np.zeros((0, len(model.encoders))))

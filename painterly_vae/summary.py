@@ -79,14 +79,20 @@ def print_fetch_report(report: "FetchReport") -> None:
     for a in report.artists:
         for work in a.would_fetch[:3]:
             print(f"  would fetch {a.artist}: {work.title} ({work.year or 'undated'}) {work.image_url}")
-    print(f"{report.requests} requests to {report.source} ({report.base_url}); files under {report.out}")
+    print(f"{counted(report.requests, 'request')} to {report.source} ({report.base_url}); files under {report.out}")
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 request`, `2 requests`: a count a person reads without tripping."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def print_evaluation(report: dict, out_dir: "Path") -> None:
     attribution = report["attribution"]
     known, unknown = report["paintings"]["known"], report["paintings"]["unknown_artists"]
-    print(f"Evaluation of {report['run']} on the {report['split']} split of {report['data']}: "
-          f"{known} paintings of its {len(report['artists'])} artists, {unknown} by artists it does not know")
+    where = f"all of {report['data']}" if report["split"] == "all" else f"the {report['split']} split of {report['data']}"
+    print(f"Evaluation of {report['run']} on {where}: {known + unknown} paintings, {known} by its "
+          f"{len(report['artists'])} artists, {unknown} by artists it does not know")
     rows: list[list[object]] = [["", "top-1", "top-3", "balanced"]]
     rows.append([f"this run ({report['encoders']}, {report['representation']})", *_percentages(attribution)])
     for name, values in (report.get("representations") or {}).items():

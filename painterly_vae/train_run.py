@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from data_tools.processed import ProcessedData
-from painterly_vae.config import Config, load_config, save_config
+from painterly_vae.config import Config, chosen_keys, load_config, save_config
 from painterly_vae.errors import StopRequested, UsageError
 from painterly_vae.runs import find_run, last_checkpoint, new_run_dir
-from painterly_vae.training_plan import plan_training
+from painterly_vae.training_plan import follow_data_size, plan_training
 
 if TYPE_CHECKING:
     import torch
@@ -76,6 +76,8 @@ def run_training(request: TrainRequest) -> "TrainingSummary":
         return _resume(request, overrides)
     config = load_config(request.config_file, request.assignments).with_values(overrides)
     data = ProcessedData.open(config.data.path)
+    chosen = chosen_keys(request.config_file, request.assignments) | set(request.values)
+    config = follow_data_size(config, data, chosen)
     plan_training(config, data)
     from painterly_vae import distributed
     from painterly_vae.trainer import Trainer
@@ -108,9 +110,11 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
         trainer = Trainer(config, data, run_dir, device, processes)
         trainer.load_state_dict(state)
         if trainer.step >= trainer.total_steps():
+            t = config.training
+            asked = f"--steps {t.steps}" if t.steps else f"--epochs {t.epochs}"
             raise UsageError(
-                f"run {run_dir.name} already reached step {trainer.step} of {trainer.total_steps()}: "
-                f"give a larger --steps or --epochs to train further"
+                f"run {run_dir.name} is already at step {trainer.step} ({trainer.epochs_done():.3g} epochs), so {asked} "
+                f"trains nothing: give --epochs above {trainer.epochs_done():.3g} or --steps above {trainer.step}"
             )
         if processes.is_main:
             save_config(config, run_dir / "config.toml")

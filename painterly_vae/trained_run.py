@@ -23,10 +23,11 @@ from painterly_vae.config import Config
 from painterly_vae.data import iterate_split
 from painterly_vae.dating import YearRegression, fit_dating, split_years
 from painterly_vae.errors import UsageError
-from painterly_vae.latents import LatentViews, encode_views
+from painterly_vae.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.model import PainterlyVAE
 from painterly_vae.precision import resolve_precision
 from painterly_vae.pretrained import load_networks
+from painterly_vae.run_data import open_run_data
 from painterly_vae.runs import find_run, last_checkpoint
 
 
@@ -106,18 +107,20 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path
 
 
 def split_views(model: PainterlyVAE, data: ProcessedData, split: str, batch_size: int, device: torch.device,
-                amp_dtype: torch.dtype | None = None) -> tuple[LatentViews, np.ndarray]:
+                amp_dtype: torch.dtype | None = None, progress: bool = False) -> tuple[LatentViews, np.ndarray]:
     """Views of every painting of `split` for the model's artists, and their artist indices."""
     parts, labels = [], []
+    bar = encoding_bar(sum(data.count(artist, split) for artist in model.artists), f"encoding {split}", progress)
     for index, artist in enumerate(model.artists):
-        views = encode_views(model, iterate_split(data, artist, split, batch_size, device), amp_dtype=amp_dtype)
+        views = encode_views(model, iterate_split(data, artist, split, batch_size, device), amp_dtype=amp_dtype, bar=bar)
         parts.append(views)
         labels.append(np.full(len(views), index))
+    bar.close()
     return LatentViews.concatenate(parts), np.concatenate(labels)
 
 
 def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
-                      representation: str | None = None) -> tuple[ArtistClusters, YearRegression | None]:
+                      representation: str | None = None, progress: bool = False) -> tuple[ArtistClusters, YearRegression | None]:
     """The clusters (fitted on the training split, temperature and unknown threshold calibrated
     on val) and the year regression (None if too few paintings carry a year), from one
     encoding of each split."""
@@ -125,21 +128,20 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     clusters = ArtistClusters(model.artists, model.encoder_of_each_artist(), config.loss,
                               representation or config.clustering.representation, config.clustering.accept_share)
     amp_dtype = resolve_precision(config.training.precision, device)
-    train_views, train_labels = split_views(model, data, "train", batch, device, amp_dtype)
+    train_views, train_labels = split_views(model, data, "train", batch, device, amp_dtype, progress)
     clusters.fit(train_views, train_labels)
-    val_views, val_labels = split_views(model, data, "val", batch, device, amp_dtype)
+    val_views, val_labels = split_views(model, data, "val", batch, device, amp_dtype, progress)
     clusters.calibrate(val_views, val_labels)
     dating = fit_dating(train_views, split_years(data, model.artists, "train"),
                         val_views, split_years(data, model.artists, "val"))
     return clusters, dating
 
 
-def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None) -> ArtistClusters:
+def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None,
+                   progress: bool = True) -> ArtistClusters:
     """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run again and store them."""
-    data = ProcessedData.open(data_path or run.config.data.path)
-    if data.artists != run.artists:
-        raise UsageError(f"the data at {data.root} has artists {data.artists}, the run was trained on {run.artists}")
-    clusters, dating = fit_latent_models(run.model, run.config, data, run.device, representation)
+    data = open_run_data(run, data_path, progress=progress)
+    clusters, dating = fit_latent_models(run.model, run.config, data, run.device, representation, progress)
     state = {key: value for key, value in run.state.items() if key not in ("format", "version")}
     state["clusters"] = clusters.state_dict()
     state["dating"] = dating.state_dict() if dating is not None else None

@@ -165,6 +165,10 @@ class Trainer:
         remaining = t.epochs * sum(self.train_counts) - self.batches.sampler.images_drawn()
         return self.step + max(0, math.ceil(remaining / self.global_batch_size))
 
+    def epochs_done(self) -> float:
+        """Passes over the training images drawn so far (for messages)."""
+        return self.batches.sampler.images_drawn() / max(1, sum(self.train_counts))
+
     def _perceptual_term(self, reconstruction: torch.Tensor, images: torch.Tensor) -> torch.Tensor | None:
         """The deep-feature distance of a batch, or None when `loss.perceptual_weight` is 0."""
         return self.perceptual(reconstruction, images) if self.perceptual is not None else None
@@ -353,8 +357,9 @@ class Trainer:
         purge = first_step + 1 if first_step else None
         writer = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"), purge_step=purge) if main else None
         log.info(
-            "training %s on %s (%s) from step %d to %d; %d process(es), global batch %d; schedule: %s",
-            self.run_dir.name, self.device, describe(self.amp_dtype), first_step, total, self.processes.world_size,
+            "training %s at %d px on %s (%s) from step %d to %d; %d process(es), global batch %d; schedule: %s",
+            self.run_dir.name, self.config.model.image_size, self.device, describe(self.amp_dtype), first_step, total,
+            self.processes.world_size,
             self.global_batch_size, self.schedule.describe(self.artists),
         )
         sums = _RunningSums(len(self.artists), self.device)
@@ -389,7 +394,8 @@ class Trainer:
                         self.save("last.pt")
             seconds = time.perf_counter() - started
             if main:
-                self.clusters, self.dating = fit_latent_models(self.model, self.config, self.data, self.device)
+                self.clusters, self.dating = fit_latent_models(self.model, self.config, self.data, self.device,
+                                                               progress=progress)
                 self.save("last.pt")
                 log.info("clusters fitted (%s representation, temperature %.3g)", self.clusters.representation, self.clusters.temperature)
             steps_done = self.step - first_step

@@ -2,7 +2,9 @@
 
 `plan_training` is where a config meets its prepared data: the image size must match, every
 artist needs training images, and the ratio must fit the artists. It imports no torch, so
-`painterly-vae train` reports such mistakes at once; the Trainer calls it too.
+`painterly-vae train` reports such mistakes at once; the Trainer calls it too. Before that,
+`follow_data_size` lets a new run take the data's image size when the user did not choose one:
+`prepare --size 128` then `train` just works.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 from data_tools.processed import ProcessedData
 from painterly_vae.config import Config
-from painterly_vae.errors import DataError
+from painterly_vae.errors import ConfigError, DataError
 from painterly_vae.schedule import AlternatingSchedule, parse_ratio
 
 
@@ -20,6 +22,23 @@ class TrainingPlan:
     artists: list[str]
     train_counts: list[int]
     schedule: AlternatingSchedule
+
+
+def follow_data_size(config: Config, data: ProcessedData, chosen: set[str]) -> Config:
+    """`config` with the size the model reads set to the data's, unless the user chose it
+    (`chosen`: dotted keys from their config file or --set); then a mismatch stays an error.
+
+    Without a trunk that size is model.image_size; with one it is model.trunk_image_size (the
+    decoder keeps its model.image_size, which must not exceed the data's)."""
+    m = config.model
+    key = "model.trunk_image_size" if m.trunk else "model.image_size"
+    if data.image_size == m.input_size or key in chosen or (m.trunk and data.image_size < m.image_size):
+        return config
+    try:
+        return config.with_values({key: data.image_size})
+    except ConfigError as error:
+        raise DataError(f"the data at {data.root} is {data.image_size} px, a size the model cannot read ({error}): "
+                        f"prepare at --size 64, 128 or 256") from None
 
 
 def plan_training(config: Config, data: ProcessedData) -> TrainingPlan:

@@ -42,6 +42,7 @@ class FakeState:
     faults: dict[str, list[str]] = field(default_factory=dict)  # path prefix -> faults ("ok" = none) for the next requests
     persistent_faults: dict[str, str] = field(default_factory=dict)  # path prefix -> fault for every request
     log: list[tuple[float, str]] = field(default_factory=list)
+    user_agents: set[str] = field(default_factory=set)  # every User-Agent seen
     slow_seconds: float = 3.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -92,6 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         with state.lock:
             state.log.append((time.monotonic(), parts.path))
+            state.user_agents.add(self.headers.get("User-Agent", ""))
         fault = state.fault_for(parts.path)
         if fault == "reset":
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")

@@ -75,6 +75,7 @@ def test_resume_without_runs_is_a_clear_error(tmp_path: Path) -> None:
 def test_synth_then_prepare_from_the_command_line(tmp_path: Path) -> None:
     synth = painterly("synth", "--artists", "2", "--per-artist", "12", "--size", "48", "--out", "raw", cwd=tmp_path)
     assert synth.returncode == 0, synth.stderr
+    assert "synth" in synth.stderr and "24/24" in synth.stderr  # a progress bar: 200 per artist take minutes
     (tmp_path / "raw" / "painter-1" / "notes.jpg").write_text("not a picture")
     args = ("prepare", "raw", "--out", "processed", "--size", "32", "--min-size", "32", "--no-progress")
     first = painterly(*args, cwd=tmp_path)

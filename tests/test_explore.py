@@ -66,6 +66,14 @@ def test_every_command_writes_its_png(run: dict[str, Path], tmp_path: Path, caps
     # without --out the pictures stay with the run
     assert _cli(run, "cross", str(run["a"])) == 0
     assert (run["run"] / "explore" / f"cross-{run['a'].stem}.png").is_file()
+    # a chosen encoder is in the name, so it does not overwrite the attributed artist's picture
+    assert _cli(run, "reconstruct", str(run["a"])) == 0
+    assert _cli(run, "reconstruct", str(run["a"]), "--artist", "painter-3") == 0
+    assert _cli(run, "interpolate", str(run["a"]), str(run["b"]), "--steps", "4", "--first-artist", "painter-2") == 0
+    written = {path.name for path in (run["run"] / "explore").glob("*.png")}
+    a, b = run["a"].stem, run["b"].stem
+    assert {f"reconstruct-{a}.png", f"reconstruct-{a}-via-painter-3.png"} <= written
+    assert any(name.startswith(f"interpolate-{a}-{b}-via-painter-2-via-") and name.endswith("-4-steps.png") for name in written)
 
 
 def test_cross_and_interpolation_shapes_and_end_points(run: dict[str, Path]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -10,13 +11,15 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import requests
 
 from data_tools.artists import Artist, resolve_artists
 from data_tools.fetch import FetchOptions, fetch, safe_id
-from data_tools.http_client import HttpSettings, PoliteSession
+from data_tools.http_client import CONTACT_ENVIRONMENT, HttpSettings, PoliteSession
 from data_tools.manifest import read_manifest
 from data_tools.prepare import PrepareOptions, prepare
 from fake_sources import FakeSourceServer, FakeState, FakeWork
+from painterly_vae import __version__
 
 FAST = HttpSettings(min_interval=0.0, timeout=1.0, retries=2, backoff=0.05, maxlag_wait=0.05, max_retry_after=1.0)
 MONET = Artist("monet", "Claude Monet", 1926, "Paintings by monet", "monet")
@@ -168,11 +171,17 @@ def test_persistent_errors_give_up_with_a_counted_failure(server: FakeSourceServ
     assert artist.listed == artist.downloaded + artist.skipped + sum(artist.rejected.values()) + sum(artist.failed.values())
 
 
-def test_unreachable_source_is_reported(tmp_path: Path) -> None:
-    options = FetchOptions(source="wikiart", out=tmp_path / "raw", base_url="http://127.0.0.1:9", http=FAST)
+def test_an_unreachable_host_stops_the_fetch_at_once(tmp_path: Path) -> None:
+    """Connection refused is a wrong address or no network, not a busy server: no backoff, no
+    second artist (with these settings, retrying would wait 2 + 4 + 8 + 16 + 32 s per artist)."""
+    patient = HttpSettings(min_interval=0.0, retries=5, backoff=2.0)
+    options = FetchOptions(source="wikiart", out=tmp_path / "raw", base_url="http://127.0.0.1:9", http=patient)
+    started = time.monotonic()
     report = fetch([MONET, RENOIR], options, progress=False)
-    assert report.unreachable
-    assert report.artists[0].listing_error == "connection failed"
+    assert time.monotonic() - started < 5
+    assert report.unreachable and report.requests == 1
+    assert [a.artist for a in report.artists] == ["monet"]
+    assert report.artists[0].listing_error == "cannot connect: connection refused"
 
 
 def test_bad_images_are_rejected_with_reasons(tmp_path: Path) -> None:
@@ -274,3 +283,28 @@ def test_cli_fetch_prints_a_table_and_exit_codes(server: FakeSourceServer, tmp_p
     assert dry.returncode == 0 and "would fetch monet: Monet study 0" in dry.stdout
     assert not (tmp_path / "dry").exists()
     assert json.loads((tmp_path / "raw" / ".fetch-state" / "wikiart" / "monet.json").read_text())["complete"]
+
+
+def test_the_user_agent_carries_the_users_contact_and_no_invented_one(server: FakeSourceServer, tmp_path: Path) -> None:
+    def run(out: str, *args: str, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "painterly_vae", "fetch", "--source", "commons", "--artists", "monet",
+                   "--base-url", f"{server.url}/w/api.php", "--out", str(tmp_path / out), "--min-interval", "0",
+                   "--limit", "1", "--no-progress", *args]
+        env = {k: v for k, v in os.environ.items() if k != CONTACT_ENVIRONMENT} | (environment or {})
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+    given = run("a", "--contact", "ana@museum.example")
+    assert given.returncode == 0, given.stderr
+    assert server.state.user_agents == {f"painterly-vae/{__version__} (ana@museum.example) requests/{requests.__version__}"}
+    assert "contact" not in given.stderr
+
+    server.state.user_agents.clear()
+    from_environment = run("b", environment={CONTACT_ENVIRONMENT: "https://lab.example/art"})
+    assert from_environment.returncode == 0, from_environment.stderr
+    assert all("(https://lab.example/art)" in agent for agent in server.state.user_agents)
+
+    server.state.user_agents.clear()
+    without = run("c")
+    assert without.returncode == 0, without.stderr
+    assert server.state.user_agents == {f"painterly-vae/{__version__} requests/{requests.__version__}"}
+    assert without.stderr.count("no contact given") == 1 and "--contact" in without.stderr

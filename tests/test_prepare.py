@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from data_tools.decode import load_rgb
+from data_tools.geometry import fit_image
 from data_tools.prepare import PrepareOptions, prepare, title_and_year
 from data_tools.processed import SPLITS, ProcessedData
 from images import bomb_png, painting, save, sixteen_bit_png, truncated_jpeg
@@ -146,7 +146,70 @@ def test_rerun_is_a_no_op_until_something_changes(tmp_path: Path) -> None:
     save(painting(99, 80), raw / "a" / "new.jpg")
     changed = prepare(raw, tmp_path / "out", options, progress=False)
     assert not changed.up_to_date and changed.artists["a"].kept_paintings == 7
-    assert not prepare(raw, tmp_path / "out", PrepareOptions(**{**SMALL, "size": 16}, workers=1), progress=False).up_to_date
+    assert not prepare(raw, tmp_path / "out", PrepareOptions(**{**SMALL, "fit": "pad"}, workers=1), progress=False).up_to_date
+
+
+def test_every_row_holds_its_own_file_and_no_spool_is_left(messy_raw: Path, tmp_path: Path) -> None:
+    """Squares wait on disk between decoding and writing (memory stays flat): each array row must
+    still be its row's file, with crops in order, and the spool must go, on success and failure."""
+    options = PrepareOptions(**{**SMALL, "fit": "crops", "crops": 2}, workers=2)
+    data = ProcessedData.open(prepare(messy_raw, tmp_path / "out", options, progress=False).out)
+    checked = 0
+    for artist in data.artists:
+        for split in SPLITS:
+            for row, array in zip(data.rows(artist, split), data.array(artist, split)):
+                image, _ = load_rgb(messy_raw / row["file"], min_size=32, draft_size=32)
+                assert np.array_equal(array, fit_image(image, 32, "crops", 2)[row["crop"]])
+                checked += 1
+    assert checked > 10
+    assert not list((tmp_path / "out").glob(".prepare-spool*"))
+    _artist(tmp_path / "tiny", "a", 0, 2)
+    with pytest.raises(UsageError):
+        prepare(tmp_path / "tiny", tmp_path / "failed", PrepareOptions(**SMALL, workers=1), progress=False)
+    assert not list((tmp_path / "failed").glob(".prepare-spool*"))
+
+
+def test_a_prepare_killed_while_writing_leaves_the_previous_data_whole(tmp_path: Path, monkeypatch) -> None:
+    raw = tmp_path / "raw"
+    _artist(raw, "a", 0, 5)
+    _artist(raw, "b", 50, 5, artist=1)
+    prepare(raw, tmp_path / "out", PrepareOptions(**SMALL, workers=1), progress=False)
+    before = {a: np.array(ProcessedData.open(tmp_path / "out").array(a, "train")) for a in ("a", "b")}
+    for i in range(5):  # every painting changes: a mix of old and new arrays would show
+        save(painting(300 + i, 80), raw / "a" / f"work-{i}-186{i}.jpg", quality=92)
+    from data_tools import processed
+
+    real_write = processed._write_npy
+    written = []
+
+    def killed_after_one_array(stream, source):
+        if written:
+            raise KeyboardInterrupt  # the kill arrives while the second array is written
+        written.append(source)
+        real_write(stream, source)
+
+    monkeypatch.setattr(processed, "_write_npy", killed_after_one_array)
+    with pytest.raises(KeyboardInterrupt):
+        prepare(raw, tmp_path / "out", PrepareOptions(**SMALL, workers=1), progress=False)
+    old = ProcessedData.open(tmp_path / "out")
+    for artist in ("a", "b"):
+        assert np.array_equal(old.array(artist, "train"), before[artist])
+    monkeypatch.setattr(processed, "_write_npy", real_write)
+    new = ProcessedData.open(prepare(raw, tmp_path / "out", PrepareOptions(**SMALL, workers=1), progress=False).out)
+    assert not np.array_equal(new.array("a", "train")[:1], before["a"][:1])
+    arrays = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.npy"))
+    assert arrays == sorted(f for splits in new.index["files"].values() for f in splits.values())  # old ones gone
+
+
+def test_a_folder_prepared_at_another_size_is_not_replaced_silently(tmp_path: Path) -> None:
+    _artist(tmp_path / "raw", "a", 0, 4)
+    prepare(tmp_path / "raw", tmp_path / "out", PrepareOptions(**SMALL, workers=1), progress=False)
+    with pytest.raises(UsageError, match="prepared at 32 px; preparing at 48 px would replace them"):
+        prepare(tmp_path / "raw", tmp_path / "out", PrepareOptions(**{**SMALL, "size": 48}, workers=1), progress=False)
+    assert ProcessedData.open(tmp_path / "out").image_size == 32
+    prepare(tmp_path / "raw", tmp_path / "out", PrepareOptions(**{**SMALL, "size": 48}, workers=1), progress=False,
+            overwrite=True)
+    assert ProcessedData.open(tmp_path / "out").image_size == 48
 
 
 def test_fits_and_artists_with_too_few_images(tmp_path: Path) -> None:
