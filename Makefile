@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/loader.py --quick
 	$(BIN)/python bench/attribute.py --quick
 	$(BIN)/python bench/prepare.py --quick
+	$(BIN)/python bench/prepare.py --memory --quick
 	$(BIN)/python bench/precision_curves.py --quick --out runs/precision_curves.png
 
 test-fast: $(STAMP)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from painterly_vae.data import to_device_images
 from painterly_vae.errors import UsageError
-from painterly_vae.latents import encode_views
+from painterly_vae.latents import encode_views, encoding_bar
 from painterly_vae.painting_files import read_paintings
 from painterly_vae.trained_run import TrainedRun
 
@@ -86,7 +86,7 @@ def expand_inputs(inputs: list[Path]) -> list[Path]:
     return files
 
 
-def attribute_files(run: TrainedRun, files: list[Path], top: int = 3) -> list[Attribution]:
+def attribute_files(run: TrainedRun, files: list[Path], top: int = 3, progress: bool = False) -> list[Attribution]:
     """Attribute every file; the order of the answers is the order of `files`."""
     clusters = run.require_clusters()
     results = [Attribution(path) for path in files]
@@ -99,7 +99,9 @@ def attribute_files(run: TrainedRun, files: list[Path], top: int = 3) -> list[At
             readable.append(index)
     if readable:
         batches = (to_device_images(np.stack(squares[i : i + BATCH]), run.device) for i in range(0, len(squares), BATCH))
-        views = encode_views(run.model, batches, reconstruct=clusters.needs_reconstructions, amp_dtype=run.amp_dtype)
+        with encoding_bar(len(squares), "attributing", progress and len(squares) > BATCH) as bar:
+            views = encode_views(run.model, batches, reconstruct=clusters.needs_reconstructions, amp_dtype=run.amp_dtype,
+                                 bar=bar)
         probabilities = clusters.predict_proba(views)
         familiarity = clusters.familiarity(views)
         unknown = familiarity < clusters.threshold

@@ -365,7 +365,7 @@ def _attribute(args: argparse.Namespace) -> int:
 
     files = expand_inputs(args.paths)
     run = _open_run_for(args)
-    results = attribute_files(run, files, args.top)
+    results = attribute_files(run, files, args.top, progress=not args.no_progress)
     if args.json:
         print(json.dumps({"run": str(run.run_dir), "paintings": [r.to_json() for r in results]}, indent=1, ensure_ascii=False))
     else:

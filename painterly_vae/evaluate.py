@@ -134,7 +134,7 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         train = _labelled(training, run.artists, "train")  # read once for every baseline
         baselines["colour_histogram"] = _colour_baseline(run, train, evaluation)
         if networks:
-            baselines["pretrained_features"] = _pretrained_baselines(run, networks, train, evaluation)
+            baselines["pretrained_features"] = _pretrained_baselines(run, networks, train, evaluation, progress)
         if supervised_epochs > 0:
             val = _labelled(training, run.artists, "val")
             baselines["supervised_encoder"] = _supervised_baseline(run, train, val, evaluation, supervised_epochs, progress)
@@ -306,7 +306,7 @@ def _probe_metrics(probe: LinearProbe, run: TrainedRun, train: LabelledImages, e
 
 
 def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImages,
-                          evaluation: EvaluationSet) -> dict[str, Any]:
+                          evaluation: EvaluationSet, progress: bool) -> dict[str, Any]:
     """Per network: its pooled features at the size the run reads paintings, + logistic regression."""
     layers = {name: network_spec(name).pooled_layer for name in names}
     networks = load_networks(run.config, progress=False, recorded=run.recorded_networks, run=f"run {run.run_dir}",
@@ -315,7 +315,8 @@ def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImag
     results = {}
     for name, network in networks.items():
         network.to(run.device)
-        probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed)
+        probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed,
+                                               progress)
         results[name] = {**_probe_metrics(probe, run, train, evaluation), "image_size": size,
                          "layer": layers[name], "weights_sha256": network.record.sha256}
     return results

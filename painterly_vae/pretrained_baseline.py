@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from painterly_vae.data import to_device_images
+from painterly_vae.latents import encoding_bar
 from painterly_vae.linear_probe import LinearProbe
 from painterly_vae.model import resize
 from painterly_vae.precision import autocast
@@ -21,21 +22,24 @@ from painterly_vae.pretrained import FeatureNetwork
 BATCH = 32
 
 
-def pooled_features(network: FeatureNetwork, size: int, device: torch.device, amp_dtype: torch.dtype | None):
+def pooled_features(network: FeatureNetwork, size: int, device: torch.device, amp_dtype: torch.dtype | None,
+                    progress: bool = False):
     """A feature function for `LinearProbe`: uint8 images -> (N, C) pooled activations at `size` px."""
 
     @torch.inference_mode()
     def features(images: np.ndarray) -> np.ndarray:
         parts = []
-        for start in range(0, len(images), BATCH):
-            batch = resize(to_device_images(images[start : start + BATCH], device), size)
-            with autocast(device, amp_dtype):
-                parts.append(network.pooled(batch.contiguous(memory_format=torch.channels_last)).float().cpu().numpy())
+        with encoding_bar(len(images), f"{network.record.name} features", progress) as bar:
+            for start in range(0, len(images), BATCH):
+                batch = resize(to_device_images(images[start : start + BATCH], device), size)
+                with autocast(device, amp_dtype):
+                    parts.append(network.pooled(batch.contiguous(memory_format=torch.channels_last)).float().cpu().numpy())
+                bar.update(len(batch))
         return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
     return features
 
 
 def pretrained_features_classifier(network: FeatureNetwork, size: int, device: torch.device,
-                                   amp_dtype: torch.dtype | None, seed: int = 0) -> LinearProbe:
-    return LinearProbe(pooled_features(network, size, device, amp_dtype), seed=seed)
+                                   amp_dtype: torch.dtype | None, seed: int = 0, progress: bool = False) -> LinearProbe:
+    return LinearProbe(pooled_features(network, size, device, amp_dtype, progress), seed=seed)
