@@ -57,7 +57,7 @@ def run_demo(out: Path, steps: int | None = None, device: str = "auto", progress
         correct += not result.unknown and result.ranked[0][0] == truth
         print("  " + result.describe(f"{result.path.name} (by {truth})"))
     print(f"  {correct} of {len(held_out)} attributed to the right painter")
-    report, out_dir = evaluate_run(run)
+    report, out_dir = evaluate_run(run, progress=progress)
     print_evaluation(report, out_dir)
     print("\n".join(["Next, with the demo's run (see the README for every command):",
                      *(f"  {command}" for command in next_commands(summary.run_dir, held_out[0]))]))
