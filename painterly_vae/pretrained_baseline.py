@@ -29,7 +29,7 @@ def pooled_features(network: FeatureNetwork, size: int, device: torch.device, am
     @torch.inference_mode()
     def features(images: np.ndarray) -> np.ndarray:
         parts = []
-        with encoding_bar(len(images), f"{network.record.name} features", progress) as bar:
+        with encoding_bar(len(images), f"{network.record.network} features", progress) as bar:
             for start in range(0, len(images), BATCH):
                 batch = resize(to_device_images(images[start : start + BATCH], device), size)
                 with autocast(device, amp_dtype):
