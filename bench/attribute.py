@@ -30,6 +30,7 @@ from data_tools.synthetic import paint, painter_style  # noqa: E402
 from painterly_vae.attribute import attribute_files  # noqa: E402
 from painterly_vae.config import Config  # noqa: E402
 from painterly_vae.trained_run import open_run  # noqa: E402
+from painterly_vae.train_run import train_and_fit_clusters  # noqa: E402
 from painterly_vae.trainer import Trainer  # noqa: E402
 
 
@@ -42,7 +43,7 @@ def build_run(root: Path, artists: int, size: int) -> Path:
     config = Config().with_values({"model.image_size": size, "training.batch_size": 4, "training.steps": 1,
                                    "training.device": "cpu", "training.runs_dir": str(root / "runs")})
     trainer = Trainer(config, ProcessedData.open(data), root / "runs" / "bench", torch.device("cpu"))
-    trainer.fit(progress=False)
+    train_and_fit_clusters(trainer, progress=False)
     return trainer.run_dir
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from data_tools.processed import ProcessedData
 from painterly_vae.config import Config, chosen_keys, load_config, save_config
 from painterly_vae.errors import StopRequested, UsageError
+from painterly_vae.run_log import close_run_log, open_run_log
 from painterly_vae.runs import find_run, last_checkpoint, new_run_dir
 from painterly_vae.training_plan import follow_data_size, plan_training
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     import torch
 
     from painterly_vae.distributed import Processes
-    from painterly_vae.trainer import TrainingSummary
+    from painterly_vae.trainer import Trainer, TrainingSummary
 
 # torch is imported only once the request has been checked: a usage mistake is reported in
 # a fraction of a second instead of after loading torch.
@@ -88,7 +89,7 @@ def run_training(request: TrainRequest) -> "TrainingSummary":
         if processes.is_main:
             run_dir.mkdir(parents=True, exist_ok=True)
             save_config(config, run_dir / "config.toml")
-        return trainer.fit(progress=request.progress)
+        return train_and_fit_clusters(trainer, request.progress)
 
 
 def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummary":
@@ -118,7 +119,24 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
             )
         if processes.is_main:
             save_config(config, run_dir / "config.toml")
-        return trainer.fit(progress=request.progress)
+        return train_and_fit_clusters(trainer, request.progress)
+
+
+def train_and_fit_clusters(trainer: "Trainer", progress: bool = True) -> "TrainingSummary":
+    """Train, then (main process) fit the artist clusters and the year regression on the trained
+    encoders and store them in last.pt: what `attribute` needs from a run."""
+    from painterly_vae.trained_run import fit_latent_models
+
+    summary = trainer.fit(progress=progress)
+    if trainer.processes.is_main:
+        trainer.clusters, trainer.dating = fit_latent_models(trainer.model, trainer.config, trainer.data,
+                                                             trainer.device, progress=progress)
+        trainer.save("last.pt")
+        log = open_run_log(trainer.run_dir)
+        log.info("clusters fitted (%s representation, temperature %.3g)", trainer.clusters.representation,
+                 trainer.clusters.temperature)
+        close_run_log(log)
+    return summary
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.utils.tensorboard import SummaryWriter
@@ -32,10 +32,8 @@ from tqdm import tqdm
 from data_tools.processed import ProcessedData
 from painterly_vae import explore
 from painterly_vae.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
-from painterly_vae.clustering import ArtistClusters
 from painterly_vae.config import Config
 from painterly_vae.data import TrainingBatches, iterate_split
-from painterly_vae.dating import YearRegression
 from painterly_vae.distributed import (
     SINGLE_PROCESS,
     Processes,
@@ -51,10 +49,14 @@ from painterly_vae.model import ModelInputs, PainterlyVAE, encode_decode, resize
 from painterly_vae.perceptual import PerceptualLoss
 from painterly_vae.pretrained import load_networks
 from painterly_vae.precision import autocast, describe, resolve_precision
+from painterly_vae.run_log import close_run_log, open_run_log
 from painterly_vae.schedule import AlternatingSchedule
-from painterly_vae.trained_run import fit_latent_models
 from painterly_vae.training_plan import plan_training
 from painterly_vae.trunk_cache import TrunkCache
+
+if TYPE_CHECKING:  # training does not need the attribution layer, only carries its state
+    from painterly_vae.clustering import ArtistClusters
+    from painterly_vae.dating import YearRegression
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active if Var_x E[z_u | x] > 0.01
 GRID_IMAGES = 8
@@ -142,8 +144,10 @@ class Trainer:
             self.perceptual.to(device, memory_format=self.memory_format)
 
         self.trunk_cache: TrunkCache | None = None  # built at the start of fit()
-        self.clusters: ArtistClusters | None = None
-        self.dating: YearRegression | None = None
+        # the attribution models, fitted on the trained encoders after `fit` (see train_run) and
+        # stored in last.pt beside the weights; the trainer only carries them into the checkpoint
+        self.clusters: "ArtistClusters | None" = None
+        self.dating: "YearRegression | None" = None
         self.step = 0
         self.best_val_loss: float | None = None
         self.nonfinite_in_row = 0
@@ -340,13 +344,13 @@ class Trainer:
     def fit(self, progress: bool = True) -> TrainingSummary:
         """Train up to `total_steps()`, logging, validating and checkpointing on the way.
 
-        Under torchrun every rank runs this loop; only rank 0 writes (events, log, checkpoints,
-        clusters) and shows a progress bar."""
+        Under torchrun every rank runs this loop; only rank 0 writes (events, log, checkpoints)
+        and shows a progress bar. The artist clusters are fitted afterwards (`train_run`)."""
         t = self.config.training
         main = self.processes.is_main
         total = self.total_steps()
         first_step = self.step
-        log = _open_run_log(self.run_dir, writes=main)
+        log = open_run_log(self.run_dir, writes=main)
         cache_started = time.perf_counter()
         self.build_trunk_cache(progress and main)
         if self.trunk_cache is not None:
@@ -393,11 +397,6 @@ class Trainer:
                     if checkpoint:
                         self.save("last.pt")
             seconds = time.perf_counter() - started
-            if main:
-                self.clusters, self.dating = fit_latent_models(self.model, self.config, self.data, self.device,
-                                                               progress=progress)
-                self.save("last.pt")
-                log.info("clusters fitted (%s representation, temperature %.3g)", self.clusters.representation, self.clusters.temperature)
             steps_done = self.step - first_step
             images_per_second = steps_done * self.global_batch_size / seconds if seconds > 0 else 0.0
             log.info("finished at step %d: %.1f s, %.1f images/s", self.step, seconds, images_per_second)
@@ -408,7 +407,7 @@ class Trainer:
             bar.close()
             if writer is not None:
                 writer.close()
-            _close_run_log(log)
+            close_run_log(log)
         return TrainingSummary(
             steps=self.step,
             steps_this_session=steps_done,
@@ -510,25 +509,3 @@ class _RunningSums:
         for name, value in zip(self.NAMES, mean.tolist()):
             writer.add_scalar(f"train/{name}", value, step)
         return {"l1": f"{float(mean[0]):.4f}", "kl": f"{float(mean[1]):.3f}"}
-
-
-def _open_run_log(run_dir: Path, writes: bool = True) -> logging.Logger:
-    """A logger writing to `<run>/train.log` (or nowhere, on ranks other than 0); its handler
-    is removed again by `_close_run_log`."""
-    logger = logging.getLogger(f"painterly_vae.run.{run_dir.resolve()}")
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    if not writes:
-        logger.addHandler(logging.NullHandler())
-    elif not logger.handlers:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(run_dir / "train.log", encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
-    return logger
-
-
-def _close_run_log(logger: logging.Logger) -> None:
-    for handler in list(logger.handlers):
-        handler.close()
-        logger.removeHandler(handler)

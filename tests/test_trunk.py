@@ -18,6 +18,7 @@ from painterly_vae.cli import main
 from painterly_vae.errors import UsageError
 from painterly_vae.pretrained import sha256_of
 from painterly_vae.trained_run import open_run
+from painterly_vae.train_run import train_and_fit_clusters
 from painterly_vae.trainer import Trainer
 from painterly_vae.trunk_cache import CACHE_DIR, RECORD_FILE
 
@@ -210,7 +211,7 @@ def test_a_version_1_checkpoint_still_opens(trunk_run: dict[str, Path], tiny_dat
     """Version 1 named the VGG19 file in loss.vgg19_weights and had no [networks]."""
     config = tiny_config(data__path=str(tiny_data), training__steps=2, training__runs_dir=str(tmp_path))
     trainer = Trainer(config, ProcessedData.open(tiny_data), tmp_path / "old", CPU)
-    trainer.fit(progress=False)
+    train_and_fit_clusters(trainer, progress=False)
     path = tmp_path / "old" / "checkpoints" / "last.pt"
     state = torch.load(path, weights_only=True)
     raw = state["config"]
