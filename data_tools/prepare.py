@@ -158,6 +158,20 @@ def prepare(raw: str | Path, out: str | Path, options: PrepareOptions = PrepareO
         return PrepareSummary(raw, out, previous[0], previous[1], time.perf_counter() - started, up_to_date=True)
 
     manifest = {e["sha256"]: e for e in read_manifest(raw / MANIFEST_FILE) if isinstance(e.get("sha256"), str)}
+    created = not out.exists()
+    try:
+        summaries, conflicts = _prepare_into(raw, out, files, manifest, fingerprint, options, progress)
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a failed first prepare leaves no empty folder behind
+        raise
+    return PrepareSummary(raw, out, summaries, conflicts, time.perf_counter() - started)
+
+
+def _prepare_into(raw: Path, out: Path, files: list[tuple[str, Path]], manifest: dict[str, dict[str, Any]],
+                  fingerprint: str, options: PrepareOptions,
+                  progress: bool) -> tuple[dict[str, ArtistSummary], list[dict[str, str]]]:
+    """Decode into a spool in `out`, select, write the arrays and the index."""
     with SquareSpool(out, options.size) as spool:
         decoded = _decode_all(files, options, spool, progress)
         summaries, conflicts, arrays, rows = _select(raw, files, decoded, manifest, options)
@@ -173,7 +187,7 @@ def prepare(raw: str | Path, out: str | Path, options: PrepareOptions = PrepareO
         }
         sources = {artist: {split: spool.images(slots) for split, slots in splits.items()} for artist, splits in arrays.items()}
         write_processed(out, sources, rows, recorded)
-    return PrepareSummary(raw, out, summaries, conflicts, time.perf_counter() - started)
+    return summaries, conflicts
 
 
 def _select(

@@ -91,8 +91,9 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         raise UsageError(f"--baseline {baseline.run_dir.name} knows {', '.join(baseline.artists)}, the run knows "
                          f"{', '.join(run.artists)}: compare runs trained on the same artists")
     data = open_run_data(run, data_path, same_artists=False, progress=progress)
+    training = _training_data(run)
     if split is None:  # the run's own paintings (even as a raw folder): its test split; any other folder: all of it
-        split = "test" if data_path is None or _shares_training_paintings(run, data) else ALL_SPLITS
+        split = "test" if data_path is None or _shares_paintings(training, data) else ALL_SPLITS
     out_dir = run.run_dir if data_path is None else run.run_dir / "evaluations" / f"{folder_name(Path(data_path))}-{split}"
     plot_dir = out_dir / "plots"
     evaluation = _encode(run, data, split, progress)
@@ -118,7 +119,6 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
     report["clustering"] = _unsupervised_metrics(evaluation)
     report["reconstruction"] = _reconstruction_metrics(run, evaluation, plot_dir)
     _latent_map(run, evaluation, plot_dir)
-    training = _training_data(run)
     if supervised_epochs > 0 and training is None:
         raise UsageError(f"--supervised-baseline trains on the run's prepared data, which is not at "
                          f"{run.config.data.path} (or holds other artists)")
@@ -147,9 +147,8 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
 
 
 # ---------------------------------------------------------------------- data
-def _shares_training_paintings(run: TrainedRun, data: ProcessedData) -> bool:
-    """Whether `data` holds any painting the run trained on (by content hash)."""
-    training = _training_data(run)
+def _shares_paintings(training: ProcessedData | None, data: ProcessedData) -> bool:
+    """Whether `data` holds any painting of the run's training split (by content hash)."""
     if training is None:
         return False
     seen = {row.get("sha256") for artist in training.artists for row in training.rows(artist, "train")}
