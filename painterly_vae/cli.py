@@ -139,7 +139,7 @@ def _add_cluster(commands: argparse._SubParsersAction) -> None:
     _add_run_options(cluster)
     cluster.add_argument("--representation", choices=REPRESENTATIONS,
                          help="how paintings are scored (default: the run's clustering.representation)")
-    cluster.add_argument("--data", type=Path, help="prepared data (default: the run's data.path)")
+    cluster.add_argument("--data", type=Path, help="a folder of artist sub-folders or a prepared directory, with the run's artists (default: the run's data)")
     cluster.set_defaults(handler=_cluster)
 
 
