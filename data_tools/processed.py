@@ -10,9 +10,10 @@ Arrays are written first and `index.json` last, each atomically, so a directory 
 index is always complete. Each preparation writes its arrays under new names (the
 generation: its inputs' fingerprint) and the index names them; the previous generation's
 files are deleted only once the new index is in place. A `prepare` killed midway therefore
-leaves the old index pointing at the old, intact arrays, never at a mix of old and new. Each array is written a chunk at a time from its source (an
-in-memory array or `prepare`'s on-disk spool), so writing costs no more memory than a chunk.
-Training never decodes JPEGs: it memory-maps these arrays.
+leaves the old index pointing at the old, intact arrays, never at a mix of old and new.
+Each array is written WRITE_CHUNK images at a time from its source (an in-memory array or
+`prepare`'s on-disk spool), so writing costs no more memory than a chunk. Training never
+decodes JPEGs: it memory-maps these arrays.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ FORMAT_NAME = "painterly-vae-processed"
 FORMAT_VERSION = 1
 SPLITS = ("train", "val", "test")
 INDEX_FILE = "index.json"
-_ARRAY_CHUNK = 64  # images per write when the source is an in-memory array
+WRITE_CHUNK = 64  # images per write: 12 MB at 256 px
 
 
 class ImageChunks(Protocol):
@@ -120,7 +121,7 @@ def _write_npy(stream: BinaryIO, source: ImageSource) -> None:
     header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False, "shape": shape}
     np.lib.format.write_array_header_1_0(stream, header)
     if isinstance(source, np.ndarray):
-        chunks: Iterator[np.ndarray] = (source[i : i + _ARRAY_CHUNK] for i in range(0, len(source), _ARRAY_CHUNK))
+        chunks: Iterator[np.ndarray] = (source[i : i + WRITE_CHUNK] for i in range(0, len(source), WRITE_CHUNK))
     else:
         chunks = source.chunks()
     written = 0

@@ -20,7 +20,7 @@ from typing import Iterator
 
 import numpy as np
 
-CHUNK = 64  # squares read back at a time: 12 MB at 256 px
+from data_tools.processed import WRITE_CHUNK
 
 
 class SquareSpool:
@@ -93,5 +93,5 @@ class SpooledImages:
         return np.dtype(np.uint8)
 
     def chunks(self) -> Iterator[np.ndarray]:
-        for start in range(0, len(self.slots), CHUNK):
-            yield self.spool.read(self.slots[start : start + CHUNK])
+        for start in range(0, len(self.slots), WRITE_CHUNK):
+            yield self.spool.read(self.slots[start : start + WRITE_CHUNK])

@@ -155,10 +155,12 @@ def write_synthetic_raw(out: str | Path, artists: int, per_artist: int, size: in
     bar = tqdm(total=artists * per_artist, disable=not progress, unit="painting", desc="synth", dynamic_ncols=True)
     for artist in range(artists):
         style = painter_style(artist, seed, artists)
+        # stored paintings by file name without the year (which is known only once painted)
+        stored = {path.name.rsplit("-", 1)[0] for path in (out / style.name).glob(f"synthetic-{seed}-*.jpg")}
         for number in range(per_artist):
             bar.update(1)
             source_id = f"{style.name}-{seed}-{number}"
-            if source_id in listed and any((out / style.name).glob(f"synthetic-{seed}-{number:04d}-*.jpg")):
+            if source_id in listed and f"synthetic-{seed}-{number:04d}" in stored:
                 continue
             painting = paint(style, size, seed=seed * 1_000_003 + number)
             path = out / style.name / f"synthetic-{seed}-{number:04d}-{painting.year}.jpg"

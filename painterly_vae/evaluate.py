@@ -43,7 +43,7 @@ from painterly_vae.feature_networks import network_spec
 from painterly_vae.pretrained import load_networks
 from painterly_vae.pretrained_baseline import pretrained_features_classifier
 from painterly_vae.config import REPRESENTATIONS
-from painterly_vae.data import iterate_split, to_device_images
+from painterly_vae.data import to_device_images
 from painterly_vae.dating import dating_metrics, median_years, split_years
 from painterly_vae.errors import UsageError
 from painterly_vae.image_quality import psnr, sharpness_ratio, ssim
@@ -168,19 +168,18 @@ def _encode(run: TrainedRun, data: ProcessedData, split: str, progress: bool) ->
     parts, labels, names, images, years = [], [], [], [], []
     batch = run.config.training.batch_size
     splits = SPLITS if split == ALL_SPLITS else (split,)
-    bar = encoding_bar(sum(data.count(a, s) for a in data.artists for s in splits), "encoding", progress)
-    for artist in data.artists:
-        for part in splits:
-            array = np.asarray(data.array(artist, part))
-            if not len(array):
-                continue
-            parts.append(encode_views(run.model, iterate_split(data, artist, part, batch, run.device),
-                                      amp_dtype=run.amp_dtype, bar=bar))
-            labels.append(np.full(len(array), run.artists.index(artist) if artist in run.artists else UNKNOWN))
-            names += [artist] * len(array)
-            images.append(array)
-            years.append(split_years(data, [artist], part))
-    bar.close()
+    with encoding_bar(sum(data.count(a, s) for a in data.artists for s in splits), "encoding", progress) as bar:
+        for artist in data.artists:
+            for part in splits:
+                array = np.asarray(data.array(artist, part))  # read once: encoded, and kept for the pictures
+                if not len(array):
+                    continue
+                batches = (to_device_images(array[i : i + batch], run.device) for i in range(0, len(array), batch))
+                parts.append(encode_views(run.model, batches, amp_dtype=run.amp_dtype, bar=bar))
+                labels.append(np.full(len(array), run.artists.index(artist) if artist in run.artists else UNKNOWN))
+                names += [artist] * len(array)
+                images.append(array)
+                years.append(split_years(data, [artist], part))
     if not parts:
         raise UsageError(f"no paintings in the {split} split of {data.root}")
     return EvaluationSet(data, split, LatentViews.concatenate(parts), np.concatenate(labels), names,

@@ -110,12 +110,11 @@ def split_views(model: PainterlyVAE, data: ProcessedData, split: str, batch_size
                 amp_dtype: torch.dtype | None = None, progress: bool = False) -> tuple[LatentViews, np.ndarray]:
     """Views of every painting of `split` for the model's artists, and their artist indices."""
     parts, labels = [], []
-    bar = encoding_bar(sum(data.count(artist, split) for artist in model.artists), f"encoding {split}", progress)
-    for index, artist in enumerate(model.artists):
-        views = encode_views(model, iterate_split(data, artist, split, batch_size, device), amp_dtype=amp_dtype, bar=bar)
-        parts.append(views)
-        labels.append(np.full(len(views), index))
-    bar.close()
+    with encoding_bar(sum(data.count(artist, split) for artist in model.artists), f"encoding {split}", progress) as bar:
+        for index, artist in enumerate(model.artists):
+            views = encode_views(model, iterate_split(data, artist, split, batch_size, device), amp_dtype=amp_dtype, bar=bar)
+            parts.append(views)
+            labels.append(np.full(len(views), index))
     return LatentViews.concatenate(parts), np.concatenate(labels)
 
 
