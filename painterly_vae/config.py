@@ -28,7 +28,7 @@ from painterly_vae.feature_networks import INPUT_SCALINGS, NETWORKS, PADDINGS, n
 L1_REDUCTIONS = ("mean", "sum")
 KL_REDUCTIONS = ("sum", "mean")
 ENCODER_LAYOUTS = ("per-artist", "single")
-REPRESENTATIONS = ("own", "concat", "elbo")  # painterly_vae.clustering implements them
+REPRESENTATIONS = ("own", "concat", "elbo", "concat+trunk")  # painterly_vae.clustering implements them
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.precision resolves them
 
 
@@ -147,7 +147,7 @@ class TrainingConfig:
 class ClusteringConfig:
     """How paintings are attributed from their latents (see painterly_vae.clustering)."""
 
-    representation: str = "concat"  # "concat", "own" or "elbo": measured in the README
+    representation: str = "concat"  # "concat", "own", "elbo" or "concat+trunk" (needs model.trunk): docs/results.md
     accept_share: float = 0.95  # share of validation paintings the "unknown" threshold lets through
 
 
@@ -278,6 +278,8 @@ class Config:
         _require(t.precision in PRECISIONS, "training.precision", f"must be one of {PRECISIONS}")
         c = self.clustering
         _require(c.representation in REPRESENTATIONS, "clustering.representation", f"must be one of {REPRESENTATIONS}")
+        _require(c.representation != "concat+trunk" or bool(m.trunk), "clustering.representation",
+                 "concat+trunk needs a trunk (model.trunk)")
         _require(0 < c.accept_share <= 1, "clustering.accept_share", "must be in (0, 1]")
 
 

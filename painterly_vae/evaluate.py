@@ -258,6 +258,8 @@ def _compare_representations(run: TrainedRun, training: ProcessedData, evaluatio
     known = evaluation.known
     results = {}
     for representation in REPRESENTATIONS:
+        if representation == "concat+trunk" and not run.config.model.trunk:
+            continue
         clusters = ArtistClusters(run.artists, run.model.encoder_of_each_artist(), run.config.loss, representation)
         clusters.fit(train_views, train_labels).calibrate(val_views, val_labels)
         probabilities = clusters.predict_proba(evaluation.views.select(known))
@@ -305,18 +307,25 @@ def _probe_metrics(probe: LinearProbe, run: TrainedRun, train: LabelledImages, e
 
 def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImages,
                           evaluation: EvaluationSet, progress: bool) -> dict[str, Any]:
-    """Per network: its pooled features at the size the run reads paintings, + logistic regression."""
+    """Per network: its pooled features at the size the run reads paintings, + logistic regression;
+    for the run's trunk also the trunk's own layer pooled (`<network>@<layer>`), the features
+    concat+trunk sets beside z, so the VAE's share of that representation can be seen."""
+    model = run.config.model
     layers = {name: network_spec(name).pooled_layer for name in names}
     networks = load_networks(run.config, progress=False, recorded=run.recorded_networks, run=f"run {run.run_dir}",
                              layers=layers)
-    size = run.config.model.trunk_size if run.config.model.trunk else run.config.model.input_size
+    size = model.trunk_size if model.trunk else model.input_size
+    probes = [(name, layers[name]) for name in networks]
+    if model.trunk in networks:
+        probes.append((model.trunk, model.resolved_trunk_layer()))
     results = {}
-    for name, network in networks.items():
-        network.to(run.device)
+    for name, layer in probes:
+        network = networks[name].to(run.device)
         probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed,
-                                               progress)
-        results[name] = {**_probe_metrics(probe, run, train, evaluation), "image_size": size,
-                         "layer": layers[name], "weights_sha256": network.record.sha256}
+                                               progress, layer)
+        key = name if layer == layers[name] else f"{name}@{layer}"
+        results[key] = {**_probe_metrics(probe, run, train, evaluation), "image_size": size,
+                        "layer": layer, "weights_sha256": network.record.sha256}
     return results
 
 

@@ -18,15 +18,21 @@ from sklearn.preprocessing import StandardScaler
 Features = Callable[[np.ndarray], np.ndarray]  # (N, 3, H, W) uint8 -> (N, D)
 
 
+def standardised_logistic_regression(strength: float, seed: int = 0):
+    """The classifier every probe uses: standardise, then multinomial logistic regression with
+    balanced class weights (`strength` is scikit-learn's C: smaller = more regularised)."""
+    return make_pipeline(
+        StandardScaler(),
+        LogisticRegression(C=strength, max_iter=3000, class_weight="balanced", random_state=seed),
+    )
+
+
 class LinearProbe:
     """fit / predict / predict_proba on uint8 image arrays, through `features`."""
 
     def __init__(self, features: Features, strength: float = 0.1, seed: int = 0) -> None:
         self.features = features
-        self.model = make_pipeline(
-            StandardScaler(),
-            LogisticRegression(C=strength, max_iter=3000, class_weight="balanced", random_state=seed),
-        )
+        self.model = standardised_logistic_regression(strength, seed)
 
     def fit(self, images: np.ndarray, labels: np.ndarray) -> "LinearProbe":
         self.model.fit(self.features(images), labels)

@@ -23,8 +23,9 @@ BATCH = 32
 
 
 def pooled_features(network: FeatureNetwork, size: int, device: torch.device, amp_dtype: torch.dtype | None,
-                    progress: bool = False):
-    """A feature function for `LinearProbe`: uint8 images -> (N, C) pooled activations at `size` px."""
+                    progress: bool = False, layer: str | None = None):
+    """A feature function for `LinearProbe`: uint8 images -> (N, C) pooled activations of `layer`
+    (default: the network's pooled layer) at `size` px."""
 
     @torch.inference_mode()
     def features(images: np.ndarray) -> np.ndarray:
@@ -33,7 +34,7 @@ def pooled_features(network: FeatureNetwork, size: int, device: torch.device, am
             for start in range(0, len(images), BATCH):
                 batch = resize(to_device_images(images[start : start + BATCH], device), size)
                 with autocast(device, amp_dtype):
-                    parts.append(network.pooled(batch.contiguous(memory_format=torch.channels_last)).float().cpu().numpy())
+                    parts.append(network.pooled(batch.contiguous(memory_format=torch.channels_last), layer).float().cpu().numpy())
                 bar.update(len(batch))
         return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
@@ -41,5 +42,6 @@ def pooled_features(network: FeatureNetwork, size: int, device: torch.device, am
 
 
 def pretrained_features_classifier(network: FeatureNetwork, size: int, device: torch.device,
-                                   amp_dtype: torch.dtype | None, seed: int = 0, progress: bool = False) -> LinearProbe:
-    return LinearProbe(pooled_features(network, size, device, amp_dtype, progress), seed=seed)
+                                   amp_dtype: torch.dtype | None, seed: int = 0, progress: bool = False,
+                                   layer: str | None = None) -> LinearProbe:
+    return LinearProbe(pooled_features(network, size, device, amp_dtype, progress, layer), seed=seed)

@@ -77,7 +77,7 @@ def test_clusters_round_trip_through_the_checkpoint_without_pickle(trained: dict
     assert state["preprocessing"]["size"] == 32 and state["preprocessing"]["fit"] == "crop"
 
 
-@pytest.mark.parametrize("representation", ["own", "concat", "elbo"])
+@pytest.mark.parametrize("representation", ["own", "concat", "elbo"])  # concat+trunk: tests/test_trunk.py
 def test_every_representation_fits_and_predicts(trained: dict[str, Path], representation: str) -> None:
     run = open_run(trained["run"], CPU)
     data = ProcessedData.open(trained["processed"])

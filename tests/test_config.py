@@ -35,6 +35,7 @@ def test_demo_toml_loads() -> None:
         ("[training]\nencoder_lr = -1e-3\n", "training.encoder_lr"),
         ("[loss]\nl1_reduction = 'median'\n", "loss.l1_reduction"),
         ("[model]\nencoders = 'two'\n", "model.encoders"),
+        ("[clustering]\nrepresentation = 'concat+trunk'\n", "clustering.representation"),  # no model.trunk
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml: str, named: str) -> None:

@@ -222,3 +222,35 @@ def test_a_version_1_checkpoint_still_opens(trunk_run: dict[str, Path], tiny_dat
     run = open_run(tmp_path / "old", CPU)
     assert run.config.loss.perceptual_network == "vgg19" and run.config.loss.perceptual_layers == []
     assert run.recorded_networks == {}
+
+
+def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_run: dict[str, Path], tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture) -> None:
+    """configs/pretrained.toml's representation: stored, reloaded, used by attribute and compared by evaluate."""
+    from painterly_vae.evaluate import evaluate_run
+    from painterly_vae.trained_run import refit_clusters, split_views
+
+    copy = tmp_path / "trunk"
+    shutil.copytree(trunk_run["run"], copy)
+    run = open_run(copy, CPU)
+    data = ProcessedData.open(run.config.data.path)
+    views, labels = split_views(run.model, data, "train", 4, CPU)
+    assert views.trunk.shape == (len(labels), 32)  # block6's 32 channels, averaged over the painting
+    clusters = refit_clusters(run, representation="concat+trunk", progress=False)
+    assert clusters.probe["coef"].shape == (3, 3 * 8 + 32)  # three encoders' z (8 each) and the trunk's 32
+    probabilities = clusters.predict_proba(views)
+    assert probabilities.shape == (len(labels), 3)
+    assert abs(probabilities.sum(1) - 1).max() < 1e-9
+    assert clusters.score(views, labels) >= 0.6  # the training paintings it was fitted on; chance is 1/3
+    reopened = open_run(copy, CPU)
+    assert reopened.clusters.representation == "concat+trunk"
+    assert abs(reopened.clusters.predict_proba(views) - probabilities).max() < 1e-12
+    mean, covariance = reopened.clusters.latent_gaussian(0, 8)  # sample --artist still has clusters to draw from
+    assert mean.shape == (8,) and covariance.shape == (8, 8)
+    capsys.readouterr()
+    assert main(["attribute", str(trunk_run["painting"]), "--run", str(copy)]) == 0
+    assert "painter-" in capsys.readouterr().out
+    report, _ = evaluate_run(reopened, progress=False)
+    assert report["representation"] == "concat+trunk" and "concat+trunk" in report["representations"]
+    trunk_probe = report["baselines"]["pretrained_features"]["mobilenet_v2@block6"]
+    assert trunk_probe["layer"] == "block6" and 0 <= trunk_probe["top1"] <= 1
