@@ -15,10 +15,11 @@ Representations of a painting whose artist is unknown (the README compares them)
              every artist's own cluster sits near the origin and other artists land there too
     elbo     each encoder's own loss on the painting, standardised by how well that encoder
              explains its own artist's training paintings
-    concat+trunk  (runs with a trunk) concat beside the trunk's maps averaged over the
-             painting, what every encoder reads, scored by a logistic regression with balanced
-             class weights: z carries what the encoders learned of each artist, the averaged
-             maps the texture statistics a 100-number latent cannot keep. The Gaussian clusters
+    concat+trunk  (runs with a trunk) concat beside the trunk's style statistics of the
+             painting (each channel's mean and standard deviation at its style layers, read in
+             the pass that feeds the encoders), scored by a logistic regression with balanced
+             class weights: z carries what the encoders learned of each artist, the statistics
+             the brushwork and palette a 100-number latent cannot keep. The Gaussian clusters
              of concat are fitted too (what `sample --artist` draws from).
 Gaussians share one covariance (pooled within artists, Ledoit-Wolf shrinkage), as in linear
 discriminant analysis: a few hundred paintings per artist cannot support one each.
@@ -189,10 +190,10 @@ class ArtistClusters:
 
 
 def _with_trunk(views: LatentViews) -> np.ndarray:
-    """(N, E * latent + C) concat and the trunk's averaged maps side by side."""
-    if views.trunk.shape[1] == 0:
+    """(N, E * latent + S) concat and the trunk's style statistics side by side."""
+    if views.style.shape[1] == 0:
         raise ValueError("concat+trunk needs a run with a trunk (model.trunk)")
-    return np.hstack([views.concatenated_mu(), views.trunk.astype(np.float64)])
+    return np.hstack([views.concatenated_mu(), views.style.astype(np.float64)])
 
 
 def _fit_probe(features: np.ndarray, labels: np.ndarray, artists: int) -> dict[str, np.ndarray]:

@@ -308,24 +308,23 @@ def _probe_metrics(probe: LinearProbe, run: TrainedRun, train: LabelledImages, e
 def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImages,
                           evaluation: EvaluationSet, progress: bool) -> dict[str, Any]:
     """Per network: its pooled features at the size the run reads paintings, + logistic regression;
-    for the run's trunk also the trunk's own layer pooled (`<network>@<layer>`), the features
-    concat+trunk sets beside z, so the VAE's share of that representation can be seen."""
+    for the run's trunk also its style statistics (`<network> style`), the features concat+trunk
+    sets beside z, so the VAE's share of that representation can be seen."""
     model = run.config.model
     layers = {name: network_spec(name).pooled_layer for name in names}
     networks = load_networks(run.config, progress=False, recorded=run.recorded_networks, run=f"run {run.run_dir}",
                              layers=layers)
     size = model.trunk_size if model.trunk else model.input_size
-    probes = [(name, layers[name]) for name in networks]
+    probes: list[tuple[str, str, list[str] | None]] = [(name, name, None) for name in networks]
     if model.trunk in networks:
-        probes.append((model.trunk, model.resolved_trunk_layer()))
+        probes.append((f"{model.trunk} style", model.trunk, run.model.style_layers))
     results = {}
-    for name, layer in probes:
+    for key, name, style_layers in probes:
         network = networks[name].to(run.device)
         probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed,
-                                               progress, layer)
-        key = name if layer == layers[name] else f"{name}@{layer}"
+                                               progress, style_layers)
         results[key] = {**_probe_metrics(probe, run, train, evaluation), "image_size": size,
-                        "layer": layer, "weights_sha256": network.record.sha256}
+                        "layers": style_layers or [layers[name]], "weights_sha256": network.record.sha256}
     return results
 
 

@@ -40,7 +40,15 @@ class NetworkSpec:
     loss_layers: tuple[str, ...]  # default taps of the perceptual loss
     trunk_layer: str  # default last layer of a trunk in front of the encoders
     pooled_layer: str  # the layer whose global average the practitioner's baseline reads
+    style_layers: tuple[str, ...]  # where a painting's style statistics are read (up to the trunk layer)
     weights_member: str = "IMAGENET1K_V1"
+
+    def style_layers_up_to(self, trunk_layer: str) -> list[str]:
+        """The style layers a trunk cut after `trunk_layer` reaches, and that layer itself."""
+        last = self.index(trunk_layer)
+        chosen = {self.index(layer): layer for layer in self.style_layers if self.index(layer) <= last}
+        chosen[last] = trunk_layer
+        return [chosen[index] for index in sorted(chosen)]
 
     def index(self, layer: str) -> int:
         try:
@@ -73,6 +81,7 @@ NETWORKS: dict[str, NetworkSpec] = {
             loss_layers=("relu1_1", "relu2_1", "relu3_1"),  # the DFC-VAE paper's
             trunk_layer="relu4_1",  # 512 channels at 1/8 of the input
             pooled_layer="relu5_4",
+            style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),  # Gatys et al.'s and AdaIN's style layers
         ),
         NetworkSpec(
             name="mobilenet_v2",
@@ -83,6 +92,8 @@ NETWORKS: dict[str, NetworkSpec] = {
             loss_layers=("block1", "block3", "block6"),
             trunk_layer="block13",  # 96 channels at 1/16 of the input (14 x 14 at 224 px)
             pooled_layer="block18",  # 1,280 channels: what ImageNet's classifier reads
+            # 32, 64 and 96 channels at 1/8, 1/16, 1/16: measured best of blocks 3-18 for attribution (docs/results.md)
+            style_layers=("block6", "block10", "block13"),
         ),
     )
 }

@@ -24,7 +24,7 @@ from torch import nn
 
 from painterly_vae.config import ModelConfig
 from painterly_vae.losses import scale_gradient
-from painterly_vae.pretrained import FeatureNetwork
+from painterly_vae.pretrained import FeatureNetwork, channel_statistics
 
 
 class ModelInputs(NamedTuple):
@@ -32,6 +32,7 @@ class ModelInputs(NamedTuple):
 
     encoder: torch.Tensor  # what the encoders read: (B, 3, R, R) pixels, or (B, C, S, S) trunk maps
     target: torch.Tensor  # (B, 3, R, R) in [0, 1]: what the decoder must reconstruct (R = image_size)
+    style: torch.Tensor | None = None  # (B, S) the trunk's style statistics, when asked for (attribution)
 
 
 class EncoderOutput(NamedTuple):
@@ -152,6 +153,7 @@ class PainterlyVAE(nn.Module):
         # kept outside the module tree: frozen, never in the state dict or an optimizer
         self.__dict__["trunk"] = trunk
         self.trunk_index = trunk.spec.index(config.resolved_trunk_layer()) if trunk is not None else -1
+        self.style_layers = trunk.spec.style_layers_up_to(config.resolved_trunk_layer()) if trunk is not None else []
         in_channels, in_size = self.encoder_input_shape()
         count = len(artists) if config.encoders == "per-artist" else 1
         self.encoders = nn.ModuleList(Encoder(config, in_channels, in_size) for _ in range(count))
@@ -179,10 +181,18 @@ class PainterlyVAE(nn.Module):
             raise RuntimeError("this model has no trunk")
         return self.trunk.activations(resize(images, self.config.trunk_size), [self.trunk_index])[0]
 
-    def inputs(self, images: torch.Tensor) -> ModelInputs:
-        """A batch of paintings at `config.input_size` as the encoders and the loss need it."""
+    def inputs(self, images: torch.Tensor, style: bool = False) -> ModelInputs:
+        """A batch of paintings at `config.input_size` as the encoders and the loss need it;
+        `style` adds the trunk's style statistics, from the same pass (none without a trunk)."""
         target = resize(images, self.config.image_size)
-        return ModelInputs(self.trunk_features(images) if self.trunk is not None else target, target)
+        if self.trunk is None:
+            return ModelInputs(target, target)
+        if not style:
+            return ModelInputs(self.trunk_features(images), target)
+        with torch.no_grad():
+            indices = [self.trunk.spec.index(layer) for layer in self.style_layers]  # the trunk layer is the last
+            maps = self.trunk.activations(resize(images, self.config.trunk_size), indices)
+        return ModelInputs(maps[-1], target, channel_statistics(maps))
 
     def encoder_index(self, artist: int) -> int:
         """Which encoder serves an artist (always 0 for the single-encoder baseline)."""

@@ -207,10 +207,25 @@ class FeatureNetwork(nn.Module):
                 taken.append(x)
         return taken
 
+    def style_statistics(self, images: torch.Tensor, layers: list[str]) -> torch.Tensor:
+        """(B, 2 x channels summed over `layers`) each channel's mean and standard deviation over
+        the painting at each layer: the texture statistics style transfer matches (Gatys et al.,
+        AdaIN), which say more about who painted a picture than its last layer's average."""
+        return channel_statistics(self.activations(images, [self.spec.index(layer) for layer in layers]))
+
     def pooled(self, images: torch.Tensor, layer: str | None = None) -> torch.Tensor:
         """(B, C) the global average of a layer's activations (default: the spec's pooled layer)."""
         index = self.spec.index(layer or self.spec.pooled_layer)
         return self.activations(images, [index])[0].float().mean((2, 3))
+
+
+def channel_statistics(maps: list[torch.Tensor]) -> torch.Tensor:
+    """(B, sum of 2 C) the mean and standard deviation of every channel of every (B, C, H, W) map, in float32."""
+    parts = []
+    for activation in maps:
+        activation = activation.float().flatten(2)
+        parts += [activation.mean(2), activation.std(2, unbiased=False)]
+    return torch.cat(parts, 1)
 
 
 def load_feature_network(name: str, source: Any, deepest_layer: str, progress: bool = True) -> FeatureNetwork:

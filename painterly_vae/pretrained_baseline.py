@@ -4,7 +4,9 @@ What an ML practitioner tries first, and what the VAE must beat or at least matc
 borrows the same network: the global average of the network's last feature maps (1,280
 values for MobileNetV2, 512 for VGG19) of each painting at the size the run reads (the
 trunk's size for a trunk run), into the shared linear probe. The network is the run's own
-(same weights, checked by hash), or any other asked for.
+(same weights, checked by hash), or any other asked for. The second probe reads the network's
+style statistics instead (`FeatureNetwork.style_statistics`), the features `concat+trunk`
+sets beside z: what the VAE's latent adds to them is the VAE's own share.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ BATCH = 32
 
 
 def pooled_features(network: FeatureNetwork, size: int, device: torch.device, amp_dtype: torch.dtype | None,
-                    progress: bool = False, layer: str | None = None):
-    """A feature function for `LinearProbe`: uint8 images -> (N, C) pooled activations of `layer`
-    (default: the network's pooled layer) at `size` px."""
+                    progress: bool = False, style_layers: list[str] | None = None):
+    """A feature function for `LinearProbe`: uint8 images -> (N, C) the pooled layer's average
+    at `size` px, or with `style_layers` the style statistics at those layers."""
 
     @torch.inference_mode()
     def features(images: np.ndarray) -> np.ndarray:
@@ -33,8 +35,10 @@ def pooled_features(network: FeatureNetwork, size: int, device: torch.device, am
         with encoding_bar(len(images), f"{network.record.network} features", progress) as bar:
             for start in range(0, len(images), BATCH):
                 batch = resize(to_device_images(images[start : start + BATCH], device), size)
+                batch = batch.contiguous(memory_format=torch.channels_last)
                 with autocast(device, amp_dtype):
-                    parts.append(network.pooled(batch.contiguous(memory_format=torch.channels_last), layer).float().cpu().numpy())
+                    features = network.pooled(batch) if style_layers is None else network.style_statistics(batch, style_layers)
+                parts.append(features.float().cpu().numpy())
                 bar.update(len(batch))
         return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
@@ -43,5 +47,5 @@ def pooled_features(network: FeatureNetwork, size: int, device: torch.device, am
 
 def pretrained_features_classifier(network: FeatureNetwork, size: int, device: torch.device,
                                    amp_dtype: torch.dtype | None, seed: int = 0, progress: bool = False,
-                                   layer: str | None = None) -> LinearProbe:
-    return LinearProbe(pooled_features(network, size, device, amp_dtype, progress, layer), seed=seed)
+                                   style_layers: list[str] | None = None) -> LinearProbe:
+    return LinearProbe(pooled_features(network, size, device, amp_dtype, progress, style_layers), seed=seed)

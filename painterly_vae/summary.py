@@ -103,7 +103,8 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
     if "colour_histogram" in baselines:
         rows.append(["colour histogram + logistic regression", *_percentages(baselines["colour_histogram"])])
     for name, pretrained in baselines.get("pretrained_features", {}).items():
-        rows.append([f"{name.split('@')[0]} {pretrained['layer']} pooled ({pretrained['image_size']} px) + logistic regression",
+        features = "style statistics" if name.endswith(" style") else "pooled"
+        rows.append([f"{name.split()[0]} {features} ({', '.join(pretrained['layers'])}; {pretrained['image_size']} px) + logistic regression",
                      *_percentages(pretrained)])
     if "supervised_encoder" in baselines:
         supervised = baselines["supervised_encoder"]

@@ -48,8 +48,9 @@ def test_same_padding_against_a_hand_computed_case() -> None:
 
 def test_every_network_names_its_default_layers() -> None:
     for spec in NETWORKS.values():
-        for layer in (*spec.loss_layers, spec.trunk_layer, spec.pooled_layer):
+        for layer in (*spec.loss_layers, spec.trunk_layer, spec.pooled_layer, *spec.style_layers):
             assert layer in spec.layers
+        assert spec.style_layers_up_to(spec.trunk_layer) == list(spec.style_layers)  # all within the default trunk
     assert network_spec("vgg19").layers["relu1_1"] == 1 and network_spec("vgg19").layers["relu3_1"] == 11
     assert network_spec("mobilenet_v2").layers["block18"] == 18
 
@@ -61,6 +62,22 @@ def test_mobilenet_taps_have_the_documented_resolutions(mobilenet_file: Path) ->
     shapes = [tuple(a.shape[1:]) for a in network.activations(torch.rand(1, 3, 224, 224), taps)]
     assert shapes == [(16, 112, 112), (24, 56, 56), (32, 28, 28), (96, 14, 14), (1280, 7, 7)]
     assert network.pooled(torch.rand(2, 3, 64, 64)).shape == (2, 1280)
+
+
+def test_style_statistics_are_each_channels_mean_and_spread_at_the_style_layers(mobilenet_file: Path) -> None:
+    spec = network_spec("mobilenet_v2")
+    assert spec.style_layers_up_to("block8") == ["block6", "block8"]  # deeper style layers are cut off; the trunk's own joins
+    assert spec.style_layers_up_to("block3") == ["block3"]
+    network = load_feature_network("mobilenet_v2", _with_weights(mobilenet_file), "block13")
+    images = torch.rand(2, 3, 64, 64)
+    statistics = network.style_statistics(images, ["block6", "block10", "block13"])
+    assert statistics.shape == (2, 2 * (32 + 64 + 96))
+    expected = []
+    for maps in network.activations(images, [6, 10, 13]):
+        flat = maps.reshape(2, maps.shape[1], -1)
+        mean = flat.sum(2) / flat.shape[2]
+        expected += [mean, ((flat - mean[..., None]) ** 2).mean(2).sqrt()]  # the population spread, by hand
+    torch.testing.assert_close(statistics, torch.cat(expected, 1), rtol=1e-4, atol=1e-5)
 
 
 def test_vgg19_taps_and_imagenet_scaling(vgg19_file: Path) -> None:

@@ -165,7 +165,7 @@ def test_evaluate_sets_the_networks_own_features_beside_the_vae(trunk_run: dict[
 
     report, _ = evaluate_run(run, progress=False)
     baseline = report["baselines"]["pretrained_features"]["mobilenet_v2"]
-    assert 0 <= baseline["top1"] <= 1 and baseline["image_size"] == 64 and baseline["layer"] == "block18"
+    assert 0 <= baseline["top1"] <= 1 and baseline["image_size"] == 64 and baseline["layers"] == ["block18"]
     assert report["trunk"] == "mobilenet_v2" and report["input_size"] == 64
     # elsewhere, without the run's training data: evaluated, the baseline left out unless asked for
     data = Path(run.config.data.path)
@@ -235,9 +235,10 @@ def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_ru
     run = open_run(copy, CPU)
     data = ProcessedData.open(run.config.data.path)
     views, labels = split_views(run.model, data, "train", 4, CPU)
-    assert views.trunk.shape == (len(labels), 32)  # block6's 32 channels, averaged over the painting
+    assert run.model.style_layers == ["block6"]  # the trunk is cut there: block10 and block13 are out of reach
+    assert views.style.shape == (len(labels), 2 * 32)  # block6's 32 channels: mean and standard deviation
     clusters = refit_clusters(run, representation="concat+trunk", progress=False)
-    assert clusters.probe["coef"].shape == (3, 3 * 8 + 32)  # three encoders' z (8 each) and the trunk's 32
+    assert clusters.probe["coef"].shape == (3, 3 * 8 + 64)  # three encoders' z (8 each) and the statistics
     probabilities = clusters.predict_proba(views)
     assert probabilities.shape == (len(labels), 3)
     assert abs(probabilities.sum(1) - 1).max() < 1e-9
@@ -252,5 +253,5 @@ def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_ru
     assert "painter-" in capsys.readouterr().out
     report, _ = evaluate_run(reopened, progress=False)
     assert report["representation"] == "concat+trunk" and "concat+trunk" in report["representations"]
-    trunk_probe = report["baselines"]["pretrained_features"]["mobilenet_v2@block6"]
-    assert trunk_probe["layer"] == "block6" and 0 <= trunk_probe["top1"] <= 1
+    style_probe = report["baselines"]["pretrained_features"]["mobilenet_v2 style"]
+    assert style_probe["layers"] == ["block6"] and 0 <= style_probe["top1"] <= 1
