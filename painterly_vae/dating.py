@@ -4,6 +4,9 @@ Where paintings carry a year (fetch records it in the manifest; in a plain folde
 year in the file name, `...-1877.jpg`, is read by `prepare`), a ridge regression from the
 shared-space latent (mu under every encoder, concatenated) to the year is fitted on the
 training split, its regularisation chosen by leave-one-out error (scikit-learn's RidgeCV).
+A run with a trunk also gives it the trunk's style statistics of the painting (as
+`concat+trunk` attribution does): on the five painters at 64 px they bring the error from 10.0
+to 8.1 years (docs/results.md).
 The interval is empirical: the absolute errors on the validation split give the half-width
 that covers `coverage` of them (80% by default), so "1874 (1868-1880)" means four in five
 validation paintings were dated within that distance.
@@ -50,6 +53,7 @@ class YearRegression:
         self.alpha = 1.0
         self.half_width = float("nan")  # years; NaN until calibrated
         self.fitted_on = 0
+        self.reads_style = False  # fitted with the trunk's style statistics beside the latent
 
     def fit(self, views: LatentViews, years: np.ndarray) -> "YearRegression":
         """Fit on the paintings with a known year (others are ignored)."""
@@ -58,7 +62,8 @@ class YearRegression:
         dated = ~np.isnan(years)
         if dated.sum() < MIN_DATED_PAINTINGS:
             raise ValueError(f"{int(dated.sum())} dated paintings; at least {MIN_DATED_PAINTINGS} are needed")
-        features = views.concatenated_mu()[dated]
+        self.reads_style = views.style.shape[1] > 0
+        features = self._features(views)[dated]
         self.mean, self.scale = features.mean(0), features.std(0) + 1e-8
         model = RidgeCV(alphas=ALPHAS).fit((features - self.mean) / self.scale, years[dated])
         self.coef, self.intercept, self.alpha = model.coef_, float(model.intercept_), float(model.alpha_)
@@ -76,13 +81,19 @@ class YearRegression:
     def predict(self, views: LatentViews) -> np.ndarray:
         if self.coef is None:
             raise RuntimeError("fit the regression first")
-        return ((views.concatenated_mu() - self.mean) / self.scale) @ self.coef + self.intercept
+        return ((self._features(views) - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def _features(self, views: LatentViews) -> np.ndarray:
+        if not self.reads_style:
+            return views.concatenated_mu()
+        return np.hstack([views.concatenated_mu(), views.style.astype(np.float64)])
 
     def state_dict(self) -> dict[str, Any]:
         tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))  # noqa: E731
         return {
             "coverage": self.coverage, "mean": tensor(self.mean), "scale": tensor(self.scale), "coef": tensor(self.coef),
             "intercept": self.intercept, "alpha": self.alpha, "half_width": self.half_width, "fitted_on": self.fitted_on,
+            "reads_style": self.reads_style,
         }
 
     @classmethod
@@ -92,6 +103,7 @@ class YearRegression:
         regression.coef = state["coef"].numpy()
         regression.intercept, regression.alpha = float(state["intercept"]), float(state["alpha"])
         regression.half_width, regression.fitted_on = float(state["half_width"]), int(state["fitted_on"])
+        regression.reads_style = bool(state.get("reads_style", False))  # absent: fitted on the latent alone
         return regression
 
 

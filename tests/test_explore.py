@@ -140,6 +140,9 @@ def test_dating_from_file_name_years(run: dict[str, Path], capsys) -> None:
     assert state["dating"] is not None
     regression = YearRegression.from_state_dict(state["dating"])
     assert regression.fitted_on >= 60 and regression.half_width > 0
+    assert not regression.reads_style  # no trunk: the latent alone
+    older = {key: value for key, value in state["dating"].items() if key != "reads_style"}  # saved before it existed
+    assert not YearRegression.from_state_dict(older).reads_style
 
     assert main(["attribute", str(run["a"]), "--run", str(run["run"]), "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)["paintings"][0]

@@ -246,6 +246,8 @@ def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_ru
     reopened = open_run(copy, CPU)
     assert reopened.clusters.representation == "concat+trunk"
     assert abs(reopened.clusters.predict_proba(views) - probabilities).max() < 1e-12
+    assert reopened.dating is not None and reopened.dating.reads_style  # the year regression reads the statistics too
+    assert reopened.dating.coef.shape == (3 * 8 + 64,) and reopened.dating.predict(views).shape == (len(labels),)
     mean, covariance = reopened.clusters.latent_gaussian(0, 8)  # sample --artist still has clusters to draw from
     assert mean.shape == (8,) and covariance.shape == (8, 8)
     capsys.readouterr()
