@@ -247,6 +247,13 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> dic
     if (~known).any():
         metrics["detection_rate"] = float(flagged[~known].mean())
         metrics["auroc"] = float(roc_auc_score(~known, -familiarity))
+        names = np.asarray(evaluation.names)
+        metrics["per_artist"] = {  # which painters the run tells apart from its own, and which it mistakes for them
+            name: {"paintings": int((names == name).sum()), "detection_rate": float(flagged[names == name].mean()),
+                   "auroc": float(roc_auc_score(names[known | (names == name)] == name,
+                                                -familiarity[known | (names == name)]))}
+            for name in sorted(set(names[~known]))
+        }
     return metrics
 
 

@@ -118,6 +118,7 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
     line = f"unknown: false rejections {unknown_metrics['false_rejection_rate']:.1%} of known paintings"
     if "auroc" in unknown_metrics:
         line += f"; unknown artists flagged {unknown_metrics['detection_rate']:.1%}, AUROC {unknown_metrics['auroc']:.3f}"
+        line += " (" + ", ".join(f"{name} {values['auroc']:.2f}" for name, values in unknown_metrics["per_artist"].items()) + ")"
     print(line)
     clustering = report.get("clustering") or {}
     if clustering:

@@ -137,6 +137,8 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
         assert (out_dir / "plots" / name).stat().st_size > 1000
     assert report["unknown_artists"] == ["painter-4"]
     assert 0.0 <= report["unknown"]["auroc"] <= 1.0 and 0 <= report["unknown"]["detection_rate"] <= 1
+    held_out = report["unknown"]["per_artist"]["painter-4"]  # the only unknown artist: its AUROC is the whole one
+    assert held_out["paintings"] == report["paintings"]["unknown_artists"] and held_out["auroc"] == report["unknown"]["auroc"]
     assert report["attribution"]["top1"] >= 0.6 and report["attribution"]["top3"] == 1.0
     assert set(report["representations"]) == {"own", "concat", "elbo"}
     assert 0 <= report["baselines"]["colour_histogram"]["top1"] <= 1
