@@ -37,7 +37,7 @@ from sklearn.mixture import GaussianMixture
 from data_tools.processed import SPLITS, ProcessedData
 from painterly_vae import plots
 from painterly_vae.atomic import atomic_write_bytes
-from painterly_vae.clustering import ArtistClusters
+from painterly_vae.clustering import TRUNK_PROBE_STRENGTH, ArtistClusters
 from painterly_vae.colour_baseline import colour_histogram_classifier
 from painterly_vae.feature_networks import network_spec
 from painterly_vae.pretrained import load_networks
@@ -322,16 +322,17 @@ def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImag
     networks = load_networks(run.config, progress=False, recorded=run.recorded_networks, run=f"run {run.run_dir}",
                              layers=layers)
     size = model.trunk_size if model.trunk else model.input_size
-    probes: list[tuple[str, str, list[str] | None]] = [(name, name, None) for name in networks]
-    if model.trunk in networks:
-        probes.append((f"{model.trunk} style", model.trunk, run.model.style_layers))
+    probes: list[tuple[str, str, list[str] | None, float]] = [(name, name, None, 0.1) for name in networks]
+    if model.trunk in networks:  # like for like with concat+trunk: its statistics, its regression, no z
+        probes.append((f"{model.trunk} style", model.trunk, run.model.style_layers, TRUNK_PROBE_STRENGTH))
     results = {}
-    for key, name, style_layers in probes:
+    for key, name, style_layers, strength in probes:
         network = networks[name].to(run.device)
         probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed,
-                                               progress, style_layers)
+                                               progress, style_layers, strength)
         results[key] = {**_probe_metrics(probe, run, train, evaluation), "image_size": size,
-                        "layers": style_layers or [layers[name]], "weights_sha256": network.record.sha256}
+                        "layers": style_layers or [layers[name]], "strength": strength,
+                        "weights_sha256": network.record.sha256}
     return results
 
 

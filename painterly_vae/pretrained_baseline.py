@@ -6,7 +6,8 @@ values for MobileNetV2, 512 for VGG19) of each painting at the size the run read
 trunk's size for a trunk run), into the shared linear probe. The network is the run's own
 (same weights, checked by hash), or any other asked for. The second probe reads the network's
 style statistics instead (`FeatureNetwork.style_statistics`), the features `concat+trunk`
-sets beside z: what the VAE's latent adds to them is the VAE's own share.
+sets beside z, into the same regression (same strength) as `concat+trunk`: what the VAE's
+latent adds to them is the VAE's own share.
 """
 
 from __future__ import annotations
@@ -47,5 +48,5 @@ def pooled_features(network: FeatureNetwork, size: int, device: torch.device, am
 
 def pretrained_features_classifier(network: FeatureNetwork, size: int, device: torch.device,
                                    amp_dtype: torch.dtype | None, seed: int = 0, progress: bool = False,
-                                   style_layers: list[str] | None = None) -> LinearProbe:
-    return LinearProbe(pooled_features(network, size, device, amp_dtype, progress, style_layers), seed=seed)
+                                   style_layers: list[str] | None = None, strength: float = 0.1) -> LinearProbe:
+    return LinearProbe(pooled_features(network, size, device, amp_dtype, progress, style_layers), strength, seed)
