@@ -48,7 +48,7 @@ from painterly_vae.dating import dating_metrics, median_years, split_years
 from painterly_vae.errors import UsageError
 from painterly_vae.image_quality import psnr, sharpness_ratio, ssim
 from painterly_vae.latents import LatentViews, encode_views, encoding_bar
-from painterly_vae.linear_probe import LinearProbe
+from painterly_vae.linear_probe import DEFAULT_STRENGTH, LinearProbe
 from painterly_vae.projections import project, shared_space_features
 from painterly_vae.run_data import check_run_data, folder_name, open_run_data
 from painterly_vae.supervised_baseline import LabelledImages, SupervisedBaseline
@@ -322,7 +322,7 @@ def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImag
     networks = load_networks(run.config, progress=False, recorded=run.recorded_networks, run=f"run {run.run_dir}",
                              layers=layers)
     size = model.trunk_size if model.trunk else model.input_size
-    probes: list[tuple[str, str, list[str] | None, float]] = [(name, name, None, 0.1) for name in networks]
+    probes: list[tuple[str, str, list[str] | None, float]] = [(name, name, None, DEFAULT_STRENGTH) for name in networks]
     if model.trunk in networks:  # like for like with concat+trunk: its statistics, its regression, no z
         probes.append((f"{model.trunk} style", model.trunk, run.model.style_layers, TRUNK_PROBE_STRENGTH))
     results = {}

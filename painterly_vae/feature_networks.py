@@ -92,7 +92,8 @@ NETWORKS: dict[str, NetworkSpec] = {
             loss_layers=("block1", "block3", "block6"),
             trunk_layer="block13",  # 96 channels at 1/16 of the input (14 x 14 at 224 px)
             pooled_layer="block18",  # 1,280 channels: what ImageNet's classifier reads
-            # 32, 64 and 96 channels at 1/8, 1/16, 1/16: measured best of blocks 3-18 for attribution (docs/results.md)
+            # 32, 64 and 96 channels at 1/8, 1/16, 1/16: for attribution, the best set of blocks 3-18 measured
+            # inside the default trunk (docs/results.md)
             style_layers=("block6", "block10", "block13"),
         ),
     )

@@ -16,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 Features = Callable[[np.ndarray], np.ndarray]  # (N, 3, H, W) uint8 -> (N, D)
+DEFAULT_STRENGTH = 0.1  # the baselines' regularisation (scikit-learn's C)
 
 
 def standardised_logistic_regression(strength: float, seed: int = 0):
@@ -30,7 +31,7 @@ def standardised_logistic_regression(strength: float, seed: int = 0):
 class LinearProbe:
     """fit / predict / predict_proba on uint8 image arrays, through `features`."""
 
-    def __init__(self, features: Features, strength: float = 0.1, seed: int = 0) -> None:
+    def __init__(self, features: Features, strength: float = DEFAULT_STRENGTH, seed: int = 0) -> None:
         self.features = features
         self.model = standardised_logistic_regression(strength, seed)
 

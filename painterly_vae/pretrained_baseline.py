@@ -17,7 +17,7 @@ import torch
 
 from painterly_vae.data import to_device_images
 from painterly_vae.latents import encoding_bar
-from painterly_vae.linear_probe import LinearProbe
+from painterly_vae.linear_probe import DEFAULT_STRENGTH, LinearProbe
 from painterly_vae.model import resize
 from painterly_vae.precision import autocast
 from painterly_vae.pretrained import FeatureNetwork
@@ -48,5 +48,5 @@ def pooled_features(network: FeatureNetwork, size: int, device: torch.device, am
 
 def pretrained_features_classifier(network: FeatureNetwork, size: int, device: torch.device,
                                    amp_dtype: torch.dtype | None, seed: int = 0, progress: bool = False,
-                                   style_layers: list[str] | None = None, strength: float = 0.1) -> LinearProbe:
+                                   style_layers: list[str] | None = None, strength: float = DEFAULT_STRENGTH) -> LinearProbe:
     return LinearProbe(pooled_features(network, size, device, amp_dtype, progress, style_layers), strength, seed)
