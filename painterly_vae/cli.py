@@ -355,6 +355,7 @@ def _cluster(args: argparse.Namespace) -> int:
     clusters = refit_clusters(run, args.data, args.representation, progress=not args.no_progress)
     print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
           f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")
+    print(f"Attribution {clusters.describe_validation()}")
     return 0
 
 

@@ -62,6 +62,7 @@ class ArtistClusters:
         self.probe: dict[str, np.ndarray] | None = None  # concat+trunk: mean, scale, coef (A, D), intercept (A)
         self.temperature = 1.0
         self.threshold = -np.inf
+        self.validation: dict[str, float] | None = None  # how it attributed the validation paintings
 
     @property
     def needs_reconstructions(self) -> bool:
@@ -99,6 +100,10 @@ class ArtistClusters:
             nll = [-log_softmax(scores / t, axis=1)[np.arange(len(labels)), labels].mean() for t in TEMPERATURES]
             self.temperature = float(TEMPERATURES[int(np.argmin(nll))])
             self.threshold = float(np.quantile(scores.max(1), 1 - self.accept_share))
+            predicted = scores.argmax(1)
+            recalls = [np.mean(predicted[labels == a] == a) for a in np.unique(labels)]
+            self.validation = {"paintings": len(labels), "top1": float(np.mean(predicted == labels)),
+                               "balanced_accuracy": float(np.mean(recalls))}
         return self
 
     # ------------------------------------------------------------------ predicting
@@ -175,6 +180,7 @@ class ArtistClusters:
             "probe": None if self.probe is None else {key: tensor(value) for key, value in self.probe.items()},
             "temperature": self.temperature,
             "threshold": self.threshold,
+            "validation": self.validation,
         }
 
     @classmethod
@@ -186,7 +192,16 @@ class ArtistClusters:
         if state.get("probe") is not None:  # absent before concat+trunk existed
             clusters.probe = {key: array(value) for key, value in state["probe"].items()}
         clusters.temperature, clusters.threshold = float(state["temperature"]), float(state["threshold"])
+        clusters.validation = state.get("validation")  # absent in runs fitted before it was recorded
         return clusters
+
+    def describe_validation(self) -> str:
+        """One line on how the run attributed its own validation paintings (or why it cannot say)."""
+        if not self.validation:
+            return f"{self.representation}; no validation paintings to measure it on"
+        v = self.validation
+        return (f"{self.representation}: {v['top1']:.1%} top-1, {v['balanced_accuracy']:.1%} balanced on "
+                f"{v['paintings']} validation paintings (evaluate measures the test split)")
 
 
 def _with_trunk(views: LatentViews) -> np.ndarray:

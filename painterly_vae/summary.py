@@ -30,6 +30,8 @@ def print_training_summary(summary: TrainingSummary) -> None:
             f"{final.active_units} active units"
         )
         lines.append("  val L1 per artist " + ", ".join(f"{a} {v:.4f}" for a, v in final.l1.items()))
+    if summary.attribution is not None:
+        lines.append(f"  attribution       {summary.attribution}")
     lines += [
         f"  non-finite steps  {summary.nonfinite_steps} skipped",
         f"  checkpoints       {run / 'checkpoints' / 'last.pt'}, {run / 'checkpoints' / 'best.pt'}",

@@ -133,8 +133,8 @@ def train_and_fit_clusters(trainer: "Trainer", progress: bool = True) -> "Traini
                                                              trainer.device, progress=progress)
         trainer.save("last.pt")
         log = open_run_log(trainer.run_dir)
-        log.info("clusters fitted (%s representation, temperature %.3g)", trainer.clusters.representation,
-                 trainer.clusters.temperature)
+        summary.attribution = trainer.clusters.describe_validation()
+        log.info("clusters fitted (temperature %.3g); attribution %s", trainer.clusters.temperature, summary.attribution)
         close_run_log(log)
     return summary
 

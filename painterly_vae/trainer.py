@@ -96,6 +96,7 @@ class TrainingSummary:
     nonfinite_steps: int
     run_dir: Path
     artists: list[str] = field(default_factory=list)
+    attribution: str | None = None  # filled once the clusters are fitted: how they did on validation
 
 
 class Trainer:

@@ -65,6 +65,11 @@ def test_probabilities_are_distributions_and_calibrated_on_val(trained: dict[str
     assert probabilities.shape == (len(views), 3)
     np.testing.assert_allclose(probabilities.sum(1), 1.0, rtol=1e-9)
     assert run.clusters.temperature != 1.0  # fitted on the validation split
+    validation = run.clusters.validation  # what train and cluster print, kept in the checkpoint
+    val_views, val_labels = split_views(run.model, ProcessedData.open(trained["processed"]), "val",
+                                        run.config.training.batch_size, CPU, run.amp_dtype)
+    assert validation["paintings"] == len(val_labels)
+    assert abs(validation["top1"] - run.clusters.score(val_views, val_labels)) <= 1 / len(val_labels)  # bf16: one painting
 
 
 def test_clusters_round_trip_through_the_checkpoint_without_pickle(trained: dict[str, Path]) -> None:

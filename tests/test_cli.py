@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ def test_train_end_to_end_writes_events_checkpoints_and_config(tiny_data: Path, 
     assert result.returncode == 0, result.stderr
     run = tmp_path / "runs" / "e2e"
     assert "Training finished" in result.stdout and "images/s" in result.stdout
+    assert re.search(r"attribution +concat: \d+\.\d% top-1, \d+\.\d% balanced on \d+ validation paintings", result.stdout)
     assert (run / "checkpoints" / "last.pt").is_file() and (run / "checkpoints" / "best.pt").is_file()
     assert 'ratio = "2:1:1"' in (run / "config.toml").read_text()
     assert "finished at step 6" in (run / "train.log").read_text()
