@@ -17,6 +17,7 @@ from data_tools.synthetic import write_synthetic_raw
 from images import truncated_jpeg
 from painterly_vae.checkpoint import load_checkpoint
 from painterly_vae.clustering import ArtistClusters
+from painterly_vae.config import load_config
 from painterly_vae.errors import UsageError
 from painterly_vae.evaluate import evaluate_run, expected_calibration_error
 from painterly_vae.latents import LatentViews
@@ -176,3 +177,28 @@ def test_supervised_baseline_without_the_training_data_is_a_usage_error(trained:
 def test_expected_calibration_error() -> None:
     assert expected_calibration_error(np.array([1.0, 1.0]), np.array([True, True])) == 0.0
     assert expected_calibration_error(np.array([0.9, 0.9]), np.array([False, False])) == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("artists", [2, 4])
+def test_concat_trunk_scores_as_scikit_learn_would_for_two_artists_and_more(artists: int) -> None:
+    """The regression is stored as arrays and scored without scikit-learn; two artists are
+    scikit-learn's one-logit special case."""
+    from painterly_vae.clustering import TRUNK_PROBE_STRENGTH
+    from painterly_vae.linear_probe import standardised_logistic_regression
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(artists), 30)
+    style = rng.normal(size=(len(labels), 12)) + labels[:, None] * 0.8  # the statistics tell the artists apart
+    mu = rng.normal(size=(len(labels), artists, 4)).astype(np.float32)
+    views = LatentViews(mu, np.zeros((len(labels), artists)), np.zeros((len(labels), artists)), style)
+    names = [f"painter-{i}" for i in range(artists)]
+    config = load_config()
+    clusters = ArtistClusters(names, list(range(artists)), config.loss, "concat+trunk").fit(views, labels)
+    reference = standardised_logistic_regression(TRUNK_PROBE_STRENGTH).fit(np.hstack([mu.reshape(len(labels), -1), style]), labels)
+    expected = reference.predict_proba(np.hstack([mu.reshape(len(labels), -1), style]))
+    assert clusters.temperature == 1.0  # not calibrated: the regression's own probabilities
+    np.testing.assert_allclose(clusters.predict_proba(views), expected, rtol=1e-6, atol=1e-9)
+    assert clusters.score(views, labels) > 0.8
+    without_style = LatentViews(mu, views.l1, views.kl, np.zeros((len(labels), 0)))
+    with pytest.raises(ValueError, match="needs a run with a trunk"):
+        clusters.decision_scores(without_style)
