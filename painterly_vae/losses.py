@@ -55,7 +55,7 @@ class LossTerms(NamedTuple):
     kl: torch.Tensor  # KL(q(z|x) || N(0, I)) under the configured reduction
     encoder_loss: torch.Tensor  # kl_weight * KL + encoder_l1_weight * L1
     decoder_loss: torch.Tensor  # decoder_l1_weight * L1 (+ perceptual_weight * perceptual)
-    perceptual: torch.Tensor  # VGG19 feature distance; 0 when the term is off
+    perceptual: torch.Tensor  # the DFC loss: the feature network's distance (painterly_vae.perceptual); 0 when off
 
 
 def l1_term(reconstruction: torch.Tensor, images: torch.Tensor, reduction: str) -> torch.Tensor:

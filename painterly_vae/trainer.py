@@ -476,16 +476,14 @@ class Trainer:
 class _RunningSums:
     """Per-artist loss sums kept on the device; read (one sync) only when logged."""
 
-    NAMES = ("l1", "kl", "encoder_loss", "decoder_loss", "total", "perceptual")
+    NAMES = LossTerms._fields  # every term of the loss, by its own name
 
     def __init__(self, artists: int, device: torch.device) -> None:
         self.values = torch.zeros(artists, len(self.NAMES), device=device)
         self.counts = torch.zeros(artists, device=device)
 
     def add(self, artist: int, terms: LossTerms) -> None:
-        self.values[artist] += torch.stack(
-            [terms.l1, terms.kl, terms.encoder_loss, terms.decoder_loss, terms.total.detach(), terms.perceptual]
-        )
+        self.values[artist] += torch.stack([term.detach() for term in terms])
         self.counts[artist] += 1
 
     def sum_over_ranks(self, processes: Processes) -> None:
@@ -506,7 +504,7 @@ class _RunningSums:
         for index in torch.nonzero(seen).flatten().tolist():
             for name, value in zip(self.NAMES, (values[index] / counts[index]).tolist()):
                 writer.add_scalar(f"train/{artists[index]}/{name}", value, step)
-        mean = values[seen].sum(0) / counts[seen].sum()
-        for name, value in zip(self.NAMES, mean.tolist()):
+        mean = dict(zip(self.NAMES, (values[seen].sum(0) / counts[seen].sum()).tolist()))
+        for name, value in mean.items():
             writer.add_scalar(f"train/{name}", value, step)
-        return {"l1": f"{float(mean[0]):.4f}", "kl": f"{float(mean[1]):.3f}"}
+        return {"l1": f"{mean['l1']:.4f}", "kl": f"{mean['kl']:.3f}"}

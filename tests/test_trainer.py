@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from conftest import tiny_config
 from data_tools.processed import ProcessedData
@@ -131,3 +132,21 @@ def test_best_checkpoint_rebuilds_the_model_without_optimizer_state(tiny_data: P
     trainer = _trainer(tiny_data, tmp_path)
     trainer.model.load_state_dict(best["model"])
     assert best["config"] == last["config"] and best["best_val_loss"] is not None
+
+
+def test_running_sums_log_each_term_under_its_own_name(tmp_path: Path) -> None:
+    """What TensorBoard and the progress bar show is each loss term, not its neighbour."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    from painterly_vae.losses import LossTerms
+    from painterly_vae.trainer import _RunningSums
+
+    sums = _RunningSums(2, torch.device("cpu"))
+    for artist, scale in ((0, 1.0), (1, 3.0)):
+        sums.add(artist, LossTerms(*(torch.tensor(scale * value) for value in (100.0, 0.1, 2.0, 12.0, 100.0, 0.5))))
+    with SummaryWriter(str(tmp_path)) as writer:
+        postfix = sums.write(writer, 1, ["painter-1", "painter-2"])
+    assert postfix == {"l1": "0.2000", "kl": "4.000"}  # the mean over both artists' batches
+    events = EventAccumulator(str(tmp_path)).Reload()
+    assert events.Scalars("train/painter-2/perceptual")[0].value == pytest.approx(1.5)
+    assert events.Scalars("train/total")[0].value == pytest.approx(200.0)
