@@ -304,36 +304,49 @@ def _colour_baseline(run: TrainedRun, train: LabelledImages, evaluation: Evaluat
 
 
 def _probe_metrics(probe: LinearProbe, run: TrainedRun, train: LabelledImages, evaluation: EvaluationSet) -> dict[str, Any]:
-    """Fit a linear probe on the training paintings and score the known evaluated ones."""
+    """Fit a linear probe on the training paintings and score the known evaluated ones; where
+    the data holds unknown artists, also the AUROC of the probe's confidence (its best
+    probability) as a familiarity score, the run's own unknown-artist measure."""
     probe.fit(train.images, train.labels)
     known = evaluation.known
-    probabilities = np.zeros((int(known.sum()), len(run.artists)))
-    probabilities[:, probe.classes] = probe.predict_proba(evaluation.images[known])
-    return _baseline_metrics(probabilities, evaluation, run.artists)
+    probabilities = np.zeros((len(known), len(run.artists)))
+    probabilities[:, probe.classes] = probe.predict_proba(evaluation.images)
+    metrics = _baseline_metrics(probabilities[known], evaluation, run.artists)
+    if (~known).any():
+        metrics["unknown_auroc"] = float(roc_auc_score(~known, -probabilities.max(1)))
+    return metrics
 
 
 def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImages,
                           evaluation: EvaluationSet, progress: bool) -> dict[str, Any]:
     """Per network: its pooled features at the size the run reads paintings, + logistic regression;
     for the run's trunk also its style statistics (`<network> style`), the features concat+trunk
-    sets beside z, so the VAE's share of that representation can be seen."""
+    sets beside z, so the VAE's share of that representation can be seen, and its Gram
+    statistics (`<network> gram`), the strongest probe of the network without the VAE."""
     model = run.config.model
     layers = {name: network_spec(name).pooled_layer for name in names}
     networks = load_networks(run.config, progress=False, recorded=run.recorded_networks, run=f"run {run.run_dir}",
                              layers=layers)
     size = model.trunk_size if model.trunk else model.input_size
-    probes: list[tuple[str, str, list[str] | None, float]] = [(name, name, None, DEFAULT_STRENGTH) for name in networks]
+    # (key, network, style layers, regression strength, Gram statistics, principal components)
+    probes: list[tuple[str, str, list[str] | None, float, bool, int | None]] = [
+        (name, name, None, DEFAULT_STRENGTH, False, None) for name in networks]
     if model.trunk in networks:  # like for like with concat+trunk: its statistics, its regression, no z
-        probes.append((f"{model.trunk} style", model.trunk, run.model.style_layers, TRUNK_PROBE_STRENGTH))
+        probes.append((f"{model.trunk} style", model.trunk, run.model.style_layers, TRUNK_PROBE_STRENGTH, False, None))
+        probes.append((f"{model.trunk} gram", model.trunk, run.model.style_layers, TRUNK_PROBE_STRENGTH, True,
+                       GRAM_COMPONENTS))
     results = {}
-    for key, name, style_layers, strength in probes:
+    for key, name, style_layers, strength, gram, components in probes:
         network = networks[name].to(run.device)
         probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed,
-                                               progress, style_layers, strength)
-        results[key] = {**_probe_metrics(probe, run, train, evaluation), "image_size": size,
-                        "layers": style_layers or [layers[name]], "strength": strength,
-                        "weights_sha256": network.record.sha256}
+                                               progress, style_layers, strength, gram, components)
+        metrics = _probe_metrics(probe, run, train, evaluation)
+        results[key] = {**metrics, "image_size": size, "layers": style_layers or [layers[name]], "strength": strength,
+                        "components": components, "weights_sha256": network.record.sha256}
     return results
+
+
+GRAM_COMPONENTS = 256  # chosen by leave-one-artist-out novelty on the five painters' validation split (docs/results.md)
 
 
 def _supervised_baseline(run: TrainedRun, train: LabelledImages, val: LabelledImages, evaluation: EvaluationSet,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -19,11 +20,16 @@ Features = Callable[[np.ndarray], np.ndarray]  # (N, 3, H, W) uint8 -> (N, D)
 DEFAULT_STRENGTH = 0.1  # the baselines' regularisation (scikit-learn's C)
 
 
-def standardised_logistic_regression(strength: float, seed: int = 0):
+def standardised_logistic_regression(strength: float, seed: int = 0, components: int | None = None):
     """The classifier every probe uses: standardise, then multinomial logistic regression with
-    balanced class weights (`strength` is scikit-learn's C: smaller = more regularised)."""
+    balanced class weights (`strength` is scikit-learn's C: smaller = more regularised). With
+    `components`, the standardised features are first reduced to that many principal
+    components (and standardised again): for thousands of features against a few thousand
+    paintings."""
+    reduce = [PCA(components, random_state=seed), StandardScaler()] if components else []
     return make_pipeline(
         StandardScaler(),
+        *reduce,
         LogisticRegression(C=strength, max_iter=3000, class_weight="balanced", random_state=seed),
     )
 
@@ -31,12 +37,17 @@ def standardised_logistic_regression(strength: float, seed: int = 0):
 class LinearProbe:
     """fit / predict / predict_proba on uint8 image arrays, through `features`."""
 
-    def __init__(self, features: Features, strength: float = DEFAULT_STRENGTH, seed: int = 0) -> None:
+    def __init__(self, features: Features, strength: float = DEFAULT_STRENGTH, seed: int = 0,
+                 components: int | None = None) -> None:
         self.features = features
-        self.model = standardised_logistic_regression(strength, seed)
+        self.strength, self.seed, self.components = strength, seed, components
+        self.model = standardised_logistic_regression(strength, seed, components)
 
     def fit(self, images: np.ndarray, labels: np.ndarray) -> "LinearProbe":
-        self.model.fit(self.features(images), labels)
+        features = self.features(images)
+        if self.components and self.components > min(features.shape):  # a small collection: fewer components
+            self.model = standardised_logistic_regression(self.strength, self.seed, min(features.shape))
+        self.model.fit(features, labels)
         return self
 
     @property

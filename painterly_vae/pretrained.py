@@ -207,11 +207,13 @@ class FeatureNetwork(nn.Module):
                 taken.append(x)
         return taken
 
-    def style_statistics(self, images: torch.Tensor, layers: list[str]) -> torch.Tensor:
+    def style_statistics(self, images: torch.Tensor, layers: list[str], gram: bool = False) -> torch.Tensor:
         """(B, 2 x channels summed over `layers`) each channel's mean and standard deviation over
         the painting at each layer: the texture statistics style transfer matches (Gatys et al.,
-        AdaIN), which say more about who painted a picture than its last layer's average."""
-        return channel_statistics(self.activations(images, [self.spec.index(layer) for layer in layers]))
+        AdaIN), which say more about who painted a picture than its last layer's average. With
+        `gram`, each layer's whole channel covariance instead of its diagonal (`gram_statistics`)."""
+        maps = self.activations(images, [self.spec.index(layer) for layer in layers])
+        return gram_statistics(maps) if gram else channel_statistics(maps)
 
     def pooled(self, images: torch.Tensor, layer: str | None = None) -> torch.Tensor:
         """(B, C) the global average of a layer's activations (default: the spec's pooled layer)."""
@@ -225,6 +227,22 @@ def channel_statistics(maps: list[torch.Tensor]) -> torch.Tensor:
     for activation in maps:
         activation = activation.float().flatten(2)
         parts += [activation.mean(2), activation.std(2, unbiased=False)]
+    return torch.cat(parts, 1)
+
+
+def gram_statistics(maps: list[torch.Tensor]) -> torch.Tensor:
+    """(B, sum of C + C (C + 1) / 2) every channel's mean and the channel covariance over the
+    painting (the Gram matrix of the centred maps, Gatys et al.'s style representation; upper
+    triangle, signed square root so that it grows like the standard deviations), in float32."""
+    parts = []
+    for activation in maps:
+        activation = activation.float().flatten(2)
+        mean = activation.mean(2)
+        centred = activation - mean[..., None]
+        covariance = centred @ centred.transpose(1, 2) / activation.shape[2]
+        rows, columns = torch.triu_indices(covariance.shape[1], covariance.shape[1], device=covariance.device)
+        upper = covariance[:, rows, columns]
+        parts += [mean, upper.sign() * upper.abs().sqrt()]
     return torch.cat(parts, 1)
 
 

@@ -7,7 +7,9 @@ trunk's size for a trunk run), into the shared linear probe. The network is the 
 (same weights, checked by hash), or any other asked for. The second probe reads the network's
 style statistics instead (`FeatureNetwork.style_statistics`), the features `concat+trunk`
 sets beside z, into the same regression (same strength) as `concat+trunk`: what the VAE's
-latent adds to them is the VAE's own share.
+latent adds to them is the VAE's own share. The third reads Gatys et al.'s whole style
+representation (channel means and covariances, reduced to 256 principal components): the
+strongest probe of the network measured on the five painters, without the VAE at all.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ BATCH = 32
 
 
 def pooled_features(network: FeatureNetwork, size: int, device: torch.device, amp_dtype: torch.dtype | None,
-                    progress: bool = False, style_layers: list[str] | None = None):
+                    progress: bool = False, style_layers: list[str] | None = None, gram: bool = False):
     """A feature function for `LinearProbe`: uint8 images -> (N, C) the pooled layer's average
-    at `size` px, or with `style_layers` the style statistics at those layers."""
+    at `size` px, or with `style_layers` the style statistics at those layers (`gram`: with
+    the channel covariances)."""
 
     @torch.inference_mode()
     def features(images: np.ndarray) -> np.ndarray:
@@ -38,7 +41,8 @@ def pooled_features(network: FeatureNetwork, size: int, device: torch.device, am
                 batch = resize(to_device_images(images[start : start + BATCH], device), size)
                 batch = batch.contiguous(memory_format=torch.channels_last)
                 with autocast(device, amp_dtype):
-                    features = network.pooled(batch) if style_layers is None else network.style_statistics(batch, style_layers)
+                    features = (network.pooled(batch) if style_layers is None
+                                else network.style_statistics(batch, style_layers, gram))
                 parts.append(features.float().cpu().numpy())
                 bar.update(len(batch))
         return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
@@ -48,5 +52,7 @@ def pooled_features(network: FeatureNetwork, size: int, device: torch.device, am
 
 def pretrained_features_classifier(network: FeatureNetwork, size: int, device: torch.device,
                                    amp_dtype: torch.dtype | None, seed: int = 0, progress: bool = False,
-                                   style_layers: list[str] | None = None, strength: float = DEFAULT_STRENGTH) -> LinearProbe:
-    return LinearProbe(pooled_features(network, size, device, amp_dtype, progress, style_layers), strength, seed)
+                                   style_layers: list[str] | None = None, strength: float = DEFAULT_STRENGTH,
+                                   gram: bool = False, components: int | None = None) -> LinearProbe:
+    return LinearProbe(pooled_features(network, size, device, amp_dtype, progress, style_layers, gram), strength, seed,
+                       components)

@@ -105,8 +105,11 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
     if "colour_histogram" in baselines:
         rows.append(["colour histogram + logistic regression", *_percentages(baselines["colour_histogram"])])
     for name, pretrained in baselines.get("pretrained_features", {}).items():
-        features = "style statistics" if name.endswith(" style") else "pooled"
-        rows.append([f"{name.split()[0]} {features} ({', '.join(pretrained['layers'])}; {pretrained['image_size']} px) + logistic regression",
+        features = {"style": "style statistics", "gram": "Gram statistics"}.get(name.split()[-1], "pooled")
+        reduced = f" + {pretrained['components']} components" if pretrained.get("components") else ""
+        rows.append([f"{name.split()[0]} {features} ({', '.join(pretrained['layers'])}; {pretrained['image_size']} px){reduced}"
+                     " + logistic regression" + (f" (unknown AUROC {pretrained['unknown_auroc']:.3f})"
+                                                   if "unknown_auroc" in pretrained else ""),
                      *_percentages(pretrained)])
     if "supervised_encoder" in baselines:
         supervised = baselines["supervised_encoder"]

@@ -148,6 +148,7 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     assert report["attribution"]["top1"] >= 0.6 and report["attribution"]["top3"] == 1.0
     assert set(report["representations"]) == {"own", "concat", "elbo"}
     assert 0 <= report["baselines"]["colour_histogram"]["top1"] <= 1
+    assert 0 <= report["baselines"]["colour_histogram"]["unknown_auroc"] <= 1  # its confidence against painter-4
     assert report["reconstruction"]["mean"]["ssim"] > 0
     assert set(report["clustering"]) == {"kmeans", "gaussian_mixture", "silhouette_of_true_artists"}
 

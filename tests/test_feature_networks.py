@@ -78,6 +78,14 @@ def test_style_statistics_are_each_channels_mean_and_spread_at_the_style_layers(
         mean = flat.sum(2) / flat.shape[2]
         expected += [mean, ((flat - mean[..., None]) ** 2).mean(2).sqrt()]  # the population spread, by hand
     torch.testing.assert_close(statistics, torch.cat(expected, 1), rtol=1e-4, atol=1e-5)
+    gram = network.style_statistics(images, ["block6"], gram=True)  # means and the whole covariance
+    maps = network.activations(images, [6])[0].reshape(2, 32, -1)
+    centred = maps - maps.mean(2, keepdim=True)
+    covariance = torch.einsum("bcp,bdp->bcd", centred, centred) / maps.shape[2]
+    assert gram.shape == (2, 32 + 32 * 33 // 2)
+    torch.testing.assert_close(gram[:, 32 + 1], covariance[:, 0, 1].sign() * covariance[:, 0, 1].abs().sqrt(), rtol=1e-4, atol=1e-5)
+    diagonal = [32 + sum(32 - i for i in range(c)) for c in range(32)]  # where the upper triangle keeps (c, c)
+    torch.testing.assert_close(gram[:, diagonal], expected[1], rtol=1e-4, atol=1e-5)  # the variances' roots: the spreads
 
 
 def test_vgg19_taps_and_imagenet_scaling(vgg19_file: Path) -> None:

@@ -257,3 +257,5 @@ def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_ru
     assert report["representation"] == "concat+trunk" and "concat+trunk" in report["representations"]
     style_probe = report["baselines"]["pretrained_features"]["mobilenet_v2 style"]
     assert style_probe["layers"] == ["block6"] and 0 <= style_probe["top1"] <= 1
+    gram_probe = report["baselines"]["pretrained_features"]["mobilenet_v2 gram"]  # fewer paintings than components: fitted anyway
+    assert gram_probe["components"] == 256 and 0 <= gram_probe["balanced_accuracy"] <= 1
