@@ -19,8 +19,12 @@ Representations of a painting whose artist is unknown (the README compares them)
              painting (each channel's mean and standard deviation at its style layers, read in
              the pass that feeds the encoders), scored by a logistic regression with balanced
              class weights: z carries what the encoders learned of each artist, the statistics
-             the brushwork and palette a 100-number latent cannot keep. The Gaussian clusters
-             of concat are fitted too (what `sample --artist` draws from).
+             the brushwork and palette a 100-number latent cannot keep. Its familiarity (is
+             this painter one we know?) comes from a second regression on the trunk's Gram
+             statistics alone (channel means and covariances at the same layers, reduced to
+             256 principal components): the best unknown-artist detector measured, and one z
+             does not improve (docs/results.md). The Gaussian clusters of concat are fitted too
+             (what `sample --artist` draws from).
 Gaussians share one covariance (pooled within artists, Ledoit-Wolf shrinkage), as in linear
 discriminant analysis: a few hundred paintings per artist cannot support one each.
 """
@@ -41,6 +45,9 @@ TEMPERATURES = np.exp(np.linspace(np.log(1e-2), np.log(1e3), 241))
 # concat+trunk's regularisation (scikit-learn's C): the best top-1 + balanced accuracy on the
 # validation split of the five painters over 0.001-0.3 (two seeds at 64 px, one at 128 px).
 TRUNK_PROBE_STRENGTH = 0.01
+# concat+trunk's novelty regression reads this many principal components of the Gram statistics:
+# the best of the candidates by leave-one-artist-out AUROC on the five painters (docs/results.md).
+GRAM_COMPONENTS = 256
 
 
 class ArtistClusters:
@@ -60,6 +67,7 @@ class ArtistClusters:
         self.objective_mean: np.ndarray | None = None  # (A,) for "elbo"
         self.objective_std: np.ndarray | None = None
         self.probe: dict[str, np.ndarray] | None = None  # concat+trunk: mean, scale, coef (A, D), intercept (A)
+        self.novelty: dict[str, np.ndarray] | None = None  # concat+trunk: the Gram statistics' regression
         self.temperature = 1.0
         self.threshold = -np.inf
         self.validation: dict[str, float] | None = None  # how it attributed the validation paintings
@@ -90,6 +98,7 @@ class ArtistClusters:
         self.precision = LedoitWolf(assume_centered=True).fit(centred).precision_
         if self.representation == "concat+trunk":
             self.probe = _fit_probe(_with_trunk(views), labels, len(self.artists))
+            self.novelty = _fit_probe(views.gram.astype(np.float64), labels, len(self.artists), GRAM_COMPONENTS)
         return self
 
     def calibrate(self, views: LatentViews, labels: np.ndarray) -> "ArtistClusters":
@@ -99,7 +108,7 @@ class ArtistClusters:
         if len(labels):
             nll = [-log_softmax(scores / t, axis=1)[np.arange(len(labels)), labels].mean() for t in TEMPERATURES]
             self.temperature = float(TEMPERATURES[int(np.argmin(nll))])
-            self.threshold = float(np.quantile(scores.max(1), 1 - self.accept_share))
+            self.threshold = float(np.quantile(self.familiarity(views), 1 - self.accept_share))
             predicted = scores.argmax(1)
             recalls = [np.mean(predicted[labels == a] == a) for a in np.unique(labels)]
             self.validation = {"paintings": len(labels), "top1": float(np.mean(predicted == labels)),
@@ -137,7 +146,10 @@ class ArtistClusters:
         return float(np.mean(self.predict(views) == np.asarray(labels)))
 
     def familiarity(self, views: LatentViews) -> np.ndarray:
-        """(N,) the best artist's score: low = unlike every known artist."""
+        """(N,) the best artist's score (for concat+trunk, under the Gram statistics' regression):
+        low = unlike every known artist."""
+        if self.novelty is not None:
+            return _probe_log_proba(self.novelty, views.gram.astype(np.float64)).max(1)
         return self.decision_scores(views).max(1)
 
     def is_unknown(self, views: LatentViews) -> np.ndarray:
@@ -178,6 +190,7 @@ class ArtistClusters:
             "objective_mean": tensor(self.objective_mean),
             "objective_std": tensor(self.objective_std),
             "probe": None if self.probe is None else {key: tensor(value) for key, value in self.probe.items()},
+            "novelty": None if self.novelty is None else {key: tensor(value) for key, value in self.novelty.items()},
             "temperature": self.temperature,
             "threshold": self.threshold,
             "validation": self.validation,
@@ -191,6 +204,8 @@ class ArtistClusters:
         clusters.objective_mean, clusters.objective_std = array(state["objective_mean"]), array(state["objective_std"])
         if state.get("probe") is not None:  # absent before concat+trunk existed
             clusters.probe = {key: array(value) for key, value in state["probe"].items()}
+        if state.get("novelty") is not None:
+            clusters.novelty = {key: array(value) for key, value in state["novelty"].items()}
         clusters.temperature, clusters.threshold = float(state["temperature"]), float(state["threshold"])
         clusters.validation = state.get("validation")  # absent in runs fitted before it was recorded
         return clusters
@@ -211,18 +226,29 @@ def _with_trunk(views: LatentViews) -> np.ndarray:
     return np.hstack([views.concatenated_mu(), views.style.astype(np.float64)])
 
 
-def _fit_probe(features: np.ndarray, labels: np.ndarray, artists: int) -> dict[str, np.ndarray]:
-    """The balanced logistic regression of concat+trunk, as plain arrays (scored without scikit-learn)."""
+def _fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
+               components: int | None = None) -> dict[str, np.ndarray]:
+    """A balanced logistic regression of concat+trunk (`components`: on that many principal
+    components of the standardised features), as plain arrays scored without scikit-learn."""
     from painterly_vae.linear_probe import standardised_logistic_regression
 
-    pipeline = standardised_logistic_regression(TRUNK_PROBE_STRENGTH).fit(features, labels)
-    scaler, regression = pipeline[0], pipeline[-1]
+    if components:
+        components = min(components, *features.shape)
+    pipeline = standardised_logistic_regression(TRUNK_PROBE_STRENGTH, components=components).fit(features, labels)
+    regression = pipeline[-1]
     coef, intercept = regression.coef_, regression.intercept_
     if artists == 2:  # scikit-learn keeps one logit for two classes: the other's is 0
         coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
-    return {"mean": scaler.mean_, "scale": scaler.scale_, "coef": coef, "intercept": intercept}
+    probe = {"mean": pipeline[0].mean_, "scale": pipeline[0].scale_, "coef": coef, "intercept": intercept}
+    if components:
+        pca, rescale = pipeline[1], pipeline[2]
+        probe.update(pca_mean=pca.mean_, pca_components=pca.components_, mean2=rescale.mean_, scale2=rescale.scale_)
+    return probe
 
 
 def _probe_log_proba(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
-    logits = ((features - probe["mean"]) / probe["scale"]) @ probe["coef"].T + probe["intercept"]
+    features = (features - probe["mean"]) / probe["scale"]
+    if "pca_components" in probe:
+        features = ((features - probe["pca_mean"]) @ probe["pca_components"].T - probe["mean2"]) / probe["scale2"]
+    logits = features @ probe["coef"].T + probe["intercept"]
     return log_softmax(logits, axis=1)

@@ -37,7 +37,7 @@ from sklearn.mixture import GaussianMixture
 from data_tools.processed import SPLITS, ProcessedData
 from painterly_vae import plots
 from painterly_vae.atomic import atomic_write_bytes
-from painterly_vae.clustering import TRUNK_PROBE_STRENGTH, ArtistClusters
+from painterly_vae.clustering import GRAM_COMPONENTS, TRUNK_PROBE_STRENGTH, ArtistClusters
 from painterly_vae.colour_baseline import colour_histogram_classifier
 from painterly_vae.feature_networks import network_spec
 from painterly_vae.pretrained import load_networks
@@ -344,9 +344,6 @@ def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImag
         results[key] = {**metrics, "image_size": size, "layers": style_layers or [layers[name]], "strength": strength,
                         "components": components, "weights_sha256": network.record.sha256}
     return results
-
-
-GRAM_COMPONENTS = 256  # chosen by leave-one-artist-out novelty on the five painters' validation split (docs/results.md)
 
 
 def _supervised_baseline(run: TrainedRun, train: LabelledImages, val: LabelledImages, evaluation: EvaluationSet,

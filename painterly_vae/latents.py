@@ -2,8 +2,8 @@
 
 For an unknown painting we do not know which encoder to use, so we run all of them: the
 posterior mean mu under each encoder, and each encoder's own objective (KL + L1 weight x L1
-of the reconstruction through the shared decoder); with a trunk, also the trunk's style
-statistics of the painting (from the pass that fed the encoders). The representations
+of the reconstruction through the shared decoder); with a trunk, also the trunk's style and
+Gram statistics of the painting (from the pass that fed the encoders). The representations
 compared in `clustering` are all built from these views.
 """
 
@@ -30,6 +30,7 @@ class LatentViews:
     l1: np.ndarray  # (N, E) mean absolute pixel error of the reconstruction
     kl: np.ndarray  # (N, E) KL of the posterior in nats, summed over dimensions
     style: np.ndarray  # (N, S) the trunk's style statistics (`FeatureNetwork.style_statistics`); (N, 0) without
+    gram: np.ndarray  # (N, G) its Gram statistics (`pretrained.gram_statistics`); (N, 0) without a trunk
 
     def __len__(self) -> int:
         return len(self.mu)
@@ -43,7 +44,7 @@ class LatentViews:
     def concatenate(parts: list["LatentViews"]) -> "LatentViews":
         if not parts:
             raise ValueError("nothing to concatenate")
-        return LatentViews(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("mu", "l1", "kl", "style")))
+        return LatentViews(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("mu", "l1", "kl", "style", "gram")))
 
     def concatenated_mu(self) -> np.ndarray:
         """(N, E * latent) float64: each painting's mu under every encoder, side by side
@@ -51,7 +52,7 @@ class LatentViews:
         return self.mu.reshape(len(self.mu), -1).astype(np.float64)
 
     def select(self, rows: np.ndarray) -> "LatentViews":
-        return LatentViews(self.mu[rows], self.l1[rows], self.kl[rows], self.style[rows])
+        return LatentViews(self.mu[rows], self.l1[rows], self.kl[rows], self.style[rows], self.gram[rows])
 
 
 def encoding_bar(total: int, what: str, progress: bool) -> tqdm:
@@ -70,12 +71,13 @@ def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor], reconstru
     `amp_dtype` runs the convolutions under autocast, as training did."""
     model.eval()
     device = next(model.parameters()).device
-    mus, l1s, kls, styles = [], [], [], []
+    mus, l1s, kls, styles, grams = [], [], [], [], []
     for images in batches:
         with autocast(device, amp_dtype):  # the trunk, when there is one, runs once for all encoders
             inputs = model.inputs(images.contiguous(memory_format=torch.channels_last), style=True)
         if inputs.style is not None:
             styles.append(inputs.style.cpu())
+            grams.append(inputs.gram.cpu())
         batch_mu, batch_l1, batch_kl = [], [], []
         for encoder in model.encoders:
             with autocast(device, amp_dtype):
@@ -96,7 +98,8 @@ def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor], reconstru
     encoders = len(model.encoders)
     if not mus:
         return LatentViews(np.zeros((0, encoders, model.config.latent_dim), np.float32), np.zeros((0, encoders)),
-                           np.zeros((0, encoders)), np.zeros((0, 0)))
+                           np.zeros((0, encoders)), np.zeros((0, 0)), np.zeros((0, 0)))
     count = sum(len(mu) for mu in mus)
     style = torch.cat(styles).numpy() if styles else np.zeros((count, 0), np.float32)
-    return LatentViews(torch.cat(mus).numpy(), torch.cat(l1s).numpy(), torch.cat(kls).numpy(), style)
+    gram = torch.cat(grams).numpy() if grams else np.zeros((count, 0), np.float32)
+    return LatentViews(torch.cat(mus).numpy(), torch.cat(l1s).numpy(), torch.cat(kls).numpy(), style, gram)

@@ -24,7 +24,7 @@ from torch import nn
 
 from painterly_vae.config import ModelConfig
 from painterly_vae.losses import scale_gradient
-from painterly_vae.pretrained import FeatureNetwork, channel_statistics
+from painterly_vae.pretrained import FeatureNetwork, channel_statistics, gram_statistics
 
 
 class ModelInputs(NamedTuple):
@@ -33,6 +33,7 @@ class ModelInputs(NamedTuple):
     encoder: torch.Tensor  # what the encoders read: (B, 3, R, R) pixels, or (B, C, S, S) trunk maps
     target: torch.Tensor  # (B, 3, R, R) in [0, 1]: what the decoder must reconstruct (R = image_size)
     style: torch.Tensor | None = None  # (B, S) the trunk's style statistics, when asked for (attribution)
+    gram: torch.Tensor | None = None  # (B, G) its Gram statistics at the same layers (unknown-artist detection)
 
 
 class EncoderOutput(NamedTuple):
@@ -183,7 +184,7 @@ class PainterlyVAE(nn.Module):
 
     def inputs(self, images: torch.Tensor, style: bool = False) -> ModelInputs:
         """A batch of paintings at `config.input_size` as the encoders and the loss need it;
-        `style` adds the trunk's style statistics, from the same pass (none without a trunk)."""
+        `style` adds the trunk's style and Gram statistics, from the same pass (none without a trunk)."""
         target = resize(images, self.config.image_size)
         if self.trunk is None:
             return ModelInputs(target, target)
@@ -192,7 +193,7 @@ class PainterlyVAE(nn.Module):
         with torch.no_grad():
             indices = [self.trunk.spec.index(layer) for layer in self.style_layers]  # the trunk layer is the last
             maps = self.trunk.activations(resize(images, self.config.trunk_size), indices)
-        return ModelInputs(maps[-1], target, channel_statistics(maps))
+        return ModelInputs(maps[-1], target, channel_statistics(maps), gram_statistics(maps))
 
     def encoder_index(self, artist: int) -> int:
         """Which encoder serves an artist (always 0 for the single-encoder baseline)."""

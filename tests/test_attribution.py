@@ -184,14 +184,15 @@ def test_expected_calibration_error() -> None:
 def test_concat_trunk_scores_as_scikit_learn_would_for_two_artists_and_more(artists: int) -> None:
     """The regression is stored as arrays and scored without scikit-learn; two artists are
     scikit-learn's one-logit special case."""
-    from painterly_vae.clustering import TRUNK_PROBE_STRENGTH
+    from painterly_vae.clustering import GRAM_COMPONENTS, TRUNK_PROBE_STRENGTH
     from painterly_vae.linear_probe import standardised_logistic_regression
 
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(artists), 30)
     style = rng.normal(size=(len(labels), 12)) + labels[:, None] * 0.8  # the statistics tell the artists apart
+    gram = rng.normal(size=(len(labels), 80)) + labels[:, None] * 0.3
     mu = rng.normal(size=(len(labels), artists, 4)).astype(np.float32)
-    views = LatentViews(mu, np.zeros((len(labels), artists)), np.zeros((len(labels), artists)), style)
+    views = LatentViews(mu, np.zeros((len(labels), artists)), np.zeros((len(labels), artists)), style, gram)
     names = [f"painter-{i}" for i in range(artists)]
     config = load_config()
     clusters = ArtistClusters(names, list(range(artists)), config.loss, "concat+trunk").fit(views, labels)
@@ -200,6 +201,9 @@ def test_concat_trunk_scores_as_scikit_learn_would_for_two_artists_and_more(arti
     assert clusters.temperature == 1.0  # not calibrated: the regression's own probabilities
     np.testing.assert_allclose(clusters.predict_proba(views), expected, rtol=1e-6, atol=1e-9)
     assert clusters.score(views, labels) > 0.8
-    without_style = LatentViews(mu, views.l1, views.kl, np.zeros((len(labels), 0)))
+    # familiarity: the Gram statistics' own regression, on as many principal components as the paintings allow
+    novelty = standardised_logistic_regression(TRUNK_PROBE_STRENGTH, components=min(GRAM_COMPONENTS, *gram.shape)).fit(gram, labels)
+    np.testing.assert_allclose(clusters.familiarity(views), novelty.predict_log_proba(gram).max(1), rtol=1e-6, atol=1e-8)
+    without_style = LatentViews(mu, views.l1, views.kl, np.zeros((len(labels), 0)), np.zeros((len(labels), 0)))
     with pytest.raises(ValueError, match="needs a run with a trunk"):
         clusters.decision_scores(without_style)
