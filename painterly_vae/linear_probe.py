@@ -25,8 +25,10 @@ def standardised_logistic_regression(strength: float, seed: int = 0, components:
     balanced class weights (`strength` is scikit-learn's C: smaller = more regularised). With
     `components`, the standardised features are first reduced to that many principal
     components (and standardised again): for thousands of features against a few thousand
-    paintings."""
-    reduce = [PCA(components, random_state=seed), StandardScaler()] if components else []
+    paintings. The decomposition is the exact one (a full SVD, 13 s for 2,471 x 7,456 on two
+    cores): the randomized default moved the five painters' unknown-artist AUROC by 0.01 and
+    their balanced accuracy by 6 points from one random seed to the next."""
+    reduce = [PCA(components, svd_solver="full"), StandardScaler()] if components else []
     return make_pipeline(
         StandardScaler(),
         *reduce,
