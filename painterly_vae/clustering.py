@@ -9,7 +9,7 @@ numbers, stored in the checkpoint and loaded with `weights_only=True`.
 
 Representations of a painting whose artist is unknown (the README compares them):
     concat   mu under every encoder, concatenated; one Gaussian per artist in that space
-             (default: the best on real paintings by a wide margin)
+             (default: of the three that need no trunk, the best on real paintings by far)
     own      mu under artist a's encoder, scored against artist a's cluster. Weak by design:
              the KL term pulls each encoder's latents of its own artist towards N(0, I), so
              every artist's own cluster sits near the origin and other artists land there too
