@@ -230,17 +230,15 @@ def _fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
                components: int | None = None) -> dict[str, np.ndarray]:
     """A balanced logistic regression of concat+trunk (`components`: on that many principal
     components of the standardised features), as plain arrays scored without scikit-learn."""
-    from painterly_vae.linear_probe import standardised_logistic_regression
+    from painterly_vae.linear_probe import fit_standardised_logistic_regression
 
-    if components:
-        components = min(components, *features.shape)
-    pipeline = standardised_logistic_regression(TRUNK_PROBE_STRENGTH, components=components).fit(features, labels)
+    pipeline = fit_standardised_logistic_regression(features, labels, TRUNK_PROBE_STRENGTH, components=components)
     regression = pipeline[-1]
     coef, intercept = regression.coef_, regression.intercept_
     if artists == 2:  # scikit-learn keeps one logit for two classes: the other's is 0
         coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
     probe = {"mean": pipeline[0].mean_, "scale": pipeline[0].scale_, "coef": coef, "intercept": intercept}
-    if components:
+    if len(pipeline) == 4:  # standardise, PCA, standardise, regression
         pca, rescale = pipeline[1], pipeline[2]
         probe.update(pca_mean=pca.mean_, pca_components=pca.components_, mean2=rescale.mean_, scale2=rescale.scale_)
     return probe

@@ -36,6 +36,15 @@ def standardised_logistic_regression(strength: float, seed: int = 0, components:
     )
 
 
+def fit_standardised_logistic_regression(features: np.ndarray, labels: np.ndarray, strength: float, seed: int = 0,
+                                         components: int | None = None):
+    """`standardised_logistic_regression` fitted; a collection smaller than `components` (in
+    paintings or features) gets as many components as it can have."""
+    if components:
+        components = min(components, *features.shape)
+    return standardised_logistic_regression(strength, seed, components).fit(features, labels)
+
+
 class LinearProbe:
     """fit / predict / predict_proba on uint8 image arrays, through `features`."""
 
@@ -43,13 +52,11 @@ class LinearProbe:
                  components: int | None = None) -> None:
         self.features = features
         self.strength, self.seed, self.components = strength, seed, components
-        self.model = standardised_logistic_regression(strength, seed, components)
+        self.model = None
 
     def fit(self, images: np.ndarray, labels: np.ndarray) -> "LinearProbe":
-        features = self.features(images)
-        if self.components and self.components > min(features.shape):  # a small collection: fewer components
-            self.model = standardised_logistic_regression(self.strength, self.seed, min(features.shape))
-        self.model.fit(features, labels)
+        self.model = fit_standardised_logistic_regression(self.features(images), labels, self.strength, self.seed,
+                                                          self.components)
         return self
 
     @property
