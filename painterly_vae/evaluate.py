@@ -48,7 +48,7 @@ from painterly_vae.dating import dating_metrics, median_years, split_years
 from painterly_vae.errors import UsageError
 from painterly_vae.image_quality import psnr, sharpness_ratio, ssim
 from painterly_vae.latents import LatentViews, encode_views, encoding_bar
-from painterly_vae.linear_probe import DEFAULT_STRENGTH, LinearProbe
+from painterly_vae.linear_probe import DEFAULT_STRENGTH, LinearProbe, fit_standardised_logistic_regression
 from painterly_vae.projections import project, shared_space_features
 from painterly_vae.run_data import check_run_data, folder_name, open_run_data
 from painterly_vae.supervised_baseline import LabelledImages, SupervisedBaseline
@@ -130,11 +130,16 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
                          f"{run.config.data.path} (or holds other artists)")
     networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
     if training is not None:
-        report["representations"] = _compare_representations(run, training, evaluation, progress)
+        batch = run.config.training.batch_size
+        train_views, train_labels = split_views(run.model, training, "train", batch, run.device, run.amp_dtype, progress)
+        report["representations"] = _compare_representations(run, training, train_views, train_labels, evaluation,
+                                                             progress)
         train = _labelled(training, run.artists, "train")  # read once for every baseline
         baselines["colour_histogram"] = _colour_baseline(run, train, evaluation)
         if networks:
             baselines["pretrained_features"] = _pretrained_baselines(run, networks, train, evaluation, progress)
+        if run.config.model.trunk:
+            baselines.setdefault("pretrained_features", {}).update(_trunk_statistics_baselines(run, train_views, train_labels, evaluation))
         if supervised_epochs > 0:
             val = _labelled(training, run.artists, "val")
             baselines["supervised_encoder"] = _supervised_baseline(run, train, val, evaluation, supervised_epochs, progress)
@@ -257,10 +262,9 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> dic
     return metrics
 
 
-def _compare_representations(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet,
-                             progress: bool) -> dict[str, Any]:
+def _compare_representations(run: TrainedRun, training: ProcessedData, train_views: LatentViews,
+                             train_labels: np.ndarray, evaluation: EvaluationSet, progress: bool) -> dict[str, Any]:
     batch = run.config.training.batch_size
-    train_views, train_labels = split_views(run.model, training, "train", batch, run.device, run.amp_dtype, progress)
     val_views, val_labels = split_views(run.model, training, "val", batch, run.device, run.amp_dtype, progress)
     known = evaluation.known
     results = {}
@@ -308,9 +312,16 @@ def _probe_metrics(probe: LinearProbe, run: TrainedRun, train: LabelledImages, e
     the data holds unknown artists, also the AUROC of the probe's confidence (its best
     probability) as a familiarity score, the run's own unknown-artist measure."""
     probe.fit(train.images, train.labels)
+    return _probability_metrics(probe.predict_proba(evaluation.images), probe.classes, run, evaluation)
+
+
+def _probability_metrics(predicted: np.ndarray, classes: np.ndarray, run: TrainedRun,
+                         evaluation: EvaluationSet) -> dict[str, Any]:
+    """A classifier's probabilities over every evaluated painting (columns: `classes`) -> its
+    headline numbers on the known ones, and the AUROC of its best probability against the unknown."""
     known = evaluation.known
     probabilities = np.zeros((len(known), len(run.artists)))
-    probabilities[:, probe.classes] = probe.predict_proba(evaluation.images)
+    probabilities[:, classes] = predicted
     metrics = _baseline_metrics(probabilities[known], evaluation, run.artists)
     if (~known).any():
         metrics["unknown_auroc"] = float(roc_auc_score(~known, -probabilities.max(1)))
@@ -319,30 +330,38 @@ def _probe_metrics(probe: LinearProbe, run: TrainedRun, train: LabelledImages, e
 
 def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImages,
                           evaluation: EvaluationSet, progress: bool) -> dict[str, Any]:
-    """Per network: its pooled features at the size the run reads paintings, + logistic regression;
-    for the run's trunk also its style statistics (`<network> style`), the features concat+trunk
-    sets beside z, so the VAE's share of that representation can be seen, and its Gram
-    statistics (`<network> gram`), the strongest probe of the network without the VAE."""
-    model = run.config.model
+    """Per network: its pooled features at the size the run reads paintings, + logistic regression."""
     layers = {name: network_spec(name).pooled_layer for name in names}
     networks = load_networks(run.config, progress=False, recorded=run.recorded_networks, run=f"run {run.run_dir}",
                              layers=layers)
-    size = model.trunk_size if model.trunk else model.input_size
-    # (key, network, style layers, regression strength, Gram statistics, principal components)
-    probes: list[tuple[str, str, list[str] | None, float, bool, int | None]] = [
-        (name, name, None, DEFAULT_STRENGTH, False, None) for name in networks]
-    if model.trunk in networks:  # like for like with concat+trunk: its statistics, its regression, no z
-        probes.append((f"{model.trunk} style", model.trunk, run.model.style_layers, TRUNK_PROBE_STRENGTH, False, None))
-        probes.append((f"{model.trunk} gram", model.trunk, run.model.style_layers, TRUNK_PROBE_STRENGTH, True,
-                       GRAM_COMPONENTS))
+    size = run.config.model.trunk_size if run.config.model.trunk else run.config.model.input_size
     results = {}
-    for key, name, style_layers, strength, gram, components in probes:
-        network = networks[name].to(run.device)
+    for name, network in networks.items():
+        network.to(run.device)
         probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed,
-                                               progress, style_layers, strength, gram, components)
-        metrics = _probe_metrics(probe, run, train, evaluation)
-        results[key] = {**metrics, "image_size": size, "layers": style_layers or [layers[name]], "strength": strength,
-                        "components": components, "weights_sha256": network.record.sha256}
+                                               progress)
+        results[name] = {**_probe_metrics(probe, run, train, evaluation), "image_size": size, "layers": [layers[name]],
+                         "strength": DEFAULT_STRENGTH, "components": None, "weights_sha256": network.record.sha256}
+    return results
+
+
+def _trunk_statistics_baselines(run: TrainedRun, train_views: LatentViews, train_labels: np.ndarray,
+                                evaluation: EvaluationSet) -> dict[str, Any]:
+    """The trunk network's own statistics without the VAE, from the views (the pass that fed the
+    encoders computed them): its style statistics into concat+trunk's regression (`<network>
+    style`: like for like, so what z adds shows), and its Gram statistics (`<network> gram`,
+    256 principal components: the strongest probe of the network measured)."""
+    model = run.config.model
+    results = {}
+    for kind, components in (("style", None), ("gram", GRAM_COMPONENTS)):
+        regression = fit_standardised_logistic_regression(getattr(train_views, kind), train_labels, TRUNK_PROBE_STRENGTH,
+                                                          run.config.training.seed, components)
+        predicted = regression.predict_proba(getattr(evaluation.views, kind))
+        results[f"{model.trunk} {kind}"] = {
+            **_probability_metrics(predicted, regression.classes_, run, evaluation), "image_size": model.trunk_size,
+            "layers": run.model.style_layers, "strength": TRUNK_PROBE_STRENGTH, "components": components,
+            "weights_sha256": run.recorded_networks[model.trunk]["sha256"],
+        }
     return results
 
 

@@ -29,7 +29,7 @@ class LatentViews:
     mu: np.ndarray  # (N, E, latent) posterior means
     l1: np.ndarray  # (N, E) mean absolute pixel error of the reconstruction
     kl: np.ndarray  # (N, E) KL of the posterior in nats, summed over dimensions
-    style: np.ndarray  # (N, S) the trunk's style statistics (`FeatureNetwork.style_statistics`); (N, 0) without
+    style: np.ndarray  # (N, S) the trunk's style statistics (`pretrained.channel_statistics`); (N, 0) without
     gram: np.ndarray  # (N, G) its Gram statistics (`pretrained.gram_statistics`); (N, 0) without a trunk
 
     def __len__(self) -> int:

@@ -48,15 +48,13 @@ def fit_standardised_logistic_regression(features: np.ndarray, labels: np.ndarra
 class LinearProbe:
     """fit / predict / predict_proba on uint8 image arrays, through `features`."""
 
-    def __init__(self, features: Features, strength: float = DEFAULT_STRENGTH, seed: int = 0,
-                 components: int | None = None) -> None:
+    def __init__(self, features: Features, strength: float = DEFAULT_STRENGTH, seed: int = 0) -> None:
         self.features = features
-        self.strength, self.seed, self.components = strength, seed, components
+        self.strength, self.seed = strength, seed
         self.model = None
 
     def fit(self, images: np.ndarray, labels: np.ndarray) -> "LinearProbe":
-        self.model = fit_standardised_logistic_regression(self.features(images), labels, self.strength, self.seed,
-                                                          self.components)
+        self.model = fit_standardised_logistic_regression(self.features(images), labels, self.strength, self.seed)
         return self
 
     @property

@@ -207,14 +207,6 @@ class FeatureNetwork(nn.Module):
                 taken.append(x)
         return taken
 
-    def style_statistics(self, images: torch.Tensor, layers: list[str], gram: bool = False) -> torch.Tensor:
-        """(B, 2 x channels summed over `layers`) each channel's mean and standard deviation over
-        the painting at each layer: the texture statistics style transfer matches (Gatys et al.,
-        AdaIN), which say more about who painted a picture than its last layer's average. With
-        `gram`, each layer's whole channel covariance instead of its diagonal (`gram_statistics`)."""
-        maps = self.activations(images, [self.spec.index(layer) for layer in layers])
-        return gram_statistics(maps) if gram else channel_statistics(maps)
-
     def pooled(self, images: torch.Tensor, layer: str | None = None) -> torch.Tensor:
         """(B, C) the global average of a layer's activations (default: the spec's pooled layer)."""
         index = self.spec.index(layer or self.spec.pooled_layer)
@@ -222,7 +214,10 @@ class FeatureNetwork(nn.Module):
 
 
 def channel_statistics(maps: list[torch.Tensor]) -> torch.Tensor:
-    """(B, sum of 2 C) the mean and standard deviation of every channel of every (B, C, H, W) map, in float32."""
+    """(B, sum of 2 C) the mean and standard deviation of every channel of every (B, C, H, W) map,
+    in float32: a painting's style statistics at those layers, the texture statistics style
+    transfer matches (Gatys et al., AdaIN), which say more about who painted a picture than a
+    network's last layer's average."""
     parts = []
     for activation in maps:
         activation = activation.float().flatten(2)

@@ -20,7 +20,8 @@ from painterly_vae import pretrained
 from painterly_vae.config import NetworkConfig
 from painterly_vae.errors import ConfigError, UsageError
 from painterly_vae.feature_networks import NETWORKS, network_spec
-from painterly_vae.pretrained import SamePaddingConv2d, load_feature_network, load_networks, torchvision_cache_file
+from painterly_vae.pretrained import (SamePaddingConv2d, channel_statistics, gram_statistics, load_feature_network,
+                                     load_networks, torchvision_cache_file)
 
 TF_CONVENTION = NetworkConfig(input_scaling="signed", padding="same")
 
@@ -70,7 +71,7 @@ def test_style_statistics_are_each_channels_mean_and_spread_at_the_style_layers(
     assert spec.style_layers_up_to("block3") == ["block3"]
     network = load_feature_network("mobilenet_v2", _with_weights(mobilenet_file), "block13")
     images = torch.rand(2, 3, 64, 64)
-    statistics = network.style_statistics(images, ["block6", "block10", "block13"])
+    statistics = channel_statistics(network.activations(images, [6, 10, 13]))  # blocks 6, 10, 13
     assert statistics.shape == (2, 2 * (32 + 64 + 96))
     expected = []
     for maps in network.activations(images, [6, 10, 13]):
@@ -78,7 +79,7 @@ def test_style_statistics_are_each_channels_mean_and_spread_at_the_style_layers(
         mean = flat.sum(2) / flat.shape[2]
         expected += [mean, ((flat - mean[..., None]) ** 2).mean(2).sqrt()]  # the population spread, by hand
     torch.testing.assert_close(statistics, torch.cat(expected, 1), rtol=1e-4, atol=1e-5)
-    gram = network.style_statistics(images, ["block6"], gram=True)  # means and the whole covariance
+    gram = gram_statistics(network.activations(images, [6]))  # means and the whole covariance
     maps = network.activations(images, [6])[0].reshape(2, 32, -1)
     centred = maps - maps.mean(2, keepdim=True)
     covariance = torch.einsum("bcp,bdp->bcd", centred, centred) / maps.shape[2]
