@@ -49,6 +49,7 @@ from painterly_vae.errors import UsageError
 from painterly_vae.image_quality import psnr, sharpness_ratio, ssim
 from painterly_vae.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.linear_probe import DEFAULT_STRENGTH, LinearProbe, fit_standardised_logistic_regression
+from painterly_vae.paired_comparison import paired_difference
 from painterly_vae.projections import project, shared_space_features
 from painterly_vae.run_data import check_run_data, folder_name, open_run_data
 from painterly_vae.supervised_baseline import LabelledImages, SupervisedBaseline
@@ -71,6 +72,7 @@ class EvaluationSet:
     names: list[str]  # (N,) artist folder name of each painting
     images: np.ndarray  # (N, 3, H, W) uint8
     years: np.ndarray  # (N,) year of each painting, NaN where unknown
+    attributed: np.ndarray | None = None  # (known,) the run's own artist for each known painting, once attributed
 
     @property
     def known(self) -> np.ndarray:
@@ -114,7 +116,8 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         "artists": run.artists,
         "unknown_artists": sorted({n for n, k in zip(evaluation.names, evaluation.known) if not k}),
     }
-    report["attribution"] = _attribution_metrics(clusters, evaluation, run.artists, plot_dir, "this run")
+    report["attribution"], evaluation.attributed = _attribution_metrics(clusters, evaluation, run.artists, plot_dir,
+                                                                        "this run")
     report["unknown"] = _unknown_metrics(clusters, evaluation)
     report["clustering"] = _unsupervised_metrics(evaluation)
     report["reconstruction"] = _reconstruction_metrics(run, evaluation, plot_dir)
@@ -144,7 +147,7 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
             val = _labelled(training, run.artists, "val")
             baselines["supervised_encoder"] = _supervised_baseline(run, train, val, evaluation, supervised_epochs, progress)
     if baseline is not None:
-        baselines["run"] = _baseline_run(baseline, data, split)
+        baselines["run"] = _baseline_run(baseline, data, evaluation, progress)
     report["baselines"] = baselines
     report["plots"] = sorted(str(p.relative_to(out_dir)) for p in plot_dir.glob("*.png"))
     atomic_write_bytes(out_dir / "report.json", json.dumps(report, indent=1).encode("utf-8"))
@@ -230,14 +233,15 @@ def _confusion(labels: np.ndarray, predicted: np.ndarray, count: int) -> np.ndar
 
 
 def _attribution_metrics(clusters: ArtistClusters, evaluation: EvaluationSet, artists: list[str],
-                         plot_dir: Path, title: str) -> dict[str, Any]:
+                         plot_dir: Path, title: str) -> tuple[dict[str, Any], np.ndarray]:
+    """The run's attribution metrics and plots, and the artist it names for each known painting."""
     known = evaluation.known
     probabilities = clusters.predict_proba(evaluation.views.select(known))
     metrics = classification_metrics(probabilities, evaluation.labels[known], artists)
     plots.confusion_png(np.array(metrics["confusion"]), artists, plot_dir / "confusion.png",
                         f"{title}: top-1 {metrics['top1']:.0%} on {known.sum()} paintings")
     plots.reliability_png(probabilities.max(1), probabilities.argmax(1) == evaluation.labels[known], plot_dir / "reliability.png")
-    return metrics
+    return metrics, probabilities.argmax(1)
 
 
 def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> dict[str, Any]:
@@ -298,9 +302,15 @@ def _labelled(training: ProcessedData, artists: list[str], split: str) -> Labell
 
 
 def _baseline_metrics(probabilities: np.ndarray, evaluation: EvaluationSet, artists: list[str]) -> dict[str, Any]:
-    """The headline numbers of a baseline's probabilities on the known evaluated paintings."""
-    metrics = classification_metrics(probabilities, evaluation.labels[evaluation.known], artists)
-    return {k: metrics[k] for k in ("top1", "top3", "balanced_accuracy")}
+    """The headline numbers of a baseline's probabilities on the known evaluated paintings, and
+    the run's lead over it on the same paintings with its paired bootstrap interval."""
+    labels = evaluation.labels[evaluation.known]
+    metrics = classification_metrics(probabilities, labels, artists)
+    headline = {k: metrics[k] for k in ("top1", "top3", "balanced_accuracy")}
+    if evaluation.attributed is not None:
+        headline["run_minus_baseline"] = paired_difference(labels, evaluation.attributed, probabilities.argmax(1),
+                                                           len(artists))
+    return headline
 
 
 def _colour_baseline(run: TrainedRun, train: LabelledImages, evaluation: EvaluationSet) -> dict[str, Any]:
@@ -374,9 +384,11 @@ def _supervised_baseline(run: TrainedRun, train: LabelledImages, val: LabelledIm
             "best_epoch": model.best_epoch, "val_top1": model.best_val_accuracy, "seconds": round(model.seconds, 1)}
 
 
-def _baseline_run(baseline: TrainedRun, data: ProcessedData, split: str) -> dict[str, Any]:
+def _baseline_run(baseline: TrainedRun, data: ProcessedData, ours: EvaluationSet, progress: bool) -> dict[str, Any]:
+    """Another run (same artists) attributing the same paintings, with this run's lead over it."""
     check_run_data(baseline, data, same_artists=False, role="--baseline run")
-    evaluation = _encode(baseline, data, split)
+    evaluation = _encode(baseline, data, ours.split, progress)
+    evaluation.attributed = ours.attributed  # the same paintings in the same order: the comparison is paired
     probabilities = baseline.require_clusters().predict_proba(evaluation.views.select(evaluation.known))
     return {"run": str(baseline.run_dir), "encoders": baseline.config.model.encoders,
             **_baseline_metrics(probabilities, evaluation, baseline.artists)}

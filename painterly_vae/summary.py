@@ -95,7 +95,7 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
     where = f"all of {report['data']}" if report["split"] == "all" else f"the {report['split']} split of {report['data']}"
     print(f"Evaluation of {report['run']} on {where}: {known + unknown} paintings, {known} by its "
           f"{len(report['artists'])} artists, {unknown} by artists it does not know")
-    rows: list[list[object]] = [["", "top-1", "top-3", "balanced"]]
+    rows: list[list[object]] = [["", "top-1", "top-3", "balanced", "run's lead: top-1", "balanced"]]
     rows.append([f"this run ({report['encoders']}, {report['representation']})", *_percentages(attribution)])
     for name, values in (report.get("representations") or {}).items():
         rows.append([f"  representation: {name}", *_percentages(values)])
@@ -116,6 +116,9 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
         rows.append([f"supervised encoder (epoch {supervised['best_epoch']} of {supervised['epochs']}, by val)",
                      *_percentages(supervised)])
     _print_table(rows)
+    if any(len(row) > 4 for row in rows[1:]):
+        print(f"run's lead: this run's accuracy minus the baseline's on the same {known} paintings, in points, with its "
+              "95% paired bootstrap interval; an interval that holds 0 is a tie")
     print("per artist (precision / recall): " + ", ".join(
         f"{a} {m['precision']:.2f}/{m['recall']:.2f}" for a, m in attribution["per_artist"].items()))
     print(f"calibration: expected calibration error {attribution['expected_calibration_error']:.3f}")
@@ -144,12 +147,26 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
 
 
 def _percentages(values: dict) -> list[str]:
-    return [f"{values[k]:.1%}" if values.get(k) is not None else "-" for k in ("top1", "top3", "balanced_accuracy")]
+    """Top-1, top-3, balanced accuracy; for a baseline also the run's lead over it, in points with
+    its 95% paired bootstrap interval (`paired_comparison`)."""
+    cells = [f"{values[k]:.1%}" if values.get(k) is not None else "-" for k in ("top1", "top3", "balanced_accuracy")]
+    lead = values.get("run_minus_baseline")
+    if lead is not None:
+        cells += [_points(lead[k]) for k in ("top1", "balanced_accuracy")]
+    return cells
+
+
+def _points(difference: dict) -> str:
+    """A difference of two accuracies and its interval, in percentage points: `+2.9 [-0.3, +6.2]`."""
+    low, high = difference["interval"]
+    return f"{difference['difference'] * 100:+.1f} [{low * 100:+.1f}, {high * 100:+.1f}]"
 
 
 def _print_table(table: list[list[object]], text_columns: set[int] = frozenset({0})) -> None:
-    """Text columns left-aligned, numbers right-aligned."""
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+    """Text columns left-aligned, numbers right-aligned; a short row leaves its last cells blank."""
+    columns = max(len(row) for row in table)
+    table = [list(row) + [""] * (columns - len(row)) for row in table]
+    widths = [max(len(str(row[i])) for row in table) for i in range(columns)]
     for row in table:
         print("  ".join(str(cell).ljust(w) if i in text_columns else str(cell).rjust(w)
                         for i, (cell, w) in enumerate(zip(row, widths))).rstrip())

@@ -149,6 +149,10 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     assert set(report["representations"]) == {"own", "concat", "elbo"}
     assert 0 <= report["baselines"]["colour_histogram"]["top1"] <= 1
     assert 0 <= report["baselines"]["colour_histogram"]["unknown_auroc"] <= 1  # its confidence against painter-4
+    lead = report["baselines"]["colour_histogram"]["run_minus_baseline"]  # on the same known paintings
+    assert lead["paintings"] == report["paintings"]["known"] and lead["verdict"] in {"ahead", "level", "behind"}
+    assert lead["top1"]["difference"] == pytest.approx(report["attribution"]["top1"]
+                                                       - report["baselines"]["colour_histogram"]["top1"])
     assert report["reconstruction"]["mean"]["ssim"] > 0
     assert set(report["clustering"]) == {"kmeans", "gaussian_mixture", "silhouette_of_true_artists"}
 
@@ -165,7 +169,23 @@ def test_supervised_baseline_is_reported_beside_the_vae(trained: dict[str, Path]
     assert supervised["epochs"] == 15 and 1 <= supervised["best_epoch"] <= 15 and supervised["val_top1"] > 0.5
     assert json.loads((out_dir / "report.json").read_text())["baselines"]["supervised_encoder"] == supervised
     print_evaluation(report, out_dir)
-    assert f"supervised encoder (epoch {supervised['best_epoch']} of 15, by val)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"supervised encoder (epoch {supervised['best_epoch']} of 15, by val)" in printed
+    lead = supervised["run_minus_baseline"]["top1"]  # the run's lead over it, with its interval, in points
+    assert "run's lead: top-1" in printed and f"{lead['difference'] * 100:+.1f} [{lead['interval'][0] * 100:+.1f}," in printed
+
+
+def test_a_baseline_run_is_compared_on_the_same_paintings(trained: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
+    """`evaluate --baseline RUN` (e.g. the single-encoder twin): the run against itself is level."""
+    run = open_run(trained["run"], CPU)
+    report, out_dir = evaluate_run(run, trained["everyone"], "test", baseline=open_run(trained["run"], CPU), progress=False)
+    other = report["baselines"]["run"]
+    assert other["top1"] == report["attribution"]["top1"] and other["encoders"] == "per-artist"
+    lead = other["run_minus_baseline"]
+    assert lead["verdict"] == "level" and lead["top1"] == {"difference": 0.0, "interval": [0.0, 0.0]}
+    print_evaluation(report, out_dir)
+    printed = capsys.readouterr().out
+    assert "baseline run (per-artist)" in printed and "an interval that holds 0 is a tie" in printed
 
 
 def test_supervised_baseline_without_the_training_data_is_a_usage_error(trained: dict[str, Path], tmp_path: Path) -> None:
