@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from painterly_vae.errors import UsageError
+from data_tools.errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,12 @@ from typing import Any, Callable
 from PIL import Image
 from tqdm import tqdm
 
+from data_tools.atomic import atomic_write_bytes
 from data_tools.artists import Artist
 from data_tools.decode import ImageRejected, load_rgb
 from data_tools.http_client import HttpSettings, PoliteSession, RequestFailed
 from data_tools.manifest import MANIFEST_FILE, append_entry, read_manifest
 from data_tools.sources import Work, build_source
-from painterly_vae.atomic import atomic_write_bytes
 
 STATE_DIR = ".fetch-state"
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "TIFF": "tif", "WEBP": "webp", "GIF": "gif"}
@@ -281,18 +281,13 @@ def load_sources_config(path: Path | None) -> tuple[dict[str, Any], dict[str, st
     Returns (http settings by name, base URL by source); unknown keys are errors."""
     import dataclasses
 
+    from data_tools.errors import UsageError
     from data_tools.sources import SOURCES
-    from painterly_vae.config import tomllib  # tomllib, or tomli on Python 3.10
-    from painterly_vae.errors import UsageError
+    from data_tools.toml_files import read_toml_file
 
     if path is None:
         return {}, {}
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"--sources-config {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise UsageError(f"--sources-config {path} is not valid TOML: {error}") from None
+    raw = read_toml_file(path, f"--sources-config {path}")
     http_fields = {f.name: f.type for f in dataclasses.fields(HttpSettings)}
     http = raw.pop("http", {})
     for key, value in http.items():

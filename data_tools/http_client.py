@@ -27,7 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from painterly_vae import __version__
+from data_tools.distribution import VERSION
 
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 
@@ -63,7 +63,7 @@ class HttpSettings:
     @property
     def user_agent(self) -> str:
         contact = f" ({self.contact.strip()})" if self.contact.strip() else ""
-        return f"painterly-vae/{__version__}{contact} requests/{requests.__version__}"
+        return f"painterly-vae/{VERSION}{contact} requests/{requests.__version__}"
 
 
 class _CappedRetry(Retry):

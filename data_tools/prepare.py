@@ -35,12 +35,12 @@ from tqdm import tqdm
 
 from data_tools.decode import DEFAULT_MAX_PIXELS, ImageRejected, load_rgb
 from data_tools.manifest import MANIFEST_FILE, read_manifest
+from data_tools.errors import UsageError
 from data_tools.geometry import FITS, MAX_CROPS, fit_image
 from data_tools.near_duplicates import DEFAULT_MAX_DISTANCE, group_near_duplicates, perceptual_hash
 from data_tools.processed import INDEX_FILE, SPLITS, write_processed
 from data_tools.splits import assign_splits
 from data_tools.square_spool import SquareSpool
-from painterly_vae.errors import UsageError
 
 PREPARE_VERSION = 1  # bump when the pixels prepare produces change
 SERIAL_BELOW = 200  # files; see _decode_all

@@ -27,8 +27,8 @@ from typing import Any, BinaryIO, Iterator, Protocol, Union
 
 import numpy as np
 
-from painterly_vae.atomic import atomic_output, atomic_write_bytes
-from painterly_vae.errors import DataError
+from data_tools.atomic import atomic_output, atomic_write_bytes
+from data_tools.errors import DataError
 
 FORMAT_NAME = "painterly-vae-processed"
 FORMAT_VERSION = 1

@@ -29,8 +29,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
+from data_tools.atomic import atomic_write_bytes
 from data_tools.manifest import MANIFEST_FILE, append_entry, read_manifest
-from painterly_vae.atomic import atomic_write_bytes
 
 STROKE_SHAPES = ("dash", "dab", "curve")
 SHARED_PALETTE = [(200, 190, 160), (70, 90, 120), (230, 225, 210), (120, 110, 80), (150, 60, 50), (90, 130, 90), (210, 160, 90)]

@@ -6,4 +6,6 @@ knows which encoder produced a latent, so all encoders are pushed into one laten
 which a clustering module tells the artists apart.
 """
 
-__version__ = "0.1.0"
+from data_tools.distribution import VERSION as __version__
+
+__all__ = ["__version__"]

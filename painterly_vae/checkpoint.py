@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from painterly_vae.atomic import atomic_output
+from data_tools.atomic import atomic_output
 from painterly_vae.errors import UsageError
 
 FORMAT_NAME = "painterly-vae-checkpoint"

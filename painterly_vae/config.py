@@ -9,19 +9,14 @@ key, a value of the wrong type, or an impossible value raises `ConfigError` nami
 from __future__ import annotations
 
 import dataclasses
-import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
-
 import tomli_w
 
+from data_tools.toml_files import read_toml_file, tomllib
 from painterly_vae.errors import ConfigError
 from painterly_vae.feature_networks import INPUT_SCALINGS, NETWORKS, PADDINGS, network_spec
 
@@ -305,18 +300,12 @@ def chosen_keys(path: str | Path | None = None, overrides: list[str] | None = No
 def _read_toml(path: str | Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    return read_toml_file(path, f"config file {path}", ConfigError)
 
 
 def save_config(config: Config, path: Path) -> None:
     """Write the resolved config as TOML, atomically."""
-    from painterly_vae.atomic import atomic_write_bytes
+    from data_tools.atomic import atomic_write_bytes
 
     atomic_write_bytes(path, tomli_w.dumps(config.to_dict()).encode("utf-8"))
 

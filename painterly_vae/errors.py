@@ -1,20 +1,14 @@
-"""Exceptions that carry a message meant for the person at the keyboard.
+"""Every exception the tool raises on purpose: the user-facing pair shared with data_tools
+(`UsageError`: one line on stderr and exit code 2; `DataError`), and those of configuration
+and training."""
 
-The CLI turns a `UsageError` into one line on stderr and exit code 2 (no traceback): these
-are mistakes a user can make and fix. Anything else is a bug and keeps its traceback.
-"""
+from data_tools.errors import DataError, UsageError
 
-
-class UsageError(Exception):
-    """A mistake in how the tool was called or configured; the message says what to do."""
+__all__ = ["ConfigError", "DataError", "StopRequested", "TrainingDiverged", "UsageError"]
 
 
 class ConfigError(UsageError):
     """A configuration value is unknown, of the wrong type, or impossible."""
-
-
-class DataError(UsageError):
-    """Prepared data is missing, malformed, or does not fit the configuration."""
 
 
 class TrainingDiverged(RuntimeError):

@@ -34,9 +34,9 @@ from sklearn.metrics import (adjusted_rand_score, balanced_accuracy_score, norma
                              precision_recall_fscore_support, roc_auc_score, silhouette_score)
 from sklearn.mixture import GaussianMixture
 
+from data_tools.atomic import atomic_write_bytes
 from data_tools.processed import SPLITS, ProcessedData
 from painterly_vae import plots
-from painterly_vae.atomic import atomic_write_bytes
 from painterly_vae.clustering import GRAM_COMPONENTS, TRUNK_PROBE_STRENGTH, ArtistClusters
 from painterly_vae.colour_baseline import colour_histogram_classifier
 from painterly_vae.feature_networks import network_spec

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from painterly_vae.atomic import atomic_write_bytes  # noqa: E402
+from data_tools.atomic import atomic_write_bytes  # noqa: E402
 
 UNKNOWN_COLOUR = "#9e9e9e"
 

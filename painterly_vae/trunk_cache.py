@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from data_tools.atomic import atomic_output, atomic_write_bytes
 from data_tools.processed import ProcessedData
-from painterly_vae.atomic import atomic_output, atomic_write_bytes
 from painterly_vae.data import to_device_images
 from painterly_vae.model import PainterlyVAE
 from painterly_vae.precision import autocast

@@ -108,7 +108,7 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     import os
     import stat
 
-    from painterly_vae.atomic import atomic_write_bytes
+    from data_tools.atomic import atomic_write_bytes
 
     atomic_write_bytes(tmp_path / "report.json", b"{}")
     mode = stat.S_IMODE((tmp_path / "report.json").stat().st_mode)

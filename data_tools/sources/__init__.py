@@ -9,11 +9,11 @@ Adding a source = one module with a class that has `name`, `default_base_url` an
 
 from __future__ import annotations
 
+from data_tools.errors import UsageError
 from data_tools.http_client import PoliteSession
 from data_tools.sources.base import Source, Work, WorkPage
 from data_tools.sources.commons import CommonsSource
 from data_tools.sources.wikiart import WikiArtSource
-from painterly_vae.errors import UsageError
 
 SOURCES: dict[str, type] = {"commons": CommonsSource, "wikiart": WikiArtSource}
 
