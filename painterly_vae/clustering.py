@@ -13,8 +13,12 @@ Representations of a painting whose artist is unknown (the README compares them)
     own      mu under artist a's encoder, scored against artist a's cluster. Weak by design:
              the KL term pulls each encoder's latents of its own artist towards N(0, I), so
              every artist's own cluster sits near the origin and other artists land there too
-    elbo     each encoder's own loss on the painting, standardised by how well that encoder
-             explains its own artist's training paintings
+    elbo     each encoder's own loss on the painting (KL and pixel L1), standardised by how
+             well that encoder explains its own artist's training paintings. A run trained
+             with the DFC loss also trained on a deep-feature term that this score leaves out:
+             it would need the feature network at every attribution, and the encoder whose
+             reconstruction is closest in DFC error names the artist no better (47-50% on the
+             five painters, docs/results.md)
     concat+trunk  (runs with a trunk) concat beside the trunk's style statistics of the
              painting (each channel's mean and standard deviation at its style layers, read in
              the pass that feeds the encoders), scored by a logistic regression with balanced

@@ -37,7 +37,8 @@ class LatentViews:
 
     def objective(self, loss: LossConfig) -> np.ndarray:
         """(N, E) each encoder's loss on each painting: lower = the encoder explains it better.
-        Uses per-pixel L1 and per-dimension KL (the default reductions) so encoders compare."""
+        Uses per-pixel L1 and per-dimension KL (the default reductions) so encoders compare;
+        the DFC term of runs trained with it is not part of it (see clustering's `elbo`)."""
         return loss.kl_weight * self.kl / self.mu.shape[2] + loss.encoder_l1_weight * self.l1
 
     @staticmethod
