@@ -149,6 +149,10 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
     if baseline is not None:
         baselines["run"] = _baseline_run(baseline, data, evaluation, progress)
     report["baselines"] = baselines
+    leads = _leads(baselines)
+    if leads:
+        plots.lead_png(leads, plot_dir / "baselines.png",
+                       f"this run against each baseline on the same {int(evaluation.known.sum())} paintings")
     report["plots"] = sorted(str(p.relative_to(out_dir)) for p in plot_dir.glob("*.png"))
     atomic_write_bytes(out_dir / "report.json", json.dumps(report, indent=1).encode("utf-8"))
     return report, out_dir
@@ -350,7 +354,8 @@ def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImag
         network.to(run.device)
         probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed,
                                                progress)
-        results[name] = {**_probe_metrics(probe, run, train, evaluation), "image_size": size, "layers": [layers[name]],
+        results[name] = {**_probe_metrics(probe, run, train, evaluation), "features": "pooled", "image_size": size,
+                         "layers": [layers[name]],
                          "strength": DEFAULT_STRENGTH, "components": None, "weights_sha256": network.record.sha256}
     return results
 
@@ -363,12 +368,13 @@ def _trunk_statistics_baselines(run: TrainedRun, train_views: LatentViews, train
     256 principal components: the strongest probe of the network measured)."""
     model = run.config.model
     results = {}
-    for kind, components in (("style", None), ("gram", GRAM_COMPONENTS)):
+    for kind, features, components in (("style", "style statistics", None), ("gram", "Gram statistics", GRAM_COMPONENTS)):
         regression = fit_standardised_logistic_regression(getattr(train_views, kind), train_labels, TRUNK_PROBE_STRENGTH,
                                                           run.config.training.seed, components)
         predicted = regression.predict_proba(getattr(evaluation.views, kind))
         results[f"{model.trunk} {kind}"] = {
-            **_probability_metrics(predicted, regression.classes_, run, evaluation), "image_size": model.trunk_size,
+            **_probability_metrics(predicted, regression.classes_, run, evaluation), "features": features,
+            "image_size": model.trunk_size,
             "layers": run.model.style_layers, "strength": TRUNK_PROBE_STRENGTH, "components": components,
             "weights_sha256": run.recorded_networks[model.trunk]["sha256"],
         }
@@ -392,6 +398,18 @@ def _baseline_run(baseline: TrainedRun, data: ProcessedData, ours: EvaluationSet
     probabilities = baseline.require_clusters().predict_proba(evaluation.views.select(evaluation.known))
     return {"run": str(baseline.run_dir), "encoders": baseline.config.model.encoders,
             **_baseline_metrics(probabilities, evaluation, baseline.artists)}
+
+
+def _leads(baselines: dict[str, Any]) -> dict[str, dict]:
+    """Short name -> the run's lead over that baseline, for the plot."""
+    named = {"colour histogram": baselines.get("colour_histogram")}
+    if "run" in baselines:
+        named = {f"run {Path(baselines['run']['run']).name}": baselines["run"], **named}
+    for name, probe in baselines.get("pretrained_features", {}).items():
+        named[f"{name.split()[0]} {probe['features']}"] = probe
+    named["supervised encoder"] = baselines.get("supervised_encoder")
+    return {name: values["run_minus_baseline"] for name, values in named.items()
+            if values is not None and "run_minus_baseline" in values}
 
 
 # ---------------------------------------------------------------------- the latent space

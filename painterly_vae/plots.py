@@ -105,6 +105,26 @@ def reliability_png(confidence: np.ndarray, correct: np.ndarray, path: Path, bin
     return _save(figure, path)
 
 
+def lead_png(leads: dict[str, dict], path: Path, title: str) -> Path:
+    """The run's lead over each baseline in points of top-1 and of balanced accuracy, each with
+    its 95% paired interval (`paired_comparison`): right of the zero line is ahead, an interval
+    across it is a tie."""
+    names = list(leads)[::-1]  # the first baseline on top
+    figure, panels = plt.subplots(1, 2, figsize=(9.5, 0.5 * len(names) + 1.6), sharey=True)
+    for axes, metric, label in zip(panels, ("top1", "balanced_accuracy"), ("top-1", "balanced accuracy")):
+        for row, name in enumerate(names):
+            lead = leads[name][metric]
+            centre = 100 * lead["difference"]
+            low, high = (100 * value for value in lead["interval"])
+            colour = "#2a7d2e" if low > 0 else "#b03a2e" if high < 0 else "#7f7f7f"  # ahead, behind, a tie
+            axes.errorbar(centre, row, xerr=[[centre - low], [high - centre]], fmt="o", capsize=4, color=colour)
+        axes.axvline(0, color="#444444", linewidth=0.8)
+        axes.set_xlabel(f"run's lead in {label}, points (95% interval)")
+    panels[0].set_yticks(range(len(names)), names)
+    figure.suptitle(f"{title}\ngreen: the run is ahead; grey: a tie (the interval holds 0); red: behind", fontsize=10)
+    return _save(figure, path)
+
+
 def curves_png(runs: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], path: Path, title: str) -> Path:
     """One panel per logged quantity (e.g. train/l1), one line per run."""
     tags = list(next(iter(runs.values())))

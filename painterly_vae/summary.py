@@ -105,7 +105,7 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
     if "colour_histogram" in baselines:
         rows.append(["colour histogram + logistic regression", *_percentages(baselines["colour_histogram"])])
     for name, pretrained in baselines.get("pretrained_features", {}).items():
-        features = {"style": "style statistics", "gram": "Gram statistics"}.get(name.split()[-1], "pooled")
+        features = pretrained["features"]
         reduced = f" + {pretrained['components']} components" if pretrained.get("components") else ""
         rows.append([f"{name.split()[0]} {features} ({', '.join(pretrained['layers'])}; {pretrained['image_size']} px){reduced}"
                      " + logistic regression" + (f" (unknown AUROC {pretrained['unknown_auroc']:.3f})"

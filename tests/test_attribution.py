@@ -139,7 +139,7 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     report, out_dir = evaluate_run(run, trained["everyone"], "test")  # a raw folder with an artist the run does not know
     assert (out_dir / "report.json").is_file()
     assert json.loads((out_dir / "report.json").read_text())["split"] == "test"
-    for name in ("confusion.png", "reliability.png", "latent_map.png", "reconstructions.png"):
+    for name in ("confusion.png", "reliability.png", "latent_map.png", "reconstructions.png", "baselines.png"):
         assert (out_dir / "plots" / name).stat().st_size > 1000
     assert report["unknown_artists"] == ["painter-4"]
     assert 0.0 <= report["unknown"]["auroc"] <= 1.0 and 0 <= report["unknown"]["detection_rate"] <= 1

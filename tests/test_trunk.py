@@ -22,6 +22,7 @@ from painterly_vae.trained_run import open_run
 from painterly_vae.train_run import train_and_fit_clusters
 from painterly_vae.trainer import Trainer
 from painterly_vae.trunk_cache import CACHE_DIR, RECORD_FILE
+from painterly_vae.summary import print_evaluation
 
 CPU = torch.device("cpu")
 
@@ -258,8 +259,12 @@ def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_ru
     capsys.readouterr()
     assert main(["attribute", str(trunk_run["painting"]), "--run", str(copy)]) == 0
     assert "painter-" in capsys.readouterr().out
-    report, _ = evaluate_run(reopened, progress=False)
+    report, out_dir = evaluate_run(reopened, progress=False)
     assert report["representation"] == "concat+trunk" and "concat+trunk" in report["representations"]
+    assert "plots/baselines.png" in report["plots"]  # the run's lead over the pooled, style and Gram probes and the colours'
+    print_evaluation(report, out_dir)
+    printed = capsys.readouterr().out
+    assert "mobilenet_v2 style statistics (block6; " in printed and "mobilenet_v2 Gram statistics (block6; " in printed
     style_probe = report["baselines"]["pretrained_features"]["mobilenet_v2 style"]
     assert style_probe["layers"] == ["block6"] and 0 <= style_probe["top1"] <= 1
     gram_probe = report["baselines"]["pretrained_features"]["mobilenet_v2 gram"]  # fewer paintings than components: fitted anyway
