@@ -110,7 +110,7 @@ def lead_png(leads: dict[str, dict], path: Path, title: str) -> Path:
     its 95% paired interval (`paired_comparison`): right of the zero line is ahead, an interval
     across it is a tie."""
     names = list(leads)[::-1]  # the first baseline on top
-    figure, panels = plt.subplots(1, 2, figsize=(9.5, 0.5 * len(names) + 1.6), sharey=True)
+    figure, panels = plt.subplots(1, 2, figsize=(9.5, 0.5 * len(names) + 2.0), sharey=True, layout="constrained")
     for axes, metric, label in zip(panels, ("top1", "balanced_accuracy"), ("top-1", "balanced accuracy")):
         for row, name in enumerate(names):
             lead = leads[name][metric]
