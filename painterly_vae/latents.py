@@ -75,7 +75,7 @@ def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor], reconstru
     mus, l1s, kls, styles, grams = [], [], [], [], []
     for images in batches:
         with autocast(device, amp_dtype):  # the trunk, when there is one, runs once for all encoders
-            inputs = model.inputs(images.contiguous(memory_format=torch.channels_last), style=True)
+            inputs = model.inputs(model.laid_out(images), style=True)
         if inputs.style is not None:
             styles.append(inputs.style.cpu())
             grams.append(inputs.gram.cpu())

@@ -159,6 +159,19 @@ class PainterlyVAE(nn.Module):
         count = len(artists) if config.encoders == "per-artist" else 1
         self.encoders = nn.ModuleList(Encoder(config, in_channels, in_size) for _ in range(count))
         self.shared_decoder = Decoder(config)
+        self.memory_format = torch.contiguous_format  # see lay_out
+
+    def lay_out(self, channels_last: bool) -> "PainterlyVAE":
+        """Put the convolutions (the trunk's too) in NHWC memory when `channels_last`
+        (`training.channels_last`: faster on CPUs and tensor cores) and remember it, so that
+        everything feeding the model lays its batches out the same way (`laid_out`) instead of
+        paying a conversion in every layer."""
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        return self.to(memory_format=self.memory_format)
+
+    def laid_out(self, images: torch.Tensor) -> torch.Tensor:
+        """A batch in the memory layout the model's convolutions use."""
+        return images.contiguous(memory_format=self.memory_format)
 
     def encoder_input_shape(self) -> tuple[int, int]:
         """(channels, side) of what the encoders read: RGB pixels, or the trunk's maps (one probe pass)."""

@@ -58,7 +58,8 @@ class SupervisedBaseline:
         self.device = device
         self.amp_dtype = amp_dtype if amp_dtype == torch.bfloat16 else None  # fp16 would need loss scaling
         torch.manual_seed(config.training.seed)
-        self.network = SupervisedEncoder(model, artists).to(device, memory_format=torch.channels_last)
+        self.memory_format = model.memory_format  # laid out as the run's model is (training.channels_last)
+        self.network = SupervisedEncoder(model, artists).to(device, memory_format=self.memory_format)
         self.best_epoch = 0
         self.best_val_accuracy = 0.0
         self.seconds = 0.0
@@ -109,5 +110,5 @@ class SupervisedBaseline:
         return torch.cat(parts).numpy() if parts else np.zeros((0, self.artists))
 
     def _on_device(self, images: np.ndarray) -> torch.Tensor:
-        """uint8 images as a float channels-last batch on the device, as the network is laid out."""
-        return to_device_images(images, self.device).contiguous(memory_format=torch.channels_last)
+        """uint8 images as a float batch on the device, laid out as the network is."""
+        return to_device_images(images, self.device).contiguous(memory_format=self.memory_format)

@@ -98,7 +98,7 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path
         model.load_state_dict(state["model"])
     except (KeyError, RuntimeError) as error:
         raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None
-    model.to(memory_format=torch.channels_last).eval()
+    model.lay_out(config.training.channels_last).eval()
     clusters = None
     if state.get("clusters") is not None:
         clusters = ArtistClusters.from_state_dict(state["clusters"], config.loss)

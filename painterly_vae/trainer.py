@@ -118,11 +118,11 @@ class Trainer:
 
         t = config.training
         self.amp_dtype = resolve_precision(t.precision, device)
-        self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
         self.networks = load_networks(config, progress=processes.is_main)  # frozen, pretrained: trunk and loss
         torch.manual_seed(t.seed)  # seed once, before building the model
         trunk = self.networks[config.model.trunk] if config.model.trunk else None
-        self.model = PainterlyVAE(config.model, self.artists, trunk).to(device, memory_format=self.memory_format)
+        self.model = PainterlyVAE(config.model, self.artists, trunk).to(device).lay_out(t.channels_last)
+        self.memory_format = self.model.memory_format
         self._seed_this_rank(step=0)
         # what a training step calls: the modules themselves, or their DDP wrappers
         self.step_encoders = [wrap(encoder, processes, device) for encoder in self.model.encoders]

@@ -108,7 +108,7 @@ def _compute(model: PainterlyVAE, images: np.ndarray, mirrored: bool, device: to
         if mirrored:
             batch = batch[..., ::-1]
         with autocast(device, amp_dtype):
-            maps = model.trunk_features(to_device_images(batch, device).contiguous(memory_format=torch.channels_last))
+            maps = model.trunk_features(model.laid_out(to_device_images(batch, device)))
         parts.append(maps.float().cpu().numpy().astype(np.float16))
     if not parts:
         channels, size = model.encoder_input_shape()

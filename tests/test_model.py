@@ -67,3 +67,25 @@ def test_unknown_artist_index_is_an_error() -> None:
     model = PainterlyVAE(Config().with_values({"model.image_size": 32}).model, ARTISTS)
     with pytest.raises(IndexError):
         model.encoder_for(3)
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_the_memory_layout_is_the_configs_and_changes_speed_not_latents(channels_last: bool) -> None:
+    """`training.channels_last` lays out the model and every batch fed to it (encode_views,
+    the trunk cache, the supervised baseline read `laid_out`); either way the latents agree."""
+    from painterly_vae.latents import encode_views
+
+    config = Config().with_values({"model.image_size": 32, "model.channels": [8, 16], "model.latent_dim": 4})
+    torch.manual_seed(0)
+    reference = PainterlyVAE(config.model, ["a", "b"])
+    model = PainterlyVAE(config.model, ["a", "b"])
+    model.load_state_dict(reference.state_dict())
+    model.lay_out(channels_last)
+    conv = next(p for p in model.parameters() if p.dim() == 4)
+    expected = torch.channels_last if channels_last else torch.contiguous_format
+    assert model.memory_format == expected and conv.is_contiguous(memory_format=expected)
+    images = torch.rand(3, 3, 32, 32)
+    assert model.laid_out(images).is_contiguous(memory_format=expected)
+    ours = encode_views(model, [images]).mu
+    theirs = encode_views(reference, [images]).mu
+    assert ours == pytest.approx(theirs, abs=1e-5)
