@@ -112,6 +112,19 @@ def test_validation_reports_kl_and_active_units(tiny_data: Path, tmp_path: Path)
     assert validation.kl_total >= 0
 
 
+def test_validation_leaves_weights_and_batchnorm_statistics_untouched(tiny_data: Path, tmp_path: Path) -> None:
+    """Validating between steps must not train: no weight moves, no BatchNorm running mean or
+    variance drifts towards the validation paintings, and the next step trains as before."""
+    trainer = _trainer(tiny_data, tmp_path)
+    trainer.train_step(1, trainer.batches.batch(1))  # BatchNorm statistics away from their initial values
+    before = _snapshot(trainer.model)
+    assert any("running_mean" in name for name in before)
+    assert trainer.validate("val") is not None and trainer.validate("test") is not None
+    assert not _changed(before, trainer.model)
+    trainer.train_step(2, trainer.batches.batch(2))
+    assert trainer.model.training and _changed(before, trainer.model)
+
+
 def test_image_size_mismatch_is_a_clear_error(tiny_data: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError, match="32 px but model.image_size is 64"):
         _trainer(tiny_data, tmp_path, model__image_size=64)
