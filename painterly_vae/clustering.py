@@ -67,7 +67,7 @@ class ArtistClusters:
         self.representation = representation
         self.accept_share = accept_share
         self.means: np.ndarray | None = None  # (A, D)
-        self.precision: np.ndarray | None = None  # (D, D)
+        self.inverse_covariance: np.ndarray | None = None  # (D, D) shared within artists; "precision" in the state dict
         self.objective_mean: np.ndarray | None = None  # (A,) for "elbo"
         self.objective_std: np.ndarray | None = None
         self.probe: dict[str, np.ndarray] | None = None  # concat+trunk: mean, scale, coef (A, D), intercept (A)
@@ -99,7 +99,7 @@ class ArtistClusters:
         features = [self._features(views.select(labels == a), a) for a in range(len(self.artists))]
         self.means = np.stack([f.mean(0) for f in features])
         centred = np.concatenate([f - f.mean(0) for f in features])
-        self.precision = LedoitWolf(assume_centered=True).fit(centred).precision_
+        self.inverse_covariance = LedoitWolf(assume_centered=True).fit(centred).precision_
         if self.representation == "concat+trunk":
             self.probe = _fit_probe(_with_trunk(views), labels, len(self.artists))
             self.novelty = _fit_probe(views.gram.astype(np.float64), labels, len(self.artists), GRAM_COMPONENTS)
@@ -131,12 +131,12 @@ class ArtistClusters:
             if self.probe is None:
                 raise RuntimeError("fit the clusters first")
             return _probe_log_proba(self.probe, _with_trunk(views))
-        if self.means is None or self.precision is None:
+        if self.means is None or self.inverse_covariance is None:
             raise RuntimeError("fit the clusters first")
         scores = np.empty((len(views), len(self.artists)))
         for a in range(len(self.artists)):
             difference = self._features(views, a) - self.means[a]
-            scores[:, a] = -0.5 * np.einsum("nd,de,ne->n", difference, self.precision, difference)
+            scores[:, a] = -0.5 * np.einsum("nd,de,ne->n", difference, self.inverse_covariance, difference)
         return scores
 
     def predict_proba(self, views: LatentViews) -> np.ndarray:
@@ -167,9 +167,9 @@ class ArtistClusters:
         clusters hold no latent Gaussian."""
         if self.representation == "elbo":
             raise ValueError("elbo clusters score reconstruction errors and hold no latent Gaussian")
-        if self.means is None or self.precision is None:
+        if self.means is None or self.inverse_covariance is None:
             raise RuntimeError("fit the clusters first")
-        covariance = np.linalg.inv(self.precision)
+        covariance = np.linalg.inv(self.inverse_covariance)
         if self.representation == "own":
             return self.means[artist], covariance
         block = slice(self.encoder_of_artist[artist] * latent_dim, (self.encoder_of_artist[artist] + 1) * latent_dim)
@@ -190,7 +190,7 @@ class ArtistClusters:
             "representation": self.representation,
             "accept_share": self.accept_share,
             "means": tensor(self.means),
-            "precision": tensor(self.precision),
+            "precision": tensor(self.inverse_covariance),
             "objective_mean": tensor(self.objective_mean),
             "objective_std": tensor(self.objective_std),
             "probe": None if self.probe is None else {key: tensor(value) for key, value in self.probe.items()},
@@ -204,7 +204,7 @@ class ArtistClusters:
     def from_state_dict(cls, state: dict[str, Any], loss: LossConfig) -> "ArtistClusters":
         clusters = cls(state["artists"], state["encoder_of_artist"], loss, state["representation"], state["accept_share"])
         array = lambda t: None if t is None else t.numpy()  # noqa: E731
-        clusters.means, clusters.precision = array(state["means"]), array(state["precision"])
+        clusters.means, clusters.inverse_covariance = array(state["means"]), array(state["precision"])
         clusters.objective_mean, clusters.objective_std = array(state["objective_mean"]), array(state["objective_std"])
         if state.get("probe") is not None:  # absent before concat+trunk existed
             clusters.probe = {key: array(value) for key, value in state["probe"].items()}
