@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from painterly_vae.data import to_device_images
+from painterly_vae.batches import to_device_images
 from painterly_vae.errors import UsageError
 from painterly_vae.latents import encode_views, encoding_bar
 from painterly_vae.painting_files import read_paintings

@@ -37,13 +37,13 @@ from sklearn.mixture import GaussianMixture
 from data_tools.atomic import atomic_write_bytes
 from data_tools.processed import SPLITS, ProcessedData
 from painterly_vae import plots
+from painterly_vae.batches import to_device_images
 from painterly_vae.clustering import GRAM_COMPONENTS, TRUNK_PROBE_STRENGTH, ArtistClusters
 from painterly_vae.colour_baseline import colour_histogram_classifier
 from painterly_vae.feature_networks import network_spec
 from painterly_vae.pretrained import load_networks
 from painterly_vae.pretrained_baseline import pretrained_features_classifier
 from painterly_vae.config import REPRESENTATIONS
-from painterly_vae.data import to_device_images
 from painterly_vae.dating import dating_metrics, median_years, split_years
 from painterly_vae.errors import UsageError
 from painterly_vae.image_quality import psnr, sharpness_ratio, ssim

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from painterly_vae import explore, plots
-from painterly_vae.data import to_device_images
+from painterly_vae.batches import to_device_images
 from painterly_vae.errors import UsageError
 from painterly_vae.latents import encode_views
 from painterly_vae.model import resize

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from painterly_vae.data import to_device_images
+from painterly_vae.batches import to_device_images
 from painterly_vae.latents import encoding_bar
 from painterly_vae.linear_probe import LinearProbe
 from painterly_vae.model import resize

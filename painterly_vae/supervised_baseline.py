@@ -20,8 +20,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from painterly_vae.batches import to_device_images
 from painterly_vae.config import Config
-from painterly_vae.data import to_device_images
 from painterly_vae.model import Encoder, PainterlyVAE
 from painterly_vae.precision import autocast
 

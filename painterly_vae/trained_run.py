@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 from data_tools.processed import ProcessedData
+from painterly_vae.batches import iterate_split
 from painterly_vae.checkpoint import load_checkpoint, save_checkpoint
 from painterly_vae.clustering import ArtistClusters
 from painterly_vae.config import Config
-from painterly_vae.data import iterate_split
 from painterly_vae.dating import YearRegression, fit_dating, split_years
 from painterly_vae.errors import UsageError
 from painterly_vae.latents import LatentViews, encode_views, encoding_bar

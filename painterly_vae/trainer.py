@@ -31,9 +31,9 @@ from tqdm import tqdm
 
 from data_tools.processed import ProcessedData
 from painterly_vae import explore
+from painterly_vae.batches import TrainingBatches, iterate_split
 from painterly_vae.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
 from painterly_vae.config import Config
-from painterly_vae.data import TrainingBatches, iterate_split
 from painterly_vae.distributed import (
     SINGLE_PROCESS,
     Processes,

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from data_tools.atomic import atomic_output, atomic_write_bytes
 from data_tools.processed import ProcessedData
-from painterly_vae.data import to_device_images
+from painterly_vae.batches import to_device_images
 from painterly_vae.model import PainterlyVAE
 from painterly_vae.precision import autocast
 

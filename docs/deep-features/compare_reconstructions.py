@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from data_tools.processed import ProcessedData  # noqa: E402
 from painterly_vae import explore, plots  # noqa: E402
-from painterly_vae.data import to_device_images  # noqa: E402
+from painterly_vae.batches import to_device_images  # noqa: E402
 from painterly_vae.model import resize  # noqa: E402
 from painterly_vae.trained_run import open_run  # noqa: E402
 
