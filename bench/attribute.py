@@ -29,8 +29,8 @@ from data_tools.processed import ProcessedData, write_processed  # noqa: E402
 from data_tools.synthetic import paint, painter_style  # noqa: E402
 from painterly_vae.attribute import attribute_files  # noqa: E402
 from painterly_vae.config import Config  # noqa: E402
+from painterly_vae.train_command import train_and_fit_clusters  # noqa: E402
 from painterly_vae.trained_run import open_run  # noqa: E402
-from painterly_vae.train_run import train_and_fit_clusters  # noqa: E402
 from painterly_vae.trainer import Trainer  # noqa: E402
 
 

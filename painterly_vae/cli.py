@@ -331,7 +331,7 @@ def _train_values(args: argparse.Namespace) -> dict[str, object]:
 
 def _train(args: argparse.Namespace) -> int:
     from painterly_vae.summary import print_training_summary
-    from painterly_vae.train_run import TrainRequest, run_training
+    from painterly_vae.train_command import TrainRequest, run_training
 
     request = TrainRequest(
         config_file=args.config,

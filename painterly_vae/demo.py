@@ -19,7 +19,7 @@ from painterly_vae.attribute import attribute_files
 from painterly_vae.device import resolve_device
 from painterly_vae.evaluate import evaluate_run
 from painterly_vae.summary import print_evaluation, print_prepare_summary, print_training_summary
-from painterly_vae.train_run import TrainRequest, run_training
+from painterly_vae.train_command import TrainRequest, run_training
 from painterly_vae.trained_run import open_run
 
 DEMO_ARTISTS = 4

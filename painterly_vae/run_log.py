@@ -1,6 +1,6 @@
 """A run's `train.log`: timestamped lines a person reads after the fact.
 
-Opened by the trainer for the training itself and by `train_run` for what follows it (the
+Opened by the trainer for the training itself and by `train_command` for what follows it (the
 attribution models fitted on the trained encoders), appending to the same file. Only the
 main process writes; the others get a logger that drops everything.
 """

@@ -145,7 +145,7 @@ class Trainer:
             self.perceptual.to(device, memory_format=self.memory_format)
 
         self.trunk_cache: TrunkCache | None = None  # built at the start of fit()
-        # the attribution models, fitted on the trained encoders after `fit` (see train_run) and
+        # the attribution models, fitted on the trained encoders after `fit` (see train_command) and
         # stored in last.pt beside the weights; the trainer only carries them into the checkpoint
         self.clusters: "ArtistClusters | None" = None
         self.dating: "YearRegression | None" = None
@@ -346,7 +346,7 @@ class Trainer:
         """Train up to `total_steps()`, logging, validating and checkpointing on the way.
 
         Under torchrun every rank runs this loop; only rank 0 writes (events, log, checkpoints)
-        and shows a progress bar. The artist clusters are fitted afterwards (`train_run`)."""
+        and shows a progress bar. The artist clusters are fitted afterwards (`train_command`)."""
         t = self.config.training
         main = self.processes.is_main
         total = self.total_steps()

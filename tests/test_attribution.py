@@ -22,7 +22,7 @@ from painterly_vae.errors import UsageError
 from painterly_vae.evaluate import evaluate_run, expected_calibration_error
 from painterly_vae.latents import LatentViews
 from painterly_vae.summary import print_evaluation
-from painterly_vae.train_run import TrainRequest, run_training
+from painterly_vae.train_command import TrainRequest, run_training
 from painterly_vae.trained_run import open_run, split_views
 
 CPU = torch.device("cpu")

@@ -17,7 +17,7 @@ from painterly_vae.checkpoint import load_checkpoint
 from painterly_vae.cli import main
 from painterly_vae.dating import YearRegression
 from painterly_vae.exploration_commands import _painting
-from painterly_vae.train_run import TrainRequest, run_training
+from painterly_vae.train_command import TrainRequest, run_training
 from painterly_vae.trained_run import open_run
 
 CPU = torch.device("cpu")

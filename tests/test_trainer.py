@@ -12,7 +12,7 @@ from conftest import tiny_config
 from data_tools.processed import ProcessedData
 from painterly_vae.checkpoint import load_checkpoint
 from painterly_vae.errors import DataError, TrainingDiverged, UsageError
-from painterly_vae.train_run import TrainRequest, run_training
+from painterly_vae.train_command import TrainRequest, run_training
 from painterly_vae.trainer import Trainer
 
 CPU = torch.device("cpu")

@@ -18,8 +18,8 @@ from painterly_vae.checkpoint import FORMAT_NAME, load_checkpoint
 from painterly_vae.cli import main
 from painterly_vae.errors import UsageError
 from painterly_vae.pretrained import sha256_of
+from painterly_vae.train_command import train_and_fit_clusters
 from painterly_vae.trained_run import open_run
-from painterly_vae.train_run import train_and_fit_clusters
 from painterly_vae.trainer import Trainer
 from painterly_vae.trunk_cache import CACHE_DIR, RECORD_FILE
 from painterly_vae.summary import print_evaluation
