@@ -402,9 +402,8 @@ def _baseline_run(baseline: TrainedRun, data: ProcessedData, ours: EvaluationSet
 
 def _leads(baselines: dict[str, Any]) -> dict[str, dict]:
     """Short name -> the run's lead over that baseline, for the plot."""
-    named = {"colour histogram": baselines.get("colour_histogram")}
-    if "run" in baselines:
-        named = {f"run {Path(baselines['run']['run']).name}": baselines["run"], **named}
+    named = {f"run {Path(baselines['run']['run']).name}": baselines["run"]} if "run" in baselines else {}
+    named["colour histogram"] = baselines.get("colour_histogram")
     for name, probe in baselines.get("pretrained_features", {}).items():
         named[f"{name.split()[0]} {probe['features']}"] = probe
     named["supervised encoder"] = baselines.get("supervised_encoder")

@@ -95,7 +95,7 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
     where = f"all of {report['data']}" if report["split"] == "all" else f"the {report['split']} split of {report['data']}"
     print(f"Evaluation of {report['run']} on {where}: {known + unknown} paintings, {known} by its "
           f"{len(report['artists'])} artists, {unknown} by artists it does not know")
-    rows: list[list[object]] = [["", "top-1", "top-3", "balanced", "run's lead: top-1", "balanced"]]
+    rows: list[list[object]] = [["", "top-1", "top-3", "balanced"]]
     rows.append([f"this run ({report['encoders']}, {report['representation']})", *_percentages(attribution)])
     for name, values in (report.get("representations") or {}).items():
         rows.append([f"  representation: {name}", *_percentages(values)])
@@ -115,8 +115,11 @@ def print_evaluation(report: dict, out_dir: "Path") -> None:
         supervised = baselines["supervised_encoder"]
         rows.append([f"supervised encoder (epoch {supervised['best_epoch']} of {supervised['epochs']}, by val)",
                      *_percentages(supervised)])
+    leads = any(len(row) > 4 for row in rows[1:])
+    if leads:
+        rows[0] += ["run's lead: top-1", "balanced"]
     _print_table(rows)
-    if any(len(row) > 4 for row in rows[1:]):
+    if leads:
         print(f"run's lead: this run's accuracy minus the baseline's on the same {known} paintings, in points, with its "
               "95% paired bootstrap interval; an interval that holds 0 is a tie")
     print("per artist (precision / recall): " + ", ".join(
