@@ -122,7 +122,6 @@ class Trainer:
         torch.manual_seed(t.seed)  # seed once, before building the model
         trunk = self.networks[config.model.trunk] if config.model.trunk else None
         self.model = PainterlyVAE(config.model, self.artists, trunk).to(device).lay_out(t.channels_last)
-        self.memory_format = self.model.memory_format
         self._seed_this_rank(step=0)
         # what a training step calls: the modules themselves, or their DDP wrappers
         self.step_encoders = [wrap(encoder, processes, device) for encoder in self.model.encoders]
@@ -142,7 +141,7 @@ class Trainer:
         if config.loss.perceptual_weight > 0:
             network = self.networks[config.loss.perceptual_network]
             self.perceptual = PerceptualLoss(network, config.loss.resolved_perceptual_layers())
-            self.perceptual.to(device, memory_format=self.memory_format)
+            self.perceptual.to(device, memory_format=self.model.memory_format)
 
         self.trunk_cache: TrunkCache | None = None  # built at the start of fit()
         # the attribution models, fitted on the trained encoders after `fit` (see train_command) and
@@ -187,10 +186,10 @@ class Trainer:
         """The next training batch of `artist`, as the model consumes it: the trunk's maps
         from the cache when there is one (`training.trunk_cache`), else computed now."""
         images, rows, flips = self.batches.draw(artist)
-        images = images.contiguous(memory_format=self.memory_format)
+        images = self.model.laid_out(images)
         if self.trunk_cache is None:
             return self.model.inputs(images)
-        maps = self.trunk_cache.maps(artist, rows, flips, self.device).contiguous(memory_format=self.memory_format)
+        maps = self.model.laid_out(self.trunk_cache.maps(artist, rows, flips, self.device))
         return ModelInputs(maps, resize(images, self.config.model.image_size))
 
     def build_trunk_cache(self, progress: bool = True) -> None:
@@ -210,8 +209,7 @@ class Trainer:
         encoder_optimizer.zero_grad(set_to_none=True)
         self.decoder_optimizer.zero_grad(set_to_none=True)
         with autocast(self.device, self.amp_dtype):
-            inputs = batch if isinstance(batch, ModelInputs) else self.model.inputs(
-                batch.contiguous(memory_format=self.memory_format))
+            inputs = batch if isinstance(batch, ModelInputs) else self.model.inputs(self.model.laid_out(batch))
             output = encode_decode(
                 self.step_encoders[encoder_index], self.step_decoder, inputs, True, self.latent_gradient_scale
             )
@@ -255,7 +253,7 @@ class Trainer:
             objective, pixel_l1, kl_nats, count = 0.0, 0.0, 0.0, 0
             for images in iterate_split(self.data, artist, split, self.config.training.batch_size, self.device):
                 with autocast(self.device, self.amp_dtype):
-                    output = self.model(images.contiguous(memory_format=self.memory_format), artist_index)
+                    output = self.model(self.model.laid_out(images), artist_index)
                     perceptual = self._perceptual_term(output.reconstruction, output.target)
                 terms = vae_loss(output.reconstruction, output.target, output.mu, output.logvar, loss_config,
                                  perceptual=perceptual)
