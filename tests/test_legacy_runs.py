@@ -1,0 +1,77 @@
+"""A run written by an earlier painterly-vae opens, answers and reads back as it did then.
+
+tests/legacy/ holds a tiny run (three synthetic painters, 32 px) trained, attributed and
+evaluated by commit 54369a3, before the package was split into subpackages, with what that
+code answered (tests/legacy/make_legacy_runs.sh wrote it). Users keep runs for months: a
+refactor that changes a checkpoint key, a stored cluster or a report field must fail here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LEGACY = Path(__file__).parent / "legacy"
+REPRESENTATIONS = ("own", "concat", "elbo")
+
+
+@pytest.fixture()
+def legacy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of tests/legacy as the working folder (the run's config names its data as `data`)."""
+    for name in ("data", "runs", "paintings"):
+        shutil.copytree(LEGACY / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _cli(*args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "painterly_vae", *args], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _assert_close(actual: object, expected: object, where: str = "") -> None:
+    """Equal JSON, numbers to 1e-6 relative (a float printed by another numpy may differ in its last digit)."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and sorted(actual) == sorted(expected), where
+        for key in expected:
+            _assert_close(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), where
+        for index, (a, e) in enumerate(zip(actual, expected)):
+            _assert_close(a, e, f"{where}[{index}]")
+    elif isinstance(expected, float) and not isinstance(expected, bool):
+        assert isinstance(actual, (int, float)), where
+        assert math.isclose(actual, expected, rel_tol=1e-6, abs_tol=1e-9) or (math.isnan(actual) and math.isnan(expected)), \
+            f"{where}: {actual} != {expected}"
+    else:
+        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+
+@pytest.mark.parametrize("representation", REPRESENTATIONS)
+def test_an_old_run_attributes_as_it_did(legacy: Path, representation: str) -> None:
+    answer = json.loads(_cli("attribute", *sorted(str(p.relative_to(legacy)) for p in (legacy / "paintings").iterdir()),
+                             "--run", f"runs/{representation}", "--device", "cpu", "--json"))
+    expected = json.loads((LEGACY / "expected" / f"attribute-{representation}.json").read_text())
+    _assert_close(answer, expected)
+
+
+def test_an_old_run_evaluates_as_it_did(legacy: Path) -> None:
+    printed = _cli("evaluate", "--run", "runs/concat", "--device", "cpu", "--no-progress")
+    assert printed == (LEGACY / "expected" / "evaluate-concat.txt").read_text()
+    report = json.loads((legacy / "runs" / "concat" / "report.json").read_text())
+    _assert_close(report, json.loads((LEGACY / "expected" / "report-concat.json").read_text()))
+
+
+def test_an_old_report_prints_as_it_did(capsys: pytest.CaptureFixture[str]) -> None:
+    from painterly_vae.summary import print_evaluation
+
+    report = json.loads((LEGACY / "expected" / "report-concat.json").read_text())
+    print_evaluation(report, Path("runs/concat"))
+    assert capsys.readouterr().out == (LEGACY / "expected" / "evaluate-concat.txt").read_text()
