@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.train_step import build_trainer, timed  # noqa: E402
-from painterly_vae.device import resolve_device  # noqa: E402
+from painterly_vae.runtime.device import resolve_device  # noqa: E402
 
 
 def main() -> None:

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data_tools.prepare import PrepareOptions, prepare  # noqa: E402
 from data_tools.synthetic import write_synthetic_raw  # noqa: E402
-from painterly_vae import plots  # noqa: E402
-from painterly_vae.train_command import TrainRequest, run_training  # noqa: E402
+from painterly_vae.cli.train_command import TrainRequest, run_training  # noqa: E402
+from painterly_vae.evaluation import plots  # noqa: E402
 
 
 def curves(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data_tools.processed import ProcessedData, write_processed  # noqa: E402
 from painterly_vae.config import Config  # noqa: E402
-from painterly_vae.device import resolve_device  # noqa: E402
-from painterly_vae.losses import kl_term, l1_term  # noqa: E402
-from painterly_vae.precision import describe  # noqa: E402
-from painterly_vae.trainer import Trainer  # noqa: E402
+from painterly_vae.model.losses import kl_term, l1_term  # noqa: E402
+from painterly_vae.runtime.device import resolve_device  # noqa: E402
+from painterly_vae.runtime.precision import describe  # noqa: E402
+from painterly_vae.training.trainer import Trainer  # noqa: E402
 
 ARTISTS = 2
 

@@ -23,8 +23,8 @@ from painterly_vae.feature_networks import INPUT_SCALINGS, NETWORKS, PADDINGS, n
 L1_REDUCTIONS = ("mean", "sum")
 KL_REDUCTIONS = ("sum", "mean")
 ENCODER_LAYOUTS = ("per-artist", "single")
-REPRESENTATIONS = ("own", "concat", "elbo", "concat+trunk")  # painterly_vae.clustering implements them
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.precision resolves them
+REPRESENTATIONS = ("own", "concat", "elbo", "concat+trunk")  # painterly_vae.inference.clustering implements them
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.runtime.precision resolves them
 
 
 @dataclass
@@ -140,7 +140,7 @@ class TrainingConfig:
 
 @dataclass
 class ClusteringConfig:
-    """How paintings are attributed from their latents (see painterly_vae.clustering)."""
+    """How paintings are attributed from their latents (see painterly_vae.inference.clustering)."""
 
     representation: str = "concat"  # "concat", "own", "elbo" or "concat+trunk" (needs model.trunk): docs/results.md
     accept_share: float = 0.95  # share of validation paintings the "unknown" threshold lets through

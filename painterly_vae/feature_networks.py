@@ -5,7 +5,7 @@ layers. It serves twice (Hou et al., "Deep Feature Consistent Variational Autoen
 2017): in the loss, where the reconstruction must match the painting's activations, and,
 optionally, as a shared trunk in front of every artist's encoder. This module is only the
 table: it imports no torch, so a config naming an unknown network or layer is refused before
-torch loads. `painterly_vae.pretrained` builds the networks.
+torch loads. `painterly_vae.model.pretrained` builds the networks.
 
 Layer names index the network's `features` sequence:
     vgg19         relu1_1 ... relu5_4 (the DFC-VAE paper's names)

@@ -10,20 +10,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from images import truncated_jpeg
 
 from data_tools.prepare import PrepareOptions, prepare
 from data_tools.processed import ProcessedData
 from data_tools.synthetic import write_synthetic_raw
-from images import truncated_jpeg
-from painterly_vae.checkpoint import load_checkpoint
-from painterly_vae.clustering import ArtistClusters
+from painterly_vae.cli.summary import print_evaluation
+from painterly_vae.cli.train_command import TrainRequest, run_training
 from painterly_vae.config import load_config
 from painterly_vae.errors import UsageError
-from painterly_vae.evaluate import evaluate_run, expected_calibration_error
-from painterly_vae.latents import LatentViews
-from painterly_vae.summary import print_evaluation
-from painterly_vae.train_command import TrainRequest, run_training
-from painterly_vae.trained_run import open_run, split_views
+from painterly_vae.evaluation.evaluate import evaluate_run, expected_calibration_error
+from painterly_vae.inference.clustering import ArtistClusters
+from painterly_vae.inference.latents import LatentViews
+from painterly_vae.inference.trained_run import open_run, split_views
+from painterly_vae.runtime.checkpoint import load_checkpoint
 
 CPU = torch.device("cpu")
 KNOWN = ["painter-1", "painter-2", "painter-3"]
@@ -100,7 +100,7 @@ def test_an_artist_held_out_of_training_is_flagged_unknown_more_often(trained: d
     run = open_run(trained["run"], CPU)
     files_known = sorted((trained["everyone"] / "painter-1").glob("*.jpg"))[:20]
     files_outsider = sorted((trained["everyone"] / "painter-4").glob("*.jpg"))[:20]
-    from painterly_vae.attribute import attribute_files
+    from painterly_vae.cli.attribute import attribute_files
 
     known_rate = np.mean([r.unknown for r in attribute_files(run, files_known)])
     outsider_rate = np.mean([r.unknown for r in attribute_files(run, files_outsider)])
@@ -204,8 +204,8 @@ def test_expected_calibration_error() -> None:
 def test_concat_trunk_scores_as_scikit_learn_would_for_two_artists_and_more(artists: int) -> None:
     """The regression is stored as arrays and scored without scikit-learn; two artists are
     scikit-learn's one-logit special case."""
-    from painterly_vae.clustering import GRAM_COMPONENTS, TRUNK_PROBE_STRENGTH
-    from painterly_vae.linear_probe import standardised_logistic_regression
+    from painterly_vae.inference.clustering import GRAM_COMPONENTS, TRUNK_PROBE_STRENGTH
+    from painterly_vae.inference.linear_probe import standardised_logistic_regression
 
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(artists), 30)

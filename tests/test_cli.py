@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
 from conftest import TINY
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 TINY_SETS = [arg for name, value in TINY.items() for arg in ("--set", f"{name}={value}")]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from images import bomb_png, painting, save, sixteen_bit_png, truncated_jpeg
 from PIL import Image
 
 from data_tools.decode import ImageRejected, load_rgb
-from images import bomb_png, painting, save, sixteen_bit_png, truncated_jpeg
 
 
 def _reason(path: Path, **kwargs: object) -> str:

@@ -18,9 +18,9 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from painterly_vae.batches import ArtistBatchSampler
-from painterly_vae.checkpoint import load_checkpoint
-from painterly_vae.cli import main
+from painterly_vae.cli.cli import main
+from painterly_vae.runtime.batches import ArtistBatchSampler
+from painterly_vae.runtime.checkpoint import load_checkpoint
 
 # fp32, no dropout: the two layouts then differ only in BatchNorm's per-rank batch
 # statistics and in the z noise each rank draws

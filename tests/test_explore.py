@@ -12,13 +12,13 @@ from PIL import Image
 
 from data_tools.prepare import PrepareOptions, prepare
 from data_tools.synthetic import write_synthetic_raw
-from painterly_vae import explore
-from painterly_vae.checkpoint import load_checkpoint
-from painterly_vae.cli import main
-from painterly_vae.dating import YearRegression
-from painterly_vae.exploration_commands import _painting
-from painterly_vae.train_command import TrainRequest, run_training
-from painterly_vae.trained_run import open_run
+from painterly_vae.cli.cli import main
+from painterly_vae.cli.exploration_commands import _painting
+from painterly_vae.cli.train_command import TrainRequest, run_training
+from painterly_vae.inference import explore
+from painterly_vae.inference.dating import YearRegression
+from painterly_vae.inference.trained_run import open_run
+from painterly_vae.runtime.checkpoint import load_checkpoint
 
 CPU = torch.device("cpu")
 

@@ -13,15 +13,21 @@ from typing import Iterator
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import tiny_config
 from torchvision.models import mobilenet_v2
 
-from conftest import tiny_config
-from painterly_vae import pretrained
 from painterly_vae.config import NetworkConfig
 from painterly_vae.errors import ConfigError, UsageError
 from painterly_vae.feature_networks import NETWORKS, network_spec
-from painterly_vae.pretrained import (SamePaddingConv2d, channel_statistics, gram_statistics, load_feature_network,
-                                     load_networks, torchvision_cache_file)
+from painterly_vae.model import pretrained
+from painterly_vae.model.pretrained import (
+    SamePaddingConv2d,
+    channel_statistics,
+    gram_statistics,
+    load_feature_network,
+    load_networks,
+    torchvision_cache_file,
+)
 
 TF_CONVENTION = NetworkConfig(input_scaling="signed", padding="same")
 

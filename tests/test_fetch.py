@@ -12,13 +12,13 @@ from typing import Iterator
 
 import pytest
 import requests
+from fake_sources import FakeSourceServer, FakeState, FakeWork
 
 from data_tools.artists import Artist, resolve_artists
 from data_tools.fetch import FetchOptions, fetch, safe_id
 from data_tools.http_client import CONTACT_ENVIRONMENT, HttpSettings, PoliteSession
 from data_tools.manifest import read_manifest
 from data_tools.prepare import PrepareOptions, prepare
-from fake_sources import FakeSourceServer, FakeState, FakeWork
 from painterly_vae import __version__
 
 FAST = HttpSettings(min_interval=0.0, timeout=1.0, retries=2, backoff=0.05, maxlag_wait=0.05, max_retry_after=1.0)

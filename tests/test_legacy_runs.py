@@ -70,7 +70,7 @@ def test_an_old_run_evaluates_as_it_did(legacy: Path) -> None:
 
 
 def test_an_old_report_prints_as_it_did(capsys: pytest.CaptureFixture[str]) -> None:
-    from painterly_vae.summary import print_evaluation
+    from painterly_vae.cli.summary import print_evaluation
 
     report = json.loads((LEGACY / "expected" / "report-concat.json").read_text())
     print_evaluation(report, Path("runs/concat"))

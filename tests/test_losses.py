@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 from painterly_vae.config import Config
-from painterly_vae.losses import kl_term, l1_term, latent_gradient_scale, vae_loss
-from painterly_vae.model import PainterlyVAE
+from painterly_vae.model.losses import kl_term, l1_term, latent_gradient_scale, vae_loss
+from painterly_vae.model.model import PainterlyVAE
 
 
 def _gradients(module: torch.nn.Module) -> list[torch.Tensor]:

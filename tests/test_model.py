@@ -7,7 +7,7 @@ import torch
 
 from painterly_vae.config import Config
 from painterly_vae.errors import ConfigError
-from painterly_vae.model import PainterlyVAE
+from painterly_vae.model.model import PainterlyVAE
 
 ARTISTS = ["monet", "renoir", "sisley"]
 
@@ -73,7 +73,7 @@ def test_unknown_artist_index_is_an_error() -> None:
 def test_the_memory_layout_is_the_configs_and_changes_speed_not_latents(channels_last: bool) -> None:
     """`training.channels_last` lays out the model and every batch fed to it (encode_views,
     the trunk cache, the supervised baseline read `laid_out`); either way the latents agree."""
-    from painterly_vae.latents import encode_views
+    from painterly_vae.inference.latents import encode_views
 
     config = Config().with_values({"model.image_size": 32, "model.channels": [8, 16], "model.latent_dim": 4})
     torch.manual_seed(0)

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import TINY
+
 from data_tools.prepare import PrepareOptions, prepare
 from data_tools.synthetic import write_synthetic_raw
-from painterly_vae.attribute import Attribution
-from painterly_vae.demo import next_commands
+from painterly_vae.cli.attribute import Attribution
+from painterly_vae.cli.demo import next_commands
 
 SIZELESS = {name: value for name, value in TINY.items() if name != "model.image_size"}
 SIZELESS_SETS = [arg for name, value in SIZELESS.items() for arg in ("--set", f"{name}={value}")]

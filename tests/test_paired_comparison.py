@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score
 
-from painterly_vae import paired_comparison
-from painterly_vae.paired_comparison import paired_difference
+from painterly_vae.evaluation import paired_comparison
+from painterly_vae.evaluation.paired_comparison import paired_difference
 
 
 def _predictions(labels: np.ndarray, right: np.ndarray, classes: int) -> np.ndarray:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import tiny_config
+
 from data_tools.processed import ProcessedData
-from painterly_vae.cli import main
+from painterly_vae.cli.cli import main
 from painterly_vae.config import NetworkConfig
-from painterly_vae.perceptual import PerceptualLoss
-from painterly_vae.pretrained import load_feature_network
-from painterly_vae.trainer import Trainer
+from painterly_vae.model.perceptual import PerceptualLoss
+from painterly_vae.model.pretrained import load_feature_network
+from painterly_vae.training.trainer import Trainer
 
 
 @pytest.mark.parametrize("network", ["vgg19", "mobilenet_v2"])

@@ -9,10 +9,9 @@ import torch
 
 from painterly_vae.config import Config
 from painterly_vae.errors import UsageError
-from painterly_vae.losses import latent_gradient_scale, vae_loss
-from painterly_vae.model import PainterlyVAE
-from painterly_vae.precision import autocast, resolve_precision
-
+from painterly_vae.model.losses import latent_gradient_scale, vae_loss
+from painterly_vae.model.model import PainterlyVAE
+from painterly_vae.runtime.precision import autocast, resolve_precision
 
 # Dropout masks are drawn in memory order, so channels-last and NCHW tensors get different
 # masks from the same seed: the paths are compared with dropout off (BatchNorm still in
@@ -75,7 +74,7 @@ def test_precision_names() -> None:
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_auto_precision_trains_a_step() -> None:
-    from painterly_vae.losses import vae_loss as loss
+    from painterly_vae.model.losses import vae_loss as loss
 
     device = torch.device("cuda")
     config = Config().with_values({"model.image_size": 32, "model.channels": [8, 16], "model.latent_dim": 8})

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from images import bomb_png, painting, save, sixteen_bit_png, truncated_jpeg
 from PIL import Image
 
 from data_tools.decode import load_rgb
 from data_tools.geometry import fit_image
 from data_tools.prepare import PrepareOptions, prepare, title_and_year
 from data_tools.processed import SPLITS, ProcessedData
-from images import bomb_png, painting, save, sixteen_bit_png, truncated_jpeg
 from painterly_vae.errors import UsageError
 
 SMALL = dict(size=32, min_size=32, min_images=3)

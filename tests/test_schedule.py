@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from painterly_vae.errors import ConfigError
-from painterly_vae.schedule import parse_ratio
+from painterly_vae.training.schedule import parse_ratio
 
 TWO = ["monet", "renoir"]
 

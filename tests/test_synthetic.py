@@ -21,7 +21,7 @@ def test_same_seed_same_painting_other_seed_other_painting() -> None:
 def test_artists_are_separable_but_not_by_colour_alone() -> None:
     """A colour-histogram classifier beats chance by far, yet is far from perfect: the palettes
     overlap, so attribution on synthetic painters needs more than colour."""
-    from painterly_vae.colour_baseline import colour_histogram_classifier
+    from painterly_vae.evaluation.colour_baseline import colour_histogram_classifier
 
     images, labels = [], []
     for artist in range(4):

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import tiny_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import tiny_config
 from data_tools.processed import ProcessedData
-from painterly_vae.checkpoint import load_checkpoint
+from painterly_vae.cli.train_command import TrainRequest, run_training
 from painterly_vae.errors import DataError, TrainingDiverged, UsageError
-from painterly_vae.train_command import TrainRequest, run_training
-from painterly_vae.trainer import Trainer
+from painterly_vae.runtime.checkpoint import load_checkpoint
+from painterly_vae.training.trainer import Trainer
 
 CPU = torch.device("cpu")
 
@@ -151,8 +151,8 @@ def test_running_sums_log_each_term_under_its_own_name(tmp_path: Path) -> None:
     """What TensorBoard and the progress bar show is each loss term, not its neighbour."""
     from torch.utils.tensorboard import SummaryWriter
 
-    from painterly_vae.losses import LossTerms
-    from painterly_vae.trainer import _RunningSums
+    from painterly_vae.model.losses import LossTerms
+    from painterly_vae.training.trainer import _RunningSums
 
     sums = _RunningSums(2, torch.device("cpu"))
     for artist, scale in ((0, 1.0), (1, 3.0)):

@@ -9,20 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import tiny_config
+
 from data_tools.prepare import PrepareOptions, prepare
 from data_tools.processed import ProcessedData
 from data_tools.synthetic import write_synthetic_raw
-from painterly_vae.checkpoint import FORMAT_NAME, load_checkpoint
-from painterly_vae.cli import main
+from painterly_vae.cli.cli import main
+from painterly_vae.cli.summary import print_evaluation
+from painterly_vae.cli.train_command import train_and_fit_clusters
 from painterly_vae.errors import UsageError
-from painterly_vae.pretrained import sha256_of
-from painterly_vae.train_command import train_and_fit_clusters
-from painterly_vae.trained_run import open_run
-from painterly_vae.trainer import Trainer
-from painterly_vae.trunk_cache import CACHE_DIR, RECORD_FILE
-from painterly_vae.summary import print_evaluation
+from painterly_vae.inference.trained_run import open_run
+from painterly_vae.model.pretrained import sha256_of
+from painterly_vae.runtime.checkpoint import FORMAT_NAME, load_checkpoint
+from painterly_vae.training.trainer import Trainer
+from painterly_vae.training.trunk_cache import CACHE_DIR, RECORD_FILE
 
 CPU = torch.device("cpu")
 
@@ -163,7 +163,7 @@ def test_attribute_refuses_other_weights_and_takes_the_right_file_from_elsewhere
 
 def test_evaluate_sets_the_networks_own_features_beside_the_vae(trunk_run: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
     run = open_run(trunk_run["run"], CPU)
-    from painterly_vae.evaluate import evaluate_run
+    from painterly_vae.evaluation.evaluate import evaluate_run
 
     report, _ = evaluate_run(run, progress=False)
     baseline = report["baselines"]["pretrained_features"]["mobilenet_v2"]
@@ -229,8 +229,8 @@ def test_a_version_1_checkpoint_still_opens(trunk_run: dict[str, Path], tiny_dat
 def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_run: dict[str, Path], tmp_path: Path,
                                                                         capsys: pytest.CaptureFixture) -> None:
     """configs/pretrained.toml's representation: stored, reloaded, used by attribute and compared by evaluate."""
-    from painterly_vae.evaluate import evaluate_run
-    from painterly_vae.trained_run import refit_clusters, split_views
+    from painterly_vae.evaluation.evaluate import evaluate_run
+    from painterly_vae.inference.trained_run import refit_clusters, split_views
 
     copy = tmp_path / "trunk"
     shutil.copytree(trunk_run["run"], copy)

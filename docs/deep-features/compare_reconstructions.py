@@ -19,10 +19,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from data_tools.processed import ProcessedData  # noqa: E402
-from painterly_vae import explore, plots  # noqa: E402
-from painterly_vae.batches import to_device_images  # noqa: E402
-from painterly_vae.model import resize  # noqa: E402
-from painterly_vae.trained_run import open_run  # noqa: E402
+from painterly_vae.evaluation import plots  # noqa: E402
+from painterly_vae.inference import explore  # noqa: E402
+from painterly_vae.inference.trained_run import open_run  # noqa: E402
+from painterly_vae.model.model import resize  # noqa: E402
+from painterly_vae.runtime.batches import to_device_images  # noqa: E402
 
 PER_ARTIST = 2
 

@@ -1,0 +1,179 @@
+"""`painterly-vae train`: start a run or resume one, and return its summary.
+
+Starting: load the config (file + overrides), create `runs/<name>/`, write `config.toml`,
+train. Resuming: the run's own config comes from its last checkpoint, so a resumed run never
+depends on today's defaults; only keys that do not change what is learned (length of
+training, device, logging cadence, data location) may be overridden.
+
+Under torchrun every process runs this; rank 0 names a new run and tells the others
+(`distributed.decided_by_main`). Every rank resumes from the same `last.pt`, whatever number
+of processes wrote it (a multi-node run needs `runs_dir` and the data on a shared filesystem
+or copied to the same path on every node).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from data_tools.processed import ProcessedData
+from painterly_vae.config import Config, chosen_keys, load_config, save_config
+from painterly_vae.errors import StopRequested, UsageError
+from painterly_vae.runtime.run_log import close_run_log, open_run_log
+from painterly_vae.runtime.runs import find_run, last_checkpoint, new_run_dir
+from painterly_vae.training.training_plan import follow_data_size, plan_training
+
+if TYPE_CHECKING:
+    import torch
+
+    from painterly_vae.runtime.distributed import Processes
+    from painterly_vae.training.trainer import Trainer, TrainingSummary
+
+# torch is imported only once the request has been checked: a usage mistake is reported in
+# a fraction of a second instead of after loading torch.
+
+# Keys a resumed run may change: none of them changes the model or what a step computes.
+RESUMABLE_KEYS = {
+    "data.path",
+    "training.steps",
+    "training.epochs",
+    "training.device",
+    "training.precision",
+    "training.channels_last",
+    "training.trunk_cache",
+    "training.log_every",
+    "training.image_every",
+    "training.eval_every",
+    "training.checkpoint_every",
+    "training.max_nonfinite_steps",
+    "training.distributed_timeout_s",
+    "training.runs_dir",
+}
+
+
+@dataclass
+class TrainRequest:
+    """What the user asked `train` for; None means "not given"."""
+
+    config_file: Path | None = None
+    data: Path | None = None
+    name: str | None = None
+    resume: bool = False
+    values: dict[str, Any] = field(default_factory=dict)  # typed, e.g. {"training.ratio": "2:5"}
+    assignments: list[str] = field(default_factory=list)  # raw --set section.key=value
+    progress: bool = True
+
+
+def run_training(request: TrainRequest) -> "TrainingSummary":
+    """Train a new run or continue one; returns the summary printed by the CLI."""
+    overrides = dict(request.values)
+    if request.data is not None:
+        overrides["data.path"] = str(request.data)
+    if request.resume:
+        return _resume(request, overrides)
+    config = load_config(request.config_file, request.assignments).with_values(overrides)
+    data = ProcessedData.open(config.data.path)
+    chosen = chosen_keys(request.config_file, request.assignments) | set(request.values)
+    config = follow_data_size(config, data, chosen)
+    plan_training(config, data)
+    from painterly_vae.runtime import distributed
+    from painterly_vae.training.trainer import Trainer
+
+    with _training_processes(config) as (processes, device):
+        run_dir = distributed.decided_by_main(lambda: new_run_dir(Path(config.training.runs_dir), request.name), processes)
+        trainer = Trainer(config, data, run_dir, device, processes)
+        if processes.is_main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            save_config(config, run_dir / "config.toml")
+        return train_and_fit_clusters(trainer, request.progress)
+
+
+def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummary":
+    if request.config_file is not None:
+        raise UsageError("--resume continues a run with its own config; drop --config (use --set for what may change)")
+    # where to look: the defaults, with whatever --set / options say (e.g. training.runs_dir)
+    runs_dir = Path(Config().with_overrides(request.assignments).with_values(overrides).training.runs_dir)
+    run_dir = find_run(runs_dir, request.name)
+    from painterly_vae.runtime.checkpoint import load_checkpoint
+    from painterly_vae.training.trainer import Trainer
+
+    state = load_checkpoint(last_checkpoint(run_dir))
+    saved = Config.from_dict(state["config"])
+    config = saved.with_overrides(request.assignments).with_values(overrides)
+    _check_resumable(saved, config)
+    data = ProcessedData.open(config.data.path)
+    plan_training(config, data)
+    with _training_processes(config) as (processes, device):
+        trainer = Trainer(config, data, run_dir, device, processes)
+        trainer.load_state_dict(state)
+        if trainer.step >= trainer.total_steps():
+            t = config.training
+            asked = f"--steps {t.steps}" if t.steps else f"--epochs {t.epochs}"
+            raise UsageError(
+                f"run {run_dir.name} is already at step {trainer.step} ({trainer.epochs_done():.3g} epochs), so {asked} "
+                f"trains nothing: give --epochs above {trainer.epochs_done():.3g} or --steps above {trainer.step}"
+            )
+        if processes.is_main:
+            save_config(config, run_dir / "config.toml")
+        return train_and_fit_clusters(trainer, request.progress)
+
+
+def train_and_fit_clusters(trainer: "Trainer", progress: bool = True) -> "TrainingSummary":
+    """Train, then (main process) fit the artist clusters and the year regression on the trained
+    encoders and store them in last.pt: what `attribute` needs from a run."""
+    from painterly_vae.inference.trained_run import fit_latent_models
+
+    summary = trainer.fit(progress=progress)
+    if trainer.processes.is_main:
+        trainer.clusters, trainer.dating = fit_latent_models(trainer.model, trainer.config, trainer.data,
+                                                             trainer.device, progress=progress)
+        trainer.save("last.pt")
+        log = open_run_log(trainer.run_dir)
+        summary.attribution = trainer.clusters.describe_validation()
+        log.info("clusters fitted (temperature %.3g); attribution %s", trainer.clusters.temperature, summary.attribution)
+        close_run_log(log)
+    return summary
+
+
+@contextlib.contextmanager
+def _training_processes(config: Config) -> Iterator[tuple["Processes", "torch.device"]]:
+    """This process's place in the job (torchrun or not) and its device, for one training.
+
+    Meanwhile SIGTERM raises `StopRequested` (logged by the trainer, reported by the CLI)
+    instead of killing the process silently: torchrun sends it to the surviving processes
+    when one fails. The process group is left and the old handler restored afterwards."""
+    from painterly_vae.runtime import distributed
+
+    def stop(signum: int, frame: object) -> None:
+        raise StopRequested("SIGTERM")
+
+    in_main_thread = threading.current_thread() is threading.main_thread()  # where handlers may be set
+    previous = signal.signal(signal.SIGTERM, stop) if in_main_thread else None
+    try:
+        yield distributed.join(config.training.device, config.training.distributed_timeout_s)
+    finally:
+        distributed.leave()
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _check_resumable(saved: Config, requested: Config) -> None:
+    old, new = saved.to_dict(), requested.to_dict()
+    # where a network's weights file is may change, not what it holds (its SHA-256 is checked on load)
+    for name in set(old["networks"]) | set(new["networks"]):
+        before, after = old["networks"].get(name, {}), new["networks"].get(name, {})
+        if {k: v for k, v in before.items() if k != "weights"} != {k: v for k, v in after.items() if k != "weights"}:
+            raise UsageError(f"cannot change networks.{name} when resuming except its weights file; start a new run instead")
+    del old["networks"], new["networks"]
+    for section, values in new.items():
+        for key, value in values.items():
+            name = f"{section}.{key}"
+            if value != old[section][key] and name not in RESUMABLE_KEYS:
+                raise UsageError(
+                    f"cannot change {name} when resuming (the run has {old[section][key]!r}, asked {value!r}); "
+                    f"start a new run instead"
+                )

@@ -1,0 +1,146 @@
+"""Dating a painting from its latent: the report's "time-line" idea, as a regression.
+
+Where paintings carry a year (fetch records it in the manifest; in a plain folder a trailing
+year in the file name, `...-1877.jpg`, is read by `prepare`), a ridge regression from the
+shared-space latent (mu under every encoder, concatenated) to the year is fitted on the
+training split, its regularisation chosen by leave-one-out error (scikit-learn's RidgeCV).
+A run with a trunk also gives it the trunk's style statistics of the painting (as
+`concat+trunk` attribution does): on the five painters at 64 px they bring the error from 10.0
+to 8.1 years (docs/results.md).
+The interval is empirical: the absolute errors on the validation split give the half-width
+that covers `coverage` of them (80% by default), so "1874 (1868-1880)" means four in five
+validation paintings were dated within that distance.
+
+`evaluate` reports the mean absolute error beside the obvious floor: each painting dated at
+its (true) artist's median training year. State is tensors and numbers, stored in the
+checkpoint next to the clusters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from data_tools.processed import ProcessedData
+from painterly_vae.inference.latents import LatentViews
+
+MIN_DATED_PAINTINGS = 10  # fewer dated training paintings: no regression is fitted
+DEFAULT_COVERAGE = 0.8
+ALPHAS = np.logspace(-2, 4, 13)
+
+
+def split_years(data: ProcessedData, artists: list[str], split: str) -> np.ndarray:
+    """(N,) the year of every painting of `split`, in the order `split_views` encodes them; NaN if unknown."""
+    years = []
+    for artist in artists:
+        for row in data.rows(artist, split):
+            year = row.get("year")
+            years.append(float(year) if isinstance(year, (int, float)) and not isinstance(year, bool) else np.nan)
+    return np.array(years, dtype=np.float64)
+
+
+class YearRegression:
+    """Ridge regression latent -> year, with an empirical interval from validation errors."""
+
+    def __init__(self, coverage: float = DEFAULT_COVERAGE) -> None:
+        self.coverage = coverage
+        self.mean: np.ndarray | None = None  # feature standardisation, from training
+        self.scale: np.ndarray | None = None
+        self.coef: np.ndarray | None = None
+        self.intercept = 0.0
+        self.alpha = 1.0
+        self.half_width = float("nan")  # years; NaN until calibrated
+        self.fitted_on = 0
+        self.reads_style = False  # fitted with the trunk's style statistics beside the latent
+
+    def fit(self, views: LatentViews, years: np.ndarray) -> "YearRegression":
+        """Fit on the paintings with a known year (others are ignored)."""
+        from sklearn.linear_model import RidgeCV
+
+        dated = ~np.isnan(years)
+        if dated.sum() < MIN_DATED_PAINTINGS:
+            raise ValueError(f"{int(dated.sum())} dated paintings; at least {MIN_DATED_PAINTINGS} are needed")
+        self.reads_style = views.style.shape[1] > 0
+        features = self._features(views)[dated]
+        self.mean, self.scale = features.mean(0), features.std(0) + 1e-8
+        model = RidgeCV(alphas=ALPHAS).fit((features - self.mean) / self.scale, years[dated])
+        self.coef, self.intercept, self.alpha = model.coef_, float(model.intercept_), float(model.alpha_)
+        self.fitted_on = int(dated.sum())
+        return self
+
+    def calibrate(self, views: LatentViews, years: np.ndarray) -> "YearRegression":
+        """The interval half-width from the validation paintings' absolute errors."""
+        dated = ~np.isnan(years)
+        if dated.any():
+            errors = np.abs(self.predict(views.select(dated)) - years[dated])
+            self.half_width = float(np.quantile(errors, self.coverage))
+        return self
+
+    def predict(self, views: LatentViews) -> np.ndarray:
+        if self.coef is None:
+            raise RuntimeError("fit the regression first")
+        return ((self._features(views) - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def _features(self, views: LatentViews) -> np.ndarray:
+        if not self.reads_style:
+            return views.concatenated_mu()
+        return np.hstack([views.concatenated_mu(), views.style.astype(np.float64)])
+
+    def state_dict(self) -> dict[str, Any]:
+        tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))  # noqa: E731
+        return {
+            "coverage": self.coverage, "mean": tensor(self.mean), "scale": tensor(self.scale), "coef": tensor(self.coef),
+            "intercept": self.intercept, "alpha": self.alpha, "half_width": self.half_width, "fitted_on": self.fitted_on,
+            "reads_style": self.reads_style,
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> "YearRegression":
+        regression = cls(float(state["coverage"]))
+        regression.mean, regression.scale = state["mean"].numpy(), state["scale"].numpy()
+        regression.coef = state["coef"].numpy()
+        regression.intercept, regression.alpha = float(state["intercept"]), float(state["alpha"])
+        regression.half_width, regression.fitted_on = float(state["half_width"]), int(state["fitted_on"])
+        regression.reads_style = bool(state.get("reads_style", False))  # absent: fitted on the latent alone
+        return regression
+
+
+def fit_dating(train_views: LatentViews, train_years: np.ndarray, val_views: LatentViews,
+               val_years: np.ndarray) -> YearRegression | None:
+    """A calibrated regression, or None when too few training paintings carry a year."""
+    if np.sum(~np.isnan(train_years)) < MIN_DATED_PAINTINGS:
+        return None
+    return YearRegression().fit(train_views, train_years).calibrate(val_views, val_years)
+
+
+def dating_metrics(regression: YearRegression, views: LatentViews, years: np.ndarray, labels: np.ndarray,
+                   median_year_of_artist: np.ndarray) -> dict[str, Any]:
+    """Mean absolute error in years on dated paintings of known artists, against the artist-median floor."""
+    chosen = ~np.isnan(years) & (labels >= 0)
+    if not chosen.any():
+        return {}
+    predicted = regression.predict(views.select(chosen))
+    truth = years[chosen]
+    floor = median_year_of_artist[labels[chosen]]
+    usable = ~np.isnan(floor)
+    errors = np.abs(predicted - truth)
+    return {
+        "paintings": int(chosen.sum()),
+        "mae_years": float(errors.mean()),
+        "median_error_years": float(np.median(errors)),
+        "artist_median_mae_years": float(np.abs(floor[usable] - truth[usable]).mean()) if usable.any() else None,
+        "interval_half_width_years": regression.half_width,
+        "interval_coverage": float(np.mean(errors <= regression.half_width)) if np.isfinite(regression.half_width) else None,
+    }
+
+
+def median_years(years: np.ndarray, labels: np.ndarray, artists: int) -> np.ndarray:
+    """(artists,) each artist's median training year (NaN when none is dated)."""
+    medians = np.full(artists, np.nan)
+    for artist in range(artists):
+        dated = years[(labels == artist) & ~np.isnan(years)]
+        if len(dated):
+            medians[artist] = float(np.median(dated))
+    return medians

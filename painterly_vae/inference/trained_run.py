@@ -1,0 +1,149 @@
+"""A trained run opened for use: the model rebuilt from its own checkpoint, its clusters, its
+year regression, and how its paintings were preprocessed; plus fitting those latent models.
+
+Everything comes from the checkpoint (config, artist names, weights, clusters,
+preprocessing), never from today's defaults, so a run trained months ago attributes the same
+way today. Attribution and evaluation use `last.pt`, the model at the end of training, whose
+clusters are fitted to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from data_tools.processed import ProcessedData
+from painterly_vae.config import Config
+from painterly_vae.errors import UsageError
+from painterly_vae.inference.clustering import ArtistClusters
+from painterly_vae.inference.dating import YearRegression, fit_dating, split_years
+from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
+from painterly_vae.inference.run_data import open_run_data
+from painterly_vae.model.model import PainterlyVAE
+from painterly_vae.model.pretrained import load_networks
+from painterly_vae.runtime.batches import iterate_split
+from painterly_vae.runtime.checkpoint import load_checkpoint, save_checkpoint
+from painterly_vae.runtime.precision import resolve_precision
+from painterly_vae.runtime.runs import find_run, last_checkpoint
+
+
+@dataclass
+class TrainedRun:
+    run_dir: Path
+    state: dict[str, Any]
+    config: Config
+    model: PainterlyVAE
+    clusters: ArtistClusters | None
+    device: torch.device
+    dating: YearRegression | None = None  # None: the run's paintings carried too few years
+
+    @property
+    def artists(self) -> list[str]:
+        return self.model.artists
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        """The precision the run trained in, used for inference too."""
+        return resolve_precision(self.config.training.precision, self.device)
+
+    @property
+    def recorded_networks(self) -> dict[str, dict[str, str]]:
+        """The pretrained networks the run was trained with (trunk, loss): name -> weights record."""
+        return dict(self.state.get("feature_networks") or {})
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        """How `prepare` squared this run's paintings (size, fit, crops): attribute does the same."""
+        return dict(self.state.get("preprocessing") or {"size": self.config.model.input_size, "fit": "crop"})
+
+    def require_clusters(self) -> ArtistClusters:
+        if self.clusters is None:
+            raise UsageError(
+                f"run {self.run_dir} has no fitted clusters (trained before they existed, or interrupted before "
+                f"the end): run `painterly-vae cluster --run {self.run_dir}`"
+            )
+        return self.clusters
+
+
+def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path("runs"),
+             weights: dict[str, str] | None = None) -> TrainedRun:
+    """A run by directory, by name under `runs_dir`, or the most recent one when None.
+
+    A run that reads paintings through a pretrained trunk loads it from where the run's config
+    says (or from `weights`: network name -> file), and only if its SHA-256 is the one the run
+    was trained with."""
+    if run is not None and Path(run).is_dir():
+        run_dir = Path(run)
+    elif run is not None and ("/" in str(run) or "\\" in str(run)):
+        raise UsageError(f"no run directory {run}")
+    else:
+        run_dir = find_run(runs_dir, None if run is None else str(run))
+    state = load_checkpoint(last_checkpoint(run_dir), map_location=device, mmap=True)
+    try:
+        config = Config.from_dict(state["config"])
+    except KeyError as error:
+        raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None
+    config = config.with_values({f"networks.{name}.weights": str(path) for name, path in (weights or {}).items()})
+    trunk = None
+    if config.model.trunk:
+        layers = {config.model.trunk: config.model.resolved_trunk_layer()}
+        trunk = load_networks(config, progress=False, recorded=state.get("feature_networks"), run=f"run {run_dir}",
+                              layers=layers)[config.model.trunk]
+    try:
+        model = PainterlyVAE(config.model, list(state["artists"]), trunk).to(device)
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError) as error:
+        raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None
+    model.lay_out(config.training.channels_last).eval()
+    clusters = None
+    if state.get("clusters") is not None:
+        clusters = ArtistClusters.from_state_dict(state["clusters"], config.loss)
+    dating = YearRegression.from_state_dict(state["dating"]) if state.get("dating") is not None else None
+    return TrainedRun(run_dir, state, config, model, clusters, device, dating)
+
+
+def split_views(model: PainterlyVAE, data: ProcessedData, split: str, batch_size: int, device: torch.device,
+                amp_dtype: torch.dtype | None = None, progress: bool = False) -> tuple[LatentViews, np.ndarray]:
+    """Views of every painting of `split` for the model's artists, and their artist indices."""
+    parts, labels = [], []
+    with encoding_bar(sum(data.count(artist, split) for artist in model.artists), f"encoding {split}", progress) as bar:
+        for index, artist in enumerate(model.artists):
+            views = encode_views(model, iterate_split(data, artist, split, batch_size, device), amp_dtype=amp_dtype, bar=bar)
+            parts.append(views)
+            labels.append(np.full(len(views), index))
+    return LatentViews.concatenate(parts), np.concatenate(labels)
+
+
+def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
+                      representation: str | None = None, progress: bool = False) -> tuple[ArtistClusters, YearRegression | None]:
+    """The clusters (fitted on the training split, temperature and unknown threshold calibrated
+    on val) and the year regression (None if too few paintings carry a year), from one
+    encoding of each split."""
+    batch = config.training.batch_size
+    clusters = ArtistClusters(model.artists, model.encoder_of_each_artist(), config.loss,
+                              representation or config.clustering.representation, config.clustering.accept_share)
+    amp_dtype = resolve_precision(config.training.precision, device)
+    train_views, train_labels = split_views(model, data, "train", batch, device, amp_dtype, progress)
+    clusters.fit(train_views, train_labels)
+    val_views, val_labels = split_views(model, data, "val", batch, device, amp_dtype, progress)
+    clusters.calibrate(val_views, val_labels)
+    dating = fit_dating(train_views, split_years(data, model.artists, "train"),
+                        val_views, split_years(data, model.artists, "val"))
+    return clusters, dating
+
+
+def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None,
+                   progress: bool = True) -> ArtistClusters:
+    """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run again and store them."""
+    data = open_run_data(run, data_path, progress=progress)
+    clusters, dating = fit_latent_models(run.model, run.config, data, run.device, representation, progress)
+    state = {key: value for key, value in run.state.items() if key not in ("format", "version")}
+    state["clusters"] = clusters.state_dict()
+    state["dating"] = dating.state_dict() if dating is not None else None
+    save_checkpoint(last_checkpoint(run.run_dir), state)
+    run.clusters, run.dating, run.state = clusters, dating, state
+    return clusters

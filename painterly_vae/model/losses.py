@@ -1,0 +1,118 @@
+"""The losses, in one place: L1 reconstruction, KL to the unit Gaussian, and their weighting.
+
+The design gives encoder and decoder separate objectives:
+    encoder:  kl_weight * KL + encoder_l1_weight * L1
+    decoder:  decoder_l1_weight * L1
+Both are served by ONE backward pass of
+    total = decoder_l1_weight * L1 + kl_weight * KL
+provided the gradient that flows from the decoder back into z is multiplied by
+encoder_l1_weight / decoder_l1_weight (`scale_gradient`). The decoder's parameters see
+decoder_l1_weight * dL1; the encoder sees encoder_l1_weight * dL1 through z plus dKL, which is
+exactly the two-loss definition (tests/test_losses.py proves it on gradients).
+
+The optional deep-feature term (`painterly_vae.model.perceptual`) rides on the same trick: it is
+added with `perceptual_weight` for the decoder, and the encoder receives it scaled by the
+same encoder_l1_weight / decoder_l1_weight.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from painterly_vae.config import LossConfig
+
+
+class _ScaleGradient(torch.autograd.Function):
+    """Identity forward; the backward multiplies the incoming gradient by a constant."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor, scale: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.scale = scale
+        return tensor.view_as(tensor)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        return grad * ctx.scale, None
+
+
+def scale_gradient(tensor: torch.Tensor, scale: float) -> torch.Tensor:
+    """`tensor` unchanged, but gradients flowing back through it are scaled by `scale`."""
+    return _ScaleGradient.apply(tensor, scale)
+
+
+def latent_gradient_scale(config: LossConfig) -> float:
+    """The factor that turns the decoder's L1 weight into the encoder's on the way into z."""
+    return config.encoder_l1_weight / config.decoder_l1_weight
+
+
+class LossTerms(NamedTuple):
+    """The loss of one batch: `total` is what gets backpropagated, the rest is for reporting."""
+
+    total: torch.Tensor  # decoder_l1_weight * L1 + kl_weight * KL (with the latent gradient scaled)
+    l1: torch.Tensor  # reconstruction L1 under the configured reduction
+    kl: torch.Tensor  # KL(q(z|x) || N(0, I)) under the configured reduction
+    encoder_loss: torch.Tensor  # kl_weight * KL + encoder_l1_weight * L1
+    decoder_loss: torch.Tensor  # decoder_l1_weight * L1 (+ perceptual_weight * perceptual)
+    perceptual: torch.Tensor  # the DFC loss: the feature network's distance (painterly_vae.model.perceptual); 0 when off
+
+
+def l1_term(reconstruction: torch.Tensor, images: torch.Tensor, reduction: str) -> torch.Tensor:
+    """L1 averaged over everything ("mean") or summed per image and averaged over the batch ("sum")."""
+    difference = (reconstruction - images).abs()  # (B, 3, H, W)
+    if reduction == "mean":
+        return difference.mean()
+    return difference.flatten(1).sum(1).mean()
+
+
+def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(0, 1)) per sample and latent dimension, in nats: (B, latent)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def kl_term(mu: torch.Tensor, logvar: torch.Tensor, reduction: str) -> torch.Tensor:
+    """KL summed over latent dimensions ("sum") or averaged over them ("mean"); batch mean."""
+    per_dimension = kl_per_dimension(mu, logvar)  # (B, latent)
+    if reduction == "mean":
+        return per_dimension.mean()
+    return per_dimension.sum(1).mean()
+
+
+def vae_loss(
+    reconstruction: torch.Tensor,
+    images: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    config: LossConfig,
+    kl_scale: float = 1.0,
+    perceptual: torch.Tensor | None = None,
+) -> LossTerms:
+    """All loss terms of one batch; `kl_scale` is the KL warm-up factor in [0, 1];
+    `perceptual` the deep-feature distance of the batch when that term is on."""
+    l1 = l1_term(_full_precision(reconstruction), _full_precision(images), config.l1_reduction)
+    kl = kl_term(_full_precision(mu), _full_precision(logvar), config.kl_reduction)
+    kl_weight = config.kl_weight * kl_scale
+    feature = torch.zeros((), device=l1.device) if perceptual is None else perceptual.float()
+    decoder_reconstruction = config.decoder_l1_weight * l1 + config.perceptual_weight * feature
+    encoder_reconstruction = decoder_reconstruction * latent_gradient_scale(config)
+    return LossTerms(
+        total=decoder_reconstruction + kl_weight * kl,
+        l1=l1.detach(),
+        kl=kl.detach(),
+        encoder_loss=(kl_weight * kl + encoder_reconstruction).detach(),
+        decoder_loss=decoder_reconstruction.detach(),
+        perceptual=feature.detach(),
+    )
+
+
+def _full_precision(tensor: torch.Tensor) -> torch.Tensor:
+    """Losses are reduced in at least float32, whatever precision the model ran in."""
+    return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
+
+
+def kl_warmup_scale(step: int, warmup_steps: int) -> float:
+    """Linear KL warm-up: 0 at step 0, 1 from `warmup_steps` on (always 1 without warm-up)."""
+    if warmup_steps <= 0:
+        return 1.0
+    return min(1.0, step / warmup_steps)
