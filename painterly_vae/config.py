@@ -147,6 +147,13 @@ class ClusteringConfig:
 
 
 @dataclass
+class InferenceConfig:
+    """How paintings go through a trained model without gradients (painterly_vae.runtime.batched)."""
+
+    batch_size: int = 64  # paintings per batch when validating, encoding, attributing and evaluating
+
+
+@dataclass
 class Config:
     """Everything a run needs; sections mirror the TOML file."""
 
@@ -155,6 +162,7 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
     networks: dict[str, NetworkConfig] = field(default_factory=dict)  # by network name; absent = torchvision's
 
     def network(self, name: str) -> NetworkConfig:
@@ -256,6 +264,7 @@ class Config:
             _require(network.padding in PADDINGS, f"networks.{name}.padding", f"must be one of {PADDINGS}")
             _require(bool(network.weights.strip()), f"networks.{name}.weights", "must be 'torchvision' or a file")
         _require(t.batch_size > 0, "training.batch_size", "must be positive")
+        _require(self.inference.batch_size > 0, "inference.batch_size", "must be positive")
         _require(t.epochs >= 0, "training.epochs", "must not be negative")
         _require(t.steps >= 0, "training.steps", "must not be negative")
         _require(t.epochs > 0 or t.steps > 0, "training.epochs", "or training.steps must be positive")

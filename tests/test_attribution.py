@@ -51,7 +51,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_attribution_beats_chance_by_a_wide_margin(trained: dict[str, Path]) -> None:
     run = open_run(trained["run"], CPU)
     data = ProcessedData.open(trained["processed"])
-    held_out = [split_views(run.model, data, split, 32, CPU) for split in ("val", "test")]
+    held_out = [split_views(run.model, data, split, run.inference) for split in ("val", "test")]
     views = LatentViews.concatenate([v for v, _ in held_out])
     labels = np.concatenate([l for _, l in held_out])
     assert run.clusters is not None and run.clusters.representation == "concat"
@@ -61,14 +61,13 @@ def test_attribution_beats_chance_by_a_wide_margin(trained: dict[str, Path]) -> 
 
 def test_probabilities_are_distributions_and_calibrated_on_val(trained: dict[str, Path]) -> None:
     run = open_run(trained["run"], CPU)
-    views, _ = split_views(run.model, ProcessedData.open(trained["processed"]), "test", 32, CPU)
+    views, _ = split_views(run.model, ProcessedData.open(trained["processed"]), "test", run.inference)
     probabilities = run.clusters.predict_proba(views)
     assert probabilities.shape == (len(views), 3)
     np.testing.assert_allclose(probabilities.sum(1), 1.0, rtol=1e-9)
     assert run.clusters.temperature != 1.0  # fitted on the validation split
     validation = run.clusters.validation  # what train and cluster print, kept in the checkpoint
-    val_views, val_labels = split_views(run.model, ProcessedData.open(trained["processed"]), "val",
-                                        run.config.training.batch_size, CPU, run.amp_dtype)
+    val_views, val_labels = split_views(run.model, ProcessedData.open(trained["processed"]), "val", run.inference)
     assert validation["paintings"] == len(val_labels)
     assert abs(validation["top1"] - run.clusters.score(val_views, val_labels)) <= 1 / len(val_labels)  # bf16: one painting
 
@@ -77,7 +76,7 @@ def test_clusters_round_trip_through_the_checkpoint_without_pickle(trained: dict
     state = load_checkpoint(trained["run"] / "checkpoints" / "last.pt")  # weights_only=True inside
     run = open_run(trained["run"], CPU)
     restored = ArtistClusters.from_state_dict(state["clusters"], run.config.loss)
-    views, _ = split_views(run.model, ProcessedData.open(trained["processed"]), "val", 32, CPU)
+    views, _ = split_views(run.model, ProcessedData.open(trained["processed"]), "val", run.inference)
     np.testing.assert_array_equal(restored.predict_proba(views), run.clusters.predict_proba(views))
     assert restored.threshold == run.clusters.threshold
     assert state["preprocessing"]["size"] == 32 and state["preprocessing"]["fit"] == "crop"
@@ -87,9 +86,9 @@ def test_clusters_round_trip_through_the_checkpoint_without_pickle(trained: dict
 def test_every_representation_fits_and_predicts(trained: dict[str, Path], representation: str) -> None:
     run = open_run(trained["run"], CPU)
     data = ProcessedData.open(trained["processed"])
-    train_views, train_labels = split_views(run.model, data, "train", 32, CPU)
+    train_views, train_labels = split_views(run.model, data, "train", run.inference)
     clusters = ArtistClusters(run.artists, [0, 1, 2], run.config.loss, representation).fit(train_views, train_labels)
-    test_views, test_labels = split_views(run.model, data, "test", 32, CPU)
+    test_views, test_labels = split_views(run.model, data, "test", run.inference)
     assert 0 <= clusters.score(test_views, test_labels) <= 1
     assert clusters.predict(test_views).shape == test_labels.shape
     with pytest.raises(ValueError, match="no training paintings for painter-3"):

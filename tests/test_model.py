@@ -71,9 +71,10 @@ def test_unknown_artist_index_is_an_error() -> None:
 
 @pytest.mark.parametrize("channels_last", [True, False])
 def test_the_memory_layout_is_the_configs_and_changes_speed_not_latents(channels_last: bool) -> None:
-    """`training.channels_last` lays out the model and every batch fed to it (encode_views,
-    the trunk cache, the supervised baseline read `laid_out`); either way the latents agree."""
+    """`training.channels_last` lays out the model and every batch fed to it (`run_batched`
+    lays batches out as the config says); either way the latents agree."""
     from painterly_vae.inference.latents import encode_views
+    from painterly_vae.runtime.batched import InferenceSettings
 
     config = Config().with_values({"model.image_size": 32, "model.channels": [8, 16], "model.latent_dim": 4})
     torch.manual_seed(0)
@@ -86,6 +87,9 @@ def test_the_memory_layout_is_the_configs_and_changes_speed_not_latents(channels
     assert model.memory_format == expected and conv.is_contiguous(memory_format=expected)
     images = torch.rand(3, 3, 32, 32)
     assert model.laid_out(images).is_contiguous(memory_format=expected)
-    ours = encode_views(model, [images]).mu
-    theirs = encode_views(reference, [images]).mu
+    paintings = (torch.rand(3, 3, 32, 32) * 255).to(torch.uint8).numpy()
+    settings = InferenceSettings.of(config.with_values({"training.channels_last": channels_last}), torch.device("cpu"))
+    assert settings.memory_format == expected
+    ours = encode_views(model, paintings, settings).mu
+    theirs = encode_views(reference, paintings, InferenceSettings.of(config, torch.device("cpu"))).mu
     assert ours == pytest.approx(theirs, abs=1e-5)

@@ -61,4 +61,4 @@ def test_training_with_the_perceptual_term(network: str, tiny_data: Path, tmp_pa
     assert float(terms.encoder_loss) == pytest.approx(
         float(terms.kl) + 0.1 * (1000 * float(terms.l1) + 10 * float(terms.perceptual)), rel=1e-5)
     assert trainer.validate() is not None
-    assert trainer.state_dict()["feature_networks"][network]["weights"] == str(weights)
+    assert trainer.run_state().feature_networks[network]["weights"] == str(weights)

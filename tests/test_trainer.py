@@ -13,6 +13,7 @@ from data_tools.processed import ProcessedData
 from painterly_vae.cli.train_command import TrainRequest, run_training
 from painterly_vae.errors import DataError, TrainingDiverged, UsageError
 from painterly_vae.runtime.checkpoint import load_checkpoint
+from painterly_vae.runtime.run_state import RunState
 from painterly_vae.training.trainer import Trainer
 
 CPU = torch.device("cpu")
@@ -67,7 +68,7 @@ def test_checkpoint_round_trip_without_pickle(tiny_data: Path, tmp_path: Path) -
     assert state["config"] == trainer.config.to_dict()
     assert state["artists"] == ["painter-1", "painter-2", "painter-3"]
     fresh = _trainer(tiny_data, tmp_path / "other")
-    fresh.load_state_dict(state)
+    fresh.load_run_state(RunState.from_checkpoint(state))
     assert fresh.step == 3
     assert not _changed(_snapshot(trainer.model), fresh.model)
     assert fresh.batches.sampler.state_dict() == trainer.batches.sampler.state_dict()
@@ -152,9 +153,9 @@ def test_running_sums_log_each_term_under_its_own_name(tmp_path: Path) -> None:
     from torch.utils.tensorboard import SummaryWriter
 
     from painterly_vae.model.losses import LossTerms
-    from painterly_vae.training.trainer import _RunningSums
+    from painterly_vae.training.monitoring import RunningSums
 
-    sums = _RunningSums(2, torch.device("cpu"))
+    sums = RunningSums(2, torch.device("cpu"))
     for artist, scale in ((0, 1.0), (1, 3.0)):
         sums.add(artist, LossTerms(*(torch.tensor(scale * value) for value in (100.0, 0.1, 2.0, 12.0, 100.0, 0.5))))
     with SummaryWriter(str(tmp_path)) as writer:

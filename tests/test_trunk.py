@@ -236,14 +236,14 @@ def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_ru
     shutil.copytree(trunk_run["run"], copy)
     run = open_run(copy, CPU)
     data = ProcessedData.open(run.config.data.path)
-    views, labels = split_views(run.model, data, "train", 4, CPU)
+    views, labels = split_views(run.model, data, "train", run.inference)
     assert run.model.style_layers == ["block6"]  # the trunk is cut there: block10 and block13 are out of reach
     assert views.style.shape == (len(labels), 2 * 32)  # block6's 32 channels: mean and standard deviation
     clusters = refit_clusters(run, representation="concat+trunk", progress=False)
     assert clusters.probe["coef"].shape == (3, 3 * 8 + 64)  # three encoders' z (8 each) and the statistics
     assert views.gram.shape == (len(labels), 32 + 32 * 33 // 2)  # block6's means and covariances
     assert clusters.novelty["pca_components"].shape == (min(256, len(labels)), views.gram.shape[1])
-    val_views = split_views(run.model, data, "val", run.config.training.batch_size, CPU, run.amp_dtype)[0]  # as fitted
+    val_views = split_views(run.model, data, "val", run.inference)[0]  # as fitted
     assert clusters.threshold == pytest.approx(float(np.quantile(clusters.familiarity(val_views), 0.05)), abs=1e-6)
     probabilities = clusters.predict_proba(views)
     assert probabilities.shape == (len(labels), 3)

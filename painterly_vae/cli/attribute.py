@@ -20,9 +20,6 @@ from painterly_vae.errors import UsageError
 from painterly_vae.inference.latents import encode_views, encoding_bar
 from painterly_vae.inference.painting_files import read_paintings
 from painterly_vae.inference.trained_run import TrainedRun
-from painterly_vae.runtime.batches import to_device_images
-
-BATCH = 32
 
 
 @dataclass
@@ -99,10 +96,9 @@ def attribute_files(run: TrainedRun, files: list[Path], top: int = 3, progress: 
             squares.append(painting.square)
             readable.append(index)
     if readable:
-        batches = (to_device_images(np.stack(squares[i : i + BATCH]), run.device) for i in range(0, len(squares), BATCH))
-        with encoding_bar(len(squares), "attributing", progress and len(squares) > BATCH) as bar:
-            views = encode_views(run.model, batches, reconstruct=clusters.needs_reconstructions, amp_dtype=run.amp_dtype,
-                                 bar=bar)
+        settings = run.inference
+        with encoding_bar(len(squares), "attributing", progress and len(squares) > settings.batch_size) as bar:
+            views = encode_views(run.model, np.stack(squares), settings, reconstruct=clusters.needs_reconstructions, bar=bar)
         probabilities = clusters.predict_proba(views)
         familiarity = clusters.familiarity(views)
         unknown = familiarity < clusters.threshold

@@ -131,8 +131,7 @@ def map_png(run: TrainedRun, data_path: Path | None = None, split: str = "train"
     pictures = np.concatenate(thumbnails)
     if len(pictures) < 3:
         raise UsageError(f"the {split} split of {data.root} has {len(pictures)} paintings: too few for a map")
-    batches = (to_device_images(pictures[i : i + 64], run.device) for i in range(0, len(pictures), 64))
-    views = encode_views(run.model, batches, reconstruct=False, amp_dtype=run.amp_dtype)
+    views = encode_views(run.model, pictures, run.inference, reconstruct=False)
     points = project(shared_space_features(views), projection)
     label = {"pca": "PCA", "tsne": "t-SNE"}[projection]
     return plots.thumbnail_map_png(

@@ -98,18 +98,18 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
     # where to look: the defaults, with whatever --set / options say (e.g. training.runs_dir)
     runs_dir = Path(Config().with_overrides(request.assignments).with_values(overrides).training.runs_dir)
     run_dir = find_run(runs_dir, request.name)
-    from painterly_vae.runtime.checkpoint import load_checkpoint
+    from painterly_vae.runtime.run_state import load_run_state
     from painterly_vae.training.trainer import Trainer
 
-    state = load_checkpoint(last_checkpoint(run_dir))
-    saved = Config.from_dict(state["config"])
+    state = load_run_state(last_checkpoint(run_dir))
+    saved = Config.from_dict(state.config)
     config = saved.with_overrides(request.assignments).with_values(overrides)
     _check_resumable(saved, config)
     data = ProcessedData.open(config.data.path)
     plan_training(config, data)
     with _training_processes(config) as (processes, device):
         trainer = Trainer(config, data, run_dir, device, processes)
-        trainer.load_state_dict(state)
+        trainer.load_run_state(state)
         if trainer.step >= trainer.total_steps():
             t = config.training
             asked = f"--steps {t.steps}" if t.steps else f"--epochs {t.epochs}"

@@ -59,11 +59,12 @@ from painterly_vae.inference.projections import project, shared_space_features
 from painterly_vae.inference.run_data import check_run_data, folder_name, open_run_data
 from painterly_vae.inference.trained_run import TrainedRun, split_views
 from painterly_vae.model.pretrained import load_networks
-from painterly_vae.runtime.batches import to_device_images
+from painterly_vae.runtime.batched import run_batched
 
 UNKNOWN = -1
 ALL_SPLITS = "all"
 GRID_PER_ARTIST = 6
+QUALITY_MEASURES = ("l1", "psnr", "ssim", "sharpness")  # of each reconstruction against its painting
 CALIBRATION_BINS = 10
 
 
@@ -139,8 +140,7 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
                          f"{run.config.data.path} (or holds other artists)")
     networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
     if training is not None:
-        batch = run.config.training.batch_size
-        train_views, train_labels = split_views(run.model, training, "train", batch, run.device, run.amp_dtype, progress)
+        train_views, train_labels = split_views(run.model, training, "train", run.inference, progress)
         report["representations"] = _compare_representations(run, training, train_views, train_labels, evaluation,
                                                              progress)
         train = _labelled(training, run.artists, "train")  # read once for every baseline
@@ -184,7 +184,6 @@ def _training_data(run: TrainedRun) -> ProcessedData | None:
 def _encode(run: TrainedRun, data: ProcessedData, split: str, progress: bool) -> EvaluationSet:
     """Every painting of `split` (or of every split, for "all"), artist by artist."""
     parts, labels, names, images, years = [], [], [], [], []
-    batch = run.config.training.batch_size
     splits = SPLITS if split == ALL_SPLITS else (split,)
     with encoding_bar(sum(data.count(a, s) for a in data.artists for s in splits), "encoding", progress) as bar:
         for artist in data.artists:
@@ -192,8 +191,7 @@ def _encode(run: TrainedRun, data: ProcessedData, split: str, progress: bool) ->
                 array = np.asarray(data.array(artist, part))  # read once: encoded, and kept for the pictures
                 if not len(array):
                     continue
-                batches = (to_device_images(array[i : i + batch], run.device) for i in range(0, len(array), batch))
-                parts.append(encode_views(run.model, batches, amp_dtype=run.amp_dtype, bar=bar))
+                parts.append(encode_views(run.model, array, run.inference, bar=bar))
                 labels.append(np.full(len(array), run.artists.index(artist) if artist in run.artists else UNKNOWN))
                 names += [artist] * len(array)
                 images.append(array)
@@ -278,8 +276,7 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> dic
 
 def _compare_representations(run: TrainedRun, training: ProcessedData, train_views: LatentViews,
                              train_labels: np.ndarray, evaluation: EvaluationSet, progress: bool) -> dict[str, Any]:
-    batch = run.config.training.batch_size
-    val_views, val_labels = split_views(run.model, training, "val", batch, run.device, run.amp_dtype, progress)
+    val_views, val_labels = split_views(run.model, training, "val", run.inference, progress)
     known = evaluation.known
     results = {}
     for representation in REPRESENTATIONS:
@@ -358,8 +355,7 @@ def _pretrained_baselines(run: TrainedRun, names: list[str], train: LabelledImag
     results = {}
     for name, network in networks.items():
         network.to(run.device)
-        probe = pretrained_features_classifier(network, size, run.device, run.amp_dtype, run.config.training.seed,
-                                               progress)
+        probe = pretrained_features_classifier(network, size, run.inference, run.config.training.seed, progress)
         results[name] = {**_probe_metrics(probe, run, train, evaluation), "features": "pooled", "image_size": size,
                          "layers": [layers[name]],
                          "strength": DEFAULT_STRENGTH, "components": None, "weights_sha256": network.record.sha256}
@@ -389,7 +385,7 @@ def _trunk_statistics_baselines(run: TrainedRun, train_views: LatentViews, train
 
 def _supervised_baseline(run: TrainedRun, train: LabelledImages, val: LabelledImages, evaluation: EvaluationSet,
                          epochs: int, progress: bool) -> dict[str, Any]:
-    model = SupervisedBaseline(run.config, run.model, run.device, run.amp_dtype)
+    model = SupervisedBaseline(run.config, run.model, run.inference)
     model.fit(train, val, epochs, progress)
     probabilities = model.predict_proba(evaluation.images[evaluation.known])
     return {**_baseline_metrics(probabilities, evaluation, run.artists), "epochs": epochs,
@@ -445,7 +441,6 @@ def _latent_map(run: TrainedRun, evaluation: EvaluationSet, plot_dir: Path) -> N
 
 
 # ---------------------------------------------------------------------- reconstruction
-@torch.inference_mode()
 def _reconstruction_metrics(run: TrainedRun, evaluation: EvaluationSet, plot_dir: Path) -> dict[str, Any]:
     """Each known painting through its own artist's encoder and the shared decoder."""
     run.model.eval()
@@ -455,18 +450,17 @@ def _reconstruction_metrics(run: TrainedRun, evaluation: EvaluationSet, plot_dir
         images = evaluation.images[evaluation.labels == index]
         if not len(images):
             continue
-        l1s, psnrs, ssims, sharpness = [], [], [], []
-        for start in range(0, len(images), 32):
-            output = run.model(to_device_images(images[start : start + 32], run.device), index)
-            batch, reconstruction = output.target, output.reconstruction.float().clamp(0, 1)
-            l1s.append((reconstruction - batch).abs().flatten(1).mean(1).cpu())
-            psnrs.append(psnr(reconstruction, batch).cpu())
-            ssims.append(ssim(reconstruction, batch).cpu())
-            sharpness.append(sharpness_ratio(reconstruction, batch).cpu())
-            if start == 0:
-                grids[artist] = (batch[:GRID_PER_ARTIST].cpu().numpy(), reconstruction[:GRID_PER_ARTIST].cpu().numpy())
-        metrics[artist] = {"l1": float(torch.cat(l1s).mean()), "psnr": float(torch.cat(psnrs).mean()),
-                           "ssim": float(torch.cat(ssims).mean()), "sharpness": float(torch.cat(sharpness).mean())}
-    metrics["mean"] = {k: float(np.mean([m[k] for m in metrics.values()])) for k in ("l1", "psnr", "ssim", "sharpness")}
+
+        def measured(batch: torch.Tensor, artist_index: int = index) -> dict[str, torch.Tensor]:
+            output = run.model(batch, artist_index)
+            target, reconstruction = output.target, output.reconstruction.float().clamp(0, 1)
+            return {"target": target[:GRID_PER_ARTIST].cpu(), "reconstruction": reconstruction[:GRID_PER_ARTIST].cpu(),
+                    "l1": (reconstruction - target).abs().flatten(1).mean(1).cpu(), "psnr": psnr(reconstruction, target).cpu(),
+                    "ssim": ssim(reconstruction, target).cpu(), "sharpness": sharpness_ratio(reconstruction, target).cpu()}
+
+        batches = run_batched(images, measured, run.inference)
+        grids[artist] = (batches[0]["target"].numpy(), batches[0]["reconstruction"].numpy())
+        metrics[artist] = {name: float(torch.cat([b[name] for b in batches]).mean()) for name in QUALITY_MEASURES}
+    metrics["mean"] = {k: float(np.mean([m[k] for m in metrics.values()])) for k in QUALITY_MEASURES}
     plots.reconstructions_png(grids, plot_dir / "reconstructions.png")
     return metrics

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from painterly_vae.config import Config
 from painterly_vae.model.model import Encoder, PainterlyVAE
+from painterly_vae.runtime.batched import InferenceSettings, run_batched
 from painterly_vae.runtime.batches import to_device_images
 from painterly_vae.runtime.precision import autocast
 
@@ -51,15 +52,15 @@ class SupervisedEncoder(nn.Module):
 class SupervisedBaseline:
     """fit on training images (validation picks the epoch), then predict_proba."""
 
-    def __init__(self, config: Config, model: PainterlyVAE, device: torch.device, amp_dtype: torch.dtype | None) -> None:
+    def __init__(self, config: Config, model: PainterlyVAE, settings: InferenceSettings) -> None:
         self.config = config
         artists = len(model.artists)
         self.artists = artists
-        self.device = device
-        self.amp_dtype = amp_dtype if amp_dtype == torch.bfloat16 else None  # fp16 would need loss scaling
+        self.device = settings.device
+        # the run's precision and layout; bf16 only, since fp16 would need loss scaling
+        self.settings = settings.with_precision(settings.amp_dtype if settings.amp_dtype == torch.bfloat16 else None)
         torch.manual_seed(config.training.seed)
-        self.memory_format = model.memory_format  # laid out as the run's model is (training.channels_last)
-        self.network = SupervisedEncoder(model, artists).to(device, memory_format=self.memory_format)
+        self.network = SupervisedEncoder(model, artists).to(self.device, memory_format=settings.memory_format)
         self.best_epoch = 0
         self.best_val_accuracy = 0.0
         self.seconds = 0.0
@@ -83,7 +84,7 @@ class SupervisedBaseline:
                 images[flips] = images[flips][..., ::-1]
                 batch = self._on_device(images)
                 labels = torch.from_numpy(train.labels[rows]).to(self.device)
-                with autocast(self.device, self.amp_dtype):
+                with autocast(self.device, self.settings.amp_dtype):
                     logits = self.network(batch)
                 loss = loss_function(logits.float(), labels)
                 optimizer.zero_grad(set_to_none=True)
@@ -98,17 +99,11 @@ class SupervisedBaseline:
         self.seconds = time.perf_counter() - started
         return self
 
-    @torch.inference_mode()
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         self.network.eval()
-        parts = []
-        for start in range(0, len(images), 64):
-            batch = self._on_device(images[start : start + 64])
-            with autocast(self.device, self.amp_dtype):
-                logits = self.network(batch)
-            parts.append(torch.softmax(logits.float(), 1).cpu())
+        parts = run_batched(images, lambda batch: torch.softmax(self.network(batch).float(), 1).cpu(), self.settings)
         return torch.cat(parts).numpy() if parts else np.zeros((0, self.artists))
 
     def _on_device(self, images: np.ndarray) -> torch.Tensor:
-        """uint8 images as a float batch on the device, laid out as the network is."""
-        return to_device_images(images, self.device).contiguous(memory_format=self.memory_format)
+        """uint8 images as a float training batch on the device, laid out as the network is."""
+        return to_device_images(images, self.device).contiguous(memory_format=self.settings.memory_format)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from painterly_vae.errors import UsageError
-from painterly_vae.inference.latents import encode_views
+from painterly_vae.inference.latents import views_of_batch
 from painterly_vae.model.model import PainterlyVAE
 
 PATH_KINDS = ("linear", "spherical")
@@ -62,7 +62,9 @@ def cross(model: PainterlyVAE, image: torch.Tensor) -> torch.Tensor:
 
 def attributed_artists(model: PainterlyVAE, clusters, images: torch.Tensor) -> list[int]:
     """The artist the run's clusters give each image (the default encoder for reconstruct)."""
-    views = encode_views(model, [images], reconstruct=clusters.needs_reconstructions)
+    model.eval()
+    with torch.inference_mode():
+        views = views_of_batch(model, model.laid_out(images), reconstruct=clusters.needs_reconstructions)
     return [int(a) for a in clusters.predict(views)]
 
 

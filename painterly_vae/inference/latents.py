@@ -10,7 +10,6 @@ compared in `clustering` are all built from these views.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 import torch
@@ -19,7 +18,7 @@ from tqdm import tqdm
 from painterly_vae.config import LossConfig
 from painterly_vae.model.losses import kl_per_dimension
 from painterly_vae.model.model import PainterlyVAE
-from painterly_vae.runtime.precision import autocast
+from painterly_vae.runtime.batched import InferenceSettings, run_batched
 
 
 @dataclass
@@ -61,46 +60,41 @@ def encoding_bar(total: int, what: str, progress: bool) -> tqdm:
     return tqdm(total=total, unit="painting", desc=what, disable=not progress, dynamic_ncols=True, leave=False)
 
 
-@torch.inference_mode()
-def encode_views(model: PainterlyVAE, batches: Iterable[torch.Tensor], reconstruct: bool = True,
-                 amp_dtype: torch.dtype | None = None, bar: tqdm | None = None) -> LatentViews:
-    """Run every batch (float, (B, 3, H, W) in [0, 1], on the model's device) through every
-    encoder in eval mode; z = mu, so the result is deterministic.
+def encode_views(model: PainterlyVAE, images: np.ndarray, settings: InferenceSettings, reconstruct: bool = True,
+                 bar: tqdm | None = None) -> LatentViews:
+    """Every painting of `images` (uint8, (N, 3, H, W)) through every encoder, in batches as
+    `settings` say (the run's precision, layout and inference batch size); z = mu, so the
+    result is deterministic.
 
     The reconstructions (for `l1`) cost a decoder pass per encoder, most of the work: without
-    `reconstruct`, `l1` is NaN and only mu and KL are computed (all `concat` and `own` need).
-    `amp_dtype` runs the convolutions under autocast, as training did."""
+    `reconstruct`, `l1` is NaN and only mu and KL are computed (all `concat` and `own` need)."""
     model.eval()
-    device = next(model.parameters()).device
-    mus, l1s, kls, styles, grams = [], [], [], [], []
-    for images in batches:
-        with autocast(device, amp_dtype):  # the trunk, when there is one, runs once for all encoders
-            inputs = model.inputs(model.laid_out(images), style=True)
-        if inputs.style is not None:
-            styles.append(inputs.style.cpu())
-            grams.append(inputs.gram.cpu())
-        batch_mu, batch_l1, batch_kl = [], [], []
-        for encoder in model.encoders:
-            with autocast(device, amp_dtype):
-                mu, logvar = encoder(inputs.encoder)
-                reconstruction = model.shared_decoder(mu).float() if reconstruct else None
-            mu, logvar = mu.float(), logvar.float()
-            batch_mu.append(mu)
-            if reconstruction is not None:
-                batch_l1.append((reconstruction - inputs.target).abs().flatten(1).mean(1))
-            else:
-                batch_l1.append(torch.full((len(images),), float("nan"), device=device))
-            batch_kl.append(kl_per_dimension(mu, logvar).sum(1))
-        mus.append(torch.stack(batch_mu, 1).cpu())
-        l1s.append(torch.stack(batch_l1, 1).cpu())
-        kls.append(torch.stack(batch_kl, 1).cpu())
-        if bar is not None:
-            bar.update(len(images))
-    encoders = len(model.encoders)
-    if not mus:
+    parts = run_batched(images, lambda batch: views_of_batch(model, batch, reconstruct), settings, bar)
+    if not parts:
+        encoders = len(model.encoders)
         return LatentViews(np.zeros((0, encoders, model.config.latent_dim), np.float32), np.zeros((0, encoders)),
                            np.zeros((0, encoders)), np.zeros((0, 0)), np.zeros((0, 0)))
-    count = sum(len(mu) for mu in mus)
-    style = torch.cat(styles).numpy() if styles else np.zeros((count, 0), np.float32)
-    gram = torch.cat(grams).numpy() if grams else np.zeros((count, 0), np.float32)
-    return LatentViews(torch.cat(mus).numpy(), torch.cat(l1s).numpy(), torch.cat(kls).numpy(), style, gram)
+    return LatentViews.concatenate(parts)
+
+
+def views_of_batch(model: PainterlyVAE, images: torch.Tensor, reconstruct: bool = True) -> LatentViews:
+    """One batch (float, (B, 3, H, W) in [0, 1], on the model's device, laid out) through every
+    encoder; the trunk, when there is one, runs once for all of them. Call it without
+    gradients (`encode_views` does)."""
+    inputs = model.inputs(images, style=True)
+    mus, l1s, kls = [], [], []
+    for encoder in model.encoders:
+        mu, logvar = encoder(inputs.encoder)
+        mu, logvar = mu.float(), logvar.float()
+        mus.append(mu)
+        if reconstruct:
+            reconstruction = model.shared_decoder(mu).float()
+            l1s.append((reconstruction - inputs.target).abs().flatten(1).mean(1))
+        else:
+            l1s.append(torch.full((len(images),), float("nan"), device=images.device))
+        kls.append(kl_per_dimension(mu, logvar).sum(1))
+    empty = np.zeros((len(images), 0), np.float32)
+    return LatentViews(torch.stack(mus, 1).cpu().numpy(), torch.stack(l1s, 1).cpu().numpy(),
+                       torch.stack(kls, 1).cpu().numpy(),
+                       inputs.style.float().cpu().numpy() if inputs.style is not None else empty,
+                       inputs.gram.float().cpu().numpy() if inputs.gram is not None else empty)

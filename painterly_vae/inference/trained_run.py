@@ -9,6 +9,7 @@ clusters are fitted to it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,16 +26,15 @@ from painterly_vae.inference.latents import LatentViews, encode_views, encoding_
 from painterly_vae.inference.run_data import open_run_data
 from painterly_vae.model.model import PainterlyVAE
 from painterly_vae.model.pretrained import load_networks
-from painterly_vae.runtime.batches import iterate_split
-from painterly_vae.runtime.checkpoint import load_checkpoint, save_checkpoint
-from painterly_vae.runtime.precision import resolve_precision
+from painterly_vae.runtime.batched import InferenceSettings
+from painterly_vae.runtime.run_state import RunState, load_run_state, save_run_state
 from painterly_vae.runtime.runs import find_run, last_checkpoint
 
 
 @dataclass
 class TrainedRun:
     run_dir: Path
-    state: dict[str, Any]
+    state: RunState
     config: Config
     model: PainterlyVAE
     clusters: ArtistClusters | None
@@ -46,19 +46,19 @@ class TrainedRun:
         return self.model.artists
 
     @property
-    def amp_dtype(self) -> torch.dtype | None:
-        """The precision the run trained in, used for inference too."""
-        return resolve_precision(self.config.training.precision, self.device)
+    def inference(self) -> InferenceSettings:
+        """How the run computes without gradients: the precision and layout it trained in."""
+        return InferenceSettings.of(self.config, self.device)
 
     @property
     def recorded_networks(self) -> dict[str, dict[str, str]]:
         """The pretrained networks the run was trained with (trunk, loss): name -> weights record."""
-        return dict(self.state.get("feature_networks") or {})
+        return dict(self.state.feature_networks or {})
 
     @property
     def preprocessing(self) -> dict[str, Any]:
         """How `prepare` squared this run's paintings (size, fit, crops): attribute does the same."""
-        return dict(self.state.get("preprocessing") or {"size": self.config.model.input_size, "fit": "crop"})
+        return dict(self.state.preprocessing or {"size": self.config.model.input_size, "fit": "crop"})
 
     def require_clusters(self) -> ArtistClusters:
         if self.clusters is None:
@@ -82,37 +82,37 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path
         raise UsageError(f"no run directory {run}")
     else:
         run_dir = find_run(runs_dir, None if run is None else str(run))
-    state = load_checkpoint(last_checkpoint(run_dir), map_location=device, mmap=True)
     try:
-        config = Config.from_dict(state["config"])
+        state = load_run_state(last_checkpoint(run_dir), map_location=device, mmap=True)
+        config = Config.from_dict(state.config)
     except KeyError as error:
         raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None
     config = config.with_values({f"networks.{name}.weights": str(path) for name, path in (weights or {}).items()})
     trunk = None
     if config.model.trunk:
         layers = {config.model.trunk: config.model.resolved_trunk_layer()}
-        trunk = load_networks(config, progress=False, recorded=state.get("feature_networks"), run=f"run {run_dir}",
+        trunk = load_networks(config, progress=False, recorded=state.feature_networks, run=f"run {run_dir}",
                               layers=layers)[config.model.trunk]
     try:
-        model = PainterlyVAE(config.model, list(state["artists"]), trunk).to(device)
-        model.load_state_dict(state["model"])
+        model = PainterlyVAE(config.model, list(state.artists), trunk).to(device)
+        model.load_state_dict(state.model)
     except (KeyError, RuntimeError) as error:
         raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None
     model.lay_out(config.training.channels_last).eval()
     clusters = None
-    if state.get("clusters") is not None:
-        clusters = ArtistClusters.from_state_dict(state["clusters"], config.loss)
-    dating = YearRegression.from_state_dict(state["dating"]) if state.get("dating") is not None else None
+    if state.clusters is not None:
+        clusters = ArtistClusters.from_state_dict(state.clusters, config.loss)
+    dating = YearRegression.from_state_dict(state.dating) if state.dating is not None else None
     return TrainedRun(run_dir, state, config, model, clusters, device, dating)
 
 
-def split_views(model: PainterlyVAE, data: ProcessedData, split: str, batch_size: int, device: torch.device,
-                amp_dtype: torch.dtype | None = None, progress: bool = False) -> tuple[LatentViews, np.ndarray]:
+def split_views(model: PainterlyVAE, data: ProcessedData, split: str, settings: InferenceSettings,
+                progress: bool = False) -> tuple[LatentViews, np.ndarray]:
     """Views of every painting of `split` for the model's artists, and their artist indices."""
     parts, labels = [], []
     with encoding_bar(sum(data.count(artist, split) for artist in model.artists), f"encoding {split}", progress) as bar:
         for index, artist in enumerate(model.artists):
-            views = encode_views(model, iterate_split(data, artist, split, batch_size, device), amp_dtype=amp_dtype, bar=bar)
+            views = encode_views(model, data.array(artist, split), settings, bar=bar)
             parts.append(views)
             labels.append(np.full(len(views), index))
     return LatentViews.concatenate(parts), np.concatenate(labels)
@@ -123,13 +123,12 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     """The clusters (fitted on the training split, temperature and unknown threshold calibrated
     on val) and the year regression (None if too few paintings carry a year), from one
     encoding of each split."""
-    batch = config.training.batch_size
+    settings = InferenceSettings.of(config, device)
     clusters = ArtistClusters(model.artists, model.encoder_of_each_artist(), config.loss,
                               representation or config.clustering.representation, config.clustering.accept_share)
-    amp_dtype = resolve_precision(config.training.precision, device)
-    train_views, train_labels = split_views(model, data, "train", batch, device, amp_dtype, progress)
+    train_views, train_labels = split_views(model, data, "train", settings, progress)
     clusters.fit(train_views, train_labels)
-    val_views, val_labels = split_views(model, data, "val", batch, device, amp_dtype, progress)
+    val_views, val_labels = split_views(model, data, "val", settings, progress)
     clusters.calibrate(val_views, val_labels)
     dating = fit_dating(train_views, split_years(data, model.artists, "train"),
                         val_views, split_years(data, model.artists, "val"))
@@ -141,9 +140,8 @@ def refit_clusters(run: TrainedRun, data_path: Path | None = None, representatio
     """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run again and store them."""
     data = open_run_data(run, data_path, progress=progress)
     clusters, dating = fit_latent_models(run.model, run.config, data, run.device, representation, progress)
-    state = {key: value for key, value in run.state.items() if key not in ("format", "version")}
-    state["clusters"] = clusters.state_dict()
-    state["dating"] = dating.state_dict() if dating is not None else None
-    save_checkpoint(last_checkpoint(run.run_dir), state)
+    state = dataclasses.replace(run.state, clusters=clusters.state_dict(),
+                                dating=dating.state_dict() if dating is not None else None)
+    save_run_state(last_checkpoint(run.run_dir), state)
     run.clusters, run.dating, run.state = clusters, dating, state
     return clusters

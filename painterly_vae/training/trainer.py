@@ -13,6 +13,10 @@ Under torchrun (`painterly_vae.runtime.distributed`) every rank runs this same l
 of each batch; DDP averages the gradients of the active encoder and the decoder, so N
 processes with batch B take the step one process with batch N x B would take (up to
 BatchNorm, whose batch statistics are per rank). Rank 0 alone writes.
+
+Validation (`validation`) and what is shown while training (`monitoring`: running sums,
+TensorBoard scalars and pictures) live in modules of their own; the checkpoint's fields are
+named once, in `runtime.run_state`.
 """
 
 from __future__ import annotations
@@ -22,72 +26,42 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.tensorboard import SummaryWriter
-from torchvision.utils import make_grid
 from tqdm import tqdm
 
 from data_tools.processed import ProcessedData
 from painterly_vae.config import Config
 from painterly_vae.errors import DataError, TrainingDiverged
-from painterly_vae.inference import explore
-from painterly_vae.model.losses import (
-    LossTerms,
-    kl_per_dimension,
-    kl_warmup_scale,
-    l1_term,
-    latent_gradient_scale,
-    vae_loss,
-)
+from painterly_vae.model.losses import LossTerms, kl_warmup_scale, latent_gradient_scale, vae_loss
 from painterly_vae.model.model import ModelInputs, PainterlyVAE, encode_decode, resize
 from painterly_vae.model.perceptual import PerceptualLoss
 from painterly_vae.model.pretrained import load_networks
-from painterly_vae.runtime.batches import TrainingBatches, iterate_split
-from painterly_vae.runtime.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
+from painterly_vae.runtime.batched import InferenceSettings
+from painterly_vae.runtime.batches import TrainingBatches
+from painterly_vae.runtime.checkpoint import capture_rng_state, restore_rng_state
 from painterly_vae.runtime.distributed import (
     SINGLE_PROCESS,
     Processes,
     agree_all_finite,
     average_buffers,
     rank_seed,
-    sum_over_ranks_,
     wrap,
 )
-from painterly_vae.runtime.precision import autocast, describe, resolve_precision
+from painterly_vae.runtime.precision import autocast, describe
 from painterly_vae.runtime.run_log import close_run_log, open_run_log
+from painterly_vae.runtime.run_state import RunState, save_run_state
+from painterly_vae.training.monitoring import RunningSums, log_pictures, log_validation
 from painterly_vae.training.schedule import AlternatingSchedule
 from painterly_vae.training.training_plan import plan_training
 from painterly_vae.training.trunk_cache import TrunkCache
+from painterly_vae.training.validation import Validation, validate
 
 if TYPE_CHECKING:  # training does not need the attribution layer, only carries its state
     from painterly_vae.inference.clustering import ArtistClusters
     from painterly_vae.inference.dating import YearRegression
-
-ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active if Var_x E[z_u | x] > 0.01
-GRID_IMAGES = 8
-
-
-@dataclass
-class Validation:
-    """Validation of the current model: each artist through its own encoder, z = mu."""
-
-    loss: float  # mean over artists of the encoder objective kl_weight * KL + encoder_l1_weight * L1
-    l1: dict[str, float]  # per artist: mean absolute pixel error (whatever the loss reduction)
-    kl: dict[str, float]  # per artist: KL in nats per painting, summed over latent dimensions
-    kl_per_dimension: torch.Tensor  # (latent,) nats, averaged over all validation images
-    active_units: int
-
-    @property
-    def kl_total(self) -> float:
-        """KL summed over latent dimensions, in nats per painting (whatever the loss reduction)."""
-        return float(self.kl_per_dimension.sum())
-
-    @property
-    def mean_l1(self) -> float:
-        """Per-pixel mean absolute error, averaged over artists."""
-        return sum(self.l1.values()) / len(self.l1)
 
 
 @dataclass
@@ -124,7 +98,8 @@ class Trainer:
         self.schedule: AlternatingSchedule = plan.schedule
 
         t = config.training
-        self.amp_dtype = resolve_precision(t.precision, device)
+        self.inference = InferenceSettings.of(config, device)  # validation and pictures: the run's precision and layout
+        self.amp_dtype = self.inference.amp_dtype
         self.networks = load_networks(config, progress=processes.is_main)  # frozen, pretrained: trunk and loss
         torch.manual_seed(t.seed)  # seed once, before building the model
         trunk = self.networks[config.model.trunk] if config.model.trunk else None
@@ -202,7 +177,7 @@ class Trainer:
     def build_trunk_cache(self, progress: bool = True) -> None:
         """Compute (or open) the trunk's maps of every training painting, when the config asks for them."""
         if self.model.trunk is not None and self.config.training.trunk_cache and self.trunk_cache is None:
-            self.trunk_cache = TrunkCache.build(self.model, self.data, self.device, self.amp_dtype, progress)
+            self.trunk_cache = TrunkCache.build(self.model, self.data, self.inference, progress)
 
     def train_step(self, artist: int, batch: torch.Tensor | ModelInputs) -> LossTerms | None:
         """Update the artist's encoder and the shared decoder on one batch (images at the
@@ -246,100 +221,62 @@ class Trainer:
         return terms
 
     # ----------------------------------------------------------------- validation
-    @torch.inference_mode()
     def validate(self, split: str = "val") -> Validation | None:
         """Each artist's split through its own encoder (eval mode); None if the split is empty."""
-        self.model.eval()
-        loss_config = self.config.loss
-        l1s: dict[str, float] = {}
-        kls: dict[str, float] = {}
-        losses: list[float] = []
-        all_mu: list[torch.Tensor] = []
-        kl_sum = torch.zeros(self.config.model.latent_dim, device=self.device)
-        for artist_index, artist in enumerate(self.artists):
-            objective, pixel_l1, kl_nats, count = 0.0, 0.0, 0.0, 0
-            for images in iterate_split(self.data, artist, split, self.config.training.batch_size, self.device):
-                with autocast(self.device, self.amp_dtype):
-                    output = self.model(self.model.laid_out(images), artist_index)
-                    perceptual = self._perceptual_term(output.reconstruction, output.target)
-                terms = vae_loss(output.reconstruction, output.target, output.mu, output.logvar, loss_config,
-                                 perceptual=perceptual)
-                kl_dims = kl_per_dimension(output.mu.float(), output.logvar.float())  # (B, latent)
-                objective += float(terms.encoder_loss) * len(images)
-                pixel_l1 += float(l1_term(output.reconstruction.float(), output.target, "mean")) * len(images)
-                kl_nats += float(kl_dims.sum())
-                count += len(images)
-                kl_sum += kl_dims.sum(0)
-                all_mu.append(output.mu.float())
-            if count:
-                l1s[artist], kls[artist] = pixel_l1 / count, kl_nats / count
-                losses.append(objective / count)
-        if not losses:
-            return None
-        mu = torch.cat(all_mu)
-        variance = mu.var(0) if len(mu) > 1 else torch.zeros_like(mu[0])
-        return Validation(
-            loss=sum(losses) / len(losses),
-            l1=l1s,
-            kl=kls,
-            kl_per_dimension=(kl_sum / len(mu)).cpu(),
-            active_units=int((variance > ACTIVE_UNIT_THRESHOLD).sum()),
-        )
+        return validate(self.model, self.data, split, self.config.loss, self.inference, self._perceptual_term)
 
     # ----------------------------------------------------------------- state
-    def state_dict(self, with_optimizers: bool = True) -> dict[str, Any]:
+    def run_state(self, with_optimizers: bool = True) -> RunState:
         """Everything `--resume` needs, as tensors and plain values (no pickled objects).
 
         Without optimizers (best.pt) the checkpoint rebuilds the model but cannot resume; it
         is a third of the size, since Adam keeps two moments per weight."""
-        state = {
-            "config": self.config.to_dict(),
-            "artists": list(self.artists),
-            "train_counts": list(self.train_counts),
-            "schedule": list(self.schedule.steps_per_artist),
-            "model": self.model.state_dict(),
-            "encoder_optimizers": [o.state_dict() for o in self.encoder_optimizers],
-            "decoder_optimizer": self.decoder_optimizer.state_dict(),
-            "step": self.step,
-            "sampler": self.batches.sampler.state_dict(),
-            "rng": capture_rng_state(),
-            "best_val_loss": self.best_val_loss,
-            "nonfinite_steps": self.nonfinite_total,
-            "grad_scaler": self.grad_scaler.state_dict(),
-            "preprocessing": self.data.index.get("prepared_with", {}).get("options"),
-            "feature_networks": {name: network.record.to_dict() for name, network in self.networks.items()},
-            "clusters": self.clusters.state_dict() if self.clusters is not None else None,
-            "dating": self.dating.state_dict() if self.dating is not None else None,
-        }
-        if not with_optimizers:
-            del state["encoder_optimizers"], state["decoder_optimizer"], state["grad_scaler"]
-        return state
+        state = RunState(
+            config=self.config.to_dict(),
+            artists=list(self.artists),
+            model=self.model.state_dict(),
+            train_counts=list(self.train_counts),
+            schedule=list(self.schedule.steps_per_artist),
+            step=self.step,
+            sampler=self.batches.sampler.state_dict(),
+            rng=capture_rng_state(),
+            best_val_loss=self.best_val_loss,
+            nonfinite_steps=self.nonfinite_total,
+            preprocessing=self.data.index.get("prepared_with", {}).get("options"),
+            feature_networks={name: network.record.to_dict() for name, network in self.networks.items()},
+            clusters=self.clusters.state_dict() if self.clusters is not None else None,
+            dating=self.dating.state_dict() if self.dating is not None else None,
+            encoder_optimizers=[o.state_dict() for o in self.encoder_optimizers],
+            decoder_optimizer=self.decoder_optimizer.state_dict(),
+            grad_scaler=self.grad_scaler.state_dict(),
+        )
+        return state if with_optimizers else state.without_optimizers()
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        if list(state["artists"]) != self.artists:
+    def load_run_state(self, state: RunState) -> None:
+        if list(state.artists) != self.artists:
             raise DataError(
-                f"the checkpoint was trained on artists {state['artists']} but the data at "
+                f"the checkpoint was trained on artists {state.artists} but the data at "
                 f"{self.data.root} has {self.artists}"
             )
-        self.model.load_state_dict(state["model"])
-        for optimizer, optimizer_state in zip(self.encoder_optimizers, state["encoder_optimizers"], strict=True):
+        self.model.load_state_dict(state.model)
+        for optimizer, optimizer_state in zip(self.encoder_optimizers, state.encoder_optimizers or [], strict=True):
             optimizer.load_state_dict(optimizer_state)
-        self.decoder_optimizer.load_state_dict(state["decoder_optimizer"])
-        self.step = int(state["step"])
-        self.batches.sampler.load_state_dict(state["sampler"])
-        restore_rng_state(state["rng"])  # rank 0's streams; other ranks re-seed from the step
+        self.decoder_optimizer.load_state_dict(state.decoder_optimizer)
+        self.step = int(state.step)
+        self.batches.sampler.load_state_dict(state.sampler)
+        restore_rng_state(state.rng)  # rank 0's streams; other ranks re-seed from the step
         self._seed_this_rank(self.step)
-        self.best_val_loss = state["best_val_loss"]
-        self.nonfinite_total = int(state["nonfinite_steps"])
-        if state.get("grad_scaler"):
-            self.grad_scaler.load_state_dict(state["grad_scaler"])
+        self.best_val_loss = state.best_val_loss
+        self.nonfinite_total = int(state.nonfinite_steps)
+        if state.grad_scaler:
+            self.grad_scaler.load_state_dict(state.grad_scaler)
         self.clusters = self.dating = None  # refitted at the end of the resumed training
 
     def save(self, name: str, with_optimizers: bool = True) -> Path:
         """Writes a checkpoint (rank 0 only; call `_gather_statistics` on every rank first)."""
         path = self.run_dir / "checkpoints" / name
         if self.processes.is_main:
-            save_checkpoint(path, self.state_dict(with_optimizers))
+            save_run_state(path, self.run_state(with_optimizers))
         return path
 
     def _gather_statistics(self) -> None:
@@ -372,7 +309,7 @@ class Trainer:
             self.processes.world_size,
             self.global_batch_size, self.schedule.describe(self.artists),
         )
-        sums = _RunningSums(len(self.artists), self.device)
+        sums = RunningSums(len(self.artists), self.device)
         bar = tqdm(total=total, initial=first_step, disable=not (progress and main), unit="step", dynamic_ncols=True)
         started = time.perf_counter()
         final: Validation | None = None
@@ -397,7 +334,7 @@ class Trainer:
                     self._gather_statistics()
                 if writer is not None:
                     if show_images:
-                        self._log_reconstructions(writer)
+                        log_pictures(writer, self.model, self.data, self.inference, self.step)
                     if validate:
                         final = self._validate_and_keep_best(writer, log)
                     if checkpoint:
@@ -426,7 +363,7 @@ class Trainer:
             artists=list(self.artists),
         )
 
-    def _log_training(self, writer: SummaryWriter, sums: "_RunningSums", bar: tqdm) -> None:
+    def _log_training(self, writer: SummaryWriter, sums: RunningSums, bar: tqdm) -> None:
         means = sums.write(writer, self.step, self.artists)
         writer.add_scalar("train/learning_rate/encoder", self.encoder_optimizers[0].param_groups[0]["lr"], self.step)
         writer.add_scalar("train/learning_rate/decoder", self.decoder_optimizer.param_groups[0]["lr"], self.step)
@@ -439,13 +376,7 @@ class Trainer:
             log.warning("step %d: no validation images; best.pt follows the last checkpoint", self.step)
             self.save("best.pt", with_optimizers=False)
             return None
-        writer.add_scalar("val/loss", validation.loss, self.step)
-        writer.add_scalar("val/kl_total_nats", validation.kl_total, self.step)
-        writer.add_scalar("val/active_units", validation.active_units, self.step)
-        writer.add_histogram("val/kl_per_dimension", validation.kl_per_dimension, self.step)
-        for artist in validation.l1:
-            writer.add_scalar(f"val/{artist}/l1", validation.l1[artist], self.step)
-            writer.add_scalar(f"val/{artist}/kl", validation.kl[artist], self.step)
+        log_validation(writer, validation, self.step)
         improved = self.best_val_loss is None or validation.loss < self.best_val_loss
         if improved:
             self.best_val_loss = validation.loss
@@ -456,60 +387,3 @@ class Trainer:
             self.config.model.latent_dim, validation.active_units,
         )
         return validation
-
-    @torch.inference_mode()
-    def _log_reconstructions(self, writer: SummaryWriter) -> None:
-        """A grid per artist: a row of inputs above a row of their reconstructions."""
-        self.model.eval()
-        for artist_index, artist in enumerate(self.artists):
-            split = "val" if self.data.count(artist, "val") else "train"
-            images = next(iterate_split(self.data, artist, split, GRID_IMAGES, self.device), None)
-            if images is None:
-                continue
-            output = self.model(images, artist_index)
-            grid = make_grid(torch.cat([output.target, output.reconstruction.float()]).clamp(0, 1), nrow=len(images))
-            writer.add_image(f"reconstructions/{artist}", grid, self.step)
-            if artist_index == 0 and len(self.model.encoders) > 1:  # one painting through every encoder
-                crossed = explore.cross(self.model, images[:1])
-                writer.add_image("explore/cross", make_grid(torch.cat([output.target[:1], crossed]), nrow=len(crossed) + 1),
-                                 self.step)
-        # the same prior draws at every logging step: how the decoder's idea of a painting evolves
-        samples = explore.sample(self.model, None, None, GRID_IMAGES, seed=0)
-        writer.add_image("explore/prior_samples", make_grid(samples, nrow=GRID_IMAGES), self.step)
-
-
-class _RunningSums:
-    """Per-artist loss sums kept on the device; read (one sync) only when logged."""
-
-    NAMES = LossTerms._fields  # every term of the loss, by its own name
-
-    def __init__(self, artists: int, device: torch.device) -> None:
-        self.values = torch.zeros(artists, len(self.NAMES), device=device)
-        self.counts = torch.zeros(artists, device=device)
-
-    def add(self, artist: int, terms: LossTerms) -> None:
-        self.values[artist] += torch.stack([term.detach() for term in terms])
-        self.counts[artist] += 1
-
-    def sum_over_ranks(self, processes: Processes) -> None:
-        """Every rank: add up all ranks' sums, so what rank 0 logs covers the global batch."""
-        sum_over_ranks_(self.values, processes)
-        sum_over_ranks_(self.counts, processes)
-
-    def reset(self) -> None:
-        self.values.zero_()
-        self.counts.zero_()
-
-    def write(self, writer: SummaryWriter, step: int, artists: list[str]) -> dict[str, str]:
-        """Per-artist and overall means since the last reset, to TensorBoard; returns the bar's postfix."""
-        values, counts = self.values.to("cpu", copy=True), self.counts.to("cpu", copy=True)
-        seen = counts > 0
-        if not bool(seen.any()):
-            return {}
-        for index in torch.nonzero(seen).flatten().tolist():
-            for name, value in zip(self.NAMES, (values[index] / counts[index]).tolist()):
-                writer.add_scalar(f"train/{artists[index]}/{name}", value, step)
-        mean = dict(zip(self.NAMES, (values[seen].sum(0) / counts[seen].sum()).tolist()))
-        for name, value in mean.items():
-            writer.add_scalar(f"train/{name}", value, step)
-        return {"l1": f"{mean['l1']:.4f}", "kl": f"{mean['kl']:.3f}"}

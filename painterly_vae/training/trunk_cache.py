@@ -27,12 +27,10 @@ from tqdm import tqdm
 from data_tools.atomic import atomic_output, atomic_write_bytes
 from data_tools.processed import ProcessedData
 from painterly_vae.model.model import PainterlyVAE
-from painterly_vae.runtime.batches import to_device_images
-from painterly_vae.runtime.precision import autocast
+from painterly_vae.runtime.batched import InferenceSettings, run_batched
 
 CACHE_DIR = "trunk-cache"
 RECORD_FILE = "cache.json"
-BATCH = 32
 
 
 def cache_record(model: PainterlyVAE, data: ProcessedData) -> dict[str, Any]:
@@ -62,7 +60,7 @@ class TrunkCache:
         self.folder = folder  # where they are stored; None = memory only
 
     @classmethod
-    def build(cls, model: PainterlyVAE, data: ProcessedData, device: torch.device, amp_dtype: torch.dtype | None,
+    def build(cls, model: PainterlyVAE, data: ProcessedData, settings: InferenceSettings,
               progress: bool = True) -> "TrunkCache":
         """Open the stored maps for this model and data, computing (and storing) what is missing."""
         record = cache_record(model, data)
@@ -78,8 +76,7 @@ class TrunkCache:
                     path = folder / artist / f"{orientation}.npy"
                     stored = _load(path, data.count(artist, "train"))
                     if stored is None:
-                        stored = _compute(model, data.array(artist, "train"), orientation.endswith("mirrored"),
-                                          device, amp_dtype)
+                        stored = _compute(model, data.array(artist, "train"), orientation.endswith("mirrored"), settings)
                         writable = writable and _store(path, stored)
                     bar.update(len(stored))
                     maps.append(stored)
@@ -99,17 +96,10 @@ class TrunkCache:
         return sum(a.nbytes for a in self.plain + self.mirrored)
 
 
-@torch.inference_mode()
-def _compute(model: PainterlyVAE, images: np.ndarray, mirrored: bool, device: torch.device,
-             amp_dtype: torch.dtype | None) -> np.ndarray:
-    parts = []
-    for start in range(0, len(images), BATCH):
-        batch = np.asarray(images[start : start + BATCH])
-        if mirrored:
-            batch = batch[..., ::-1]
-        with autocast(device, amp_dtype):
-            maps = model.trunk_features(model.laid_out(to_device_images(batch, device)))
-        parts.append(maps.float().cpu().numpy().astype(np.float16))
+def _compute(model: PainterlyVAE, images: np.ndarray, mirrored: bool, settings: InferenceSettings) -> np.ndarray:
+    source = images[..., ::-1] if mirrored else images  # a view: each batch is read (and flipped) when it is run
+    parts = run_batched(source, lambda batch: model.trunk_features(batch).float().cpu().numpy().astype(np.float16),
+                        settings)
     if not parts:
         channels, size = model.encoder_input_shape()
         return np.zeros((0, channels, size, size), np.float16)
