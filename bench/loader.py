@@ -17,8 +17,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.train_step import build_trainer, timed  # noqa: E402

@@ -15,11 +15,12 @@ from images import truncated_jpeg
 from data_tools.prepare import PrepareOptions, prepare
 from data_tools.processed import ProcessedData
 from data_tools.synthetic import write_synthetic_raw
-from painterly_vae.cli.summary import print_evaluation
+from painterly_vae.cli.evaluation_summary import print_evaluation
 from painterly_vae.cli.train_command import TrainRequest, run_training
-from painterly_vae.config import load_config
+from painterly_vae.config import Config, load_config
 from painterly_vae.errors import UsageError
-from painterly_vae.evaluation.evaluate import evaluate_run, expected_calibration_error
+from painterly_vae.evaluation.classification import expected_calibration_error
+from painterly_vae.evaluation.evaluate import evaluate_run
 from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.trained_run import open_run, split_views
@@ -140,48 +141,53 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     assert json.loads((out_dir / "report.json").read_text())["split"] == "test"
     for name in ("confusion.png", "reliability.png", "latent_map.png", "reconstructions.png", "baselines.png"):
         assert (out_dir / "plots" / name).stat().st_size > 1000
-    assert report["unknown_artists"] == ["painter-4"]
-    assert 0.0 <= report["unknown"]["auroc"] <= 1.0 and 0 <= report["unknown"]["detection_rate"] <= 1
-    held_out = report["unknown"]["per_artist"]["painter-4"]  # the only unknown artist: its AUROC is the whole one
-    assert held_out["paintings"] == report["paintings"]["unknown_artists"] and held_out["auroc"] == report["unknown"]["auroc"]
-    assert report["attribution"]["top1"] >= 0.6 and report["attribution"]["top3"] == 1.0
-    assert set(report["representations"]) == {"own", "concat", "elbo"}
-    assert 0 <= report["baselines"]["colour_histogram"]["top1"] <= 1
-    assert 0 <= report["baselines"]["colour_histogram"]["unknown_auroc"] <= 1  # its confidence against painter-4
-    lead = report["baselines"]["colour_histogram"]["run_minus_baseline"]  # on the same known paintings
-    assert lead["paintings"] == report["paintings"]["known"] and lead["verdict"] in {"ahead", "level", "behind"}
-    assert lead["top1"]["difference"] == pytest.approx(report["attribution"]["top1"]
-                                                       - report["baselines"]["colour_histogram"]["top1"])
-    assert report["reconstruction"]["mean"]["ssim"] > 0
-    assert set(report["clustering"]) == {"kmeans", "gaussian_mixture", "silhouette_of_true_artists"}
+    assert report.unknown_artists == ["painter-4"]
+    assert 0.0 <= report.unknown.auroc <= 1.0 and 0 <= report.unknown.detection_rate <= 1
+    held_out = report.unknown.per_artist["painter-4"]  # the only unknown artist: its AUROC is the whole one
+    assert held_out["paintings"] == report.paintings["unknown_artists"] and held_out["auroc"] == report.unknown.auroc
+    assert report.attribution.top1 >= 0.6 and report.attribution.top3 == 1.0
+    assert set(report.representations) == {"own", "concat", "elbo"}
+    colours = report.baseline("colour_histogram")
+    assert 0 <= colours.top1 <= 1
+    assert 0 <= colours.unknown_auroc <= 1  # its confidence against painter-4
+    lead = colours.run_minus_baseline  # on the same known paintings
+    assert lead.paintings == report.paintings["known"] and lead.verdict in {"ahead", "level", "behind"}
+    assert lead.top1.difference == pytest.approx(report.attribution.top1 - colours.top1)
+    assert report.reconstruction["mean"].ssim > 0
+    assert set(report.clustering) == {"kmeans", "gaussian_mixture", "silhouette_of_true_artists"}
+    stored = json.loads((out_dir / "report.json").read_text())  # what is written is what the report holds
+    assert stored == report.to_json() and stored["baselines"]["colour_histogram"]["top1"] == colours.top1
+    assert stored["unknown"]["per_artist"]["painter-4"] == held_out
 
     default, default_dir = evaluate_run(run)  # the run's own test split
     assert default_dir == trained["run"] and (trained["run"] / "report.json").is_file()
-    assert default["paintings"]["unknown_artists"] == 0 and "auroc" not in default["unknown"]
+    assert default.paintings["unknown_artists"] == 0 and default.unknown.auroc is None
+    assert "auroc" not in json.loads((default_dir / "report.json").read_text())["unknown"]
 
 
 def test_supervised_baseline_is_reported_beside_the_vae(trained: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
     run = open_run(trained["run"], CPU)
     report, out_dir = evaluate_run(run, supervised_epochs=15, progress=False)
-    supervised = report["baselines"]["supervised_encoder"]
-    assert supervised["top1"] >= 0.5  # chance is 1/3 (18 test paintings; measured 0.56-0.78 over seeds)
-    assert supervised["epochs"] == 15 and 1 <= supervised["best_epoch"] <= 15 and supervised["val_top1"] > 0.5
-    assert json.loads((out_dir / "report.json").read_text())["baselines"]["supervised_encoder"] == supervised
+    supervised = report.baseline("supervised_encoder")
+    assert supervised.top1 >= 0.5  # chance is 1/3 (18 test paintings; measured 0.56-0.78 over seeds)
+    details = supervised.details
+    assert details["epochs"] == 15 and 1 <= details["best_epoch"] <= 15 and details["val_top1"] > 0.5
+    assert json.loads((out_dir / "report.json").read_text())["baselines"]["supervised_encoder"] == supervised.to_json()
     print_evaluation(report, out_dir)
     printed = capsys.readouterr().out
-    assert f"supervised encoder (epoch {supervised['best_epoch']} of 15, by val)" in printed
-    lead = supervised["run_minus_baseline"]["top1"]  # the run's lead over it, with its interval, in points
-    assert "run's lead: top-1" in printed and f"{lead['difference'] * 100:+.1f} [{lead['interval'][0] * 100:+.1f}," in printed
+    assert f"supervised encoder (epoch {details['best_epoch']} of 15, by val)" in printed
+    lead = supervised.run_minus_baseline.top1  # the run's lead over it, with its interval, in points
+    assert "run's lead: top-1" in printed and f"{lead.difference * 100:+.1f} [{lead.interval[0] * 100:+.1f}," in printed
 
 
 def test_a_baseline_run_is_compared_on_the_same_paintings(trained: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
     """`evaluate --baseline RUN` (e.g. the single-encoder twin): the run against itself is level."""
     run = open_run(trained["run"], CPU)
     report, out_dir = evaluate_run(run, trained["everyone"], "test", baseline=open_run(trained["run"], CPU), progress=False)
-    other = report["baselines"]["run"]
-    assert other["top1"] == report["attribution"]["top1"] and other["encoders"] == "per-artist"
-    lead = other["run_minus_baseline"]
-    assert lead["verdict"] == "level" and lead["top1"] == {"difference": 0.0, "interval": [0.0, 0.0]}
+    other = report.baseline("run")
+    assert other.top1 == report.attribution.top1 and other.details["encoders"] == "per-artist"
+    lead = other.run_minus_baseline
+    assert lead.verdict == "level" and lead.top1.to_json() == {"difference": 0.0, "interval": [0.0, 0.0]}
     print_evaluation(report, out_dir)
     printed = capsys.readouterr().out
     assert "baseline run (per-artist)" in printed and "an interval that holds 0 is a tie" in printed
@@ -203,8 +209,8 @@ def test_expected_calibration_error() -> None:
 def test_concat_trunk_scores_as_scikit_learn_would_for_two_artists_and_more(artists: int) -> None:
     """The regression is stored as arrays and scored without scikit-learn; two artists are
     scikit-learn's one-logit special case."""
-    from painterly_vae.inference.clustering import GRAM_COMPONENTS, TRUNK_PROBE_STRENGTH
     from painterly_vae.inference.linear_probe import standardised_logistic_regression
+    from painterly_vae.inference.representations import GRAM_COMPONENTS, TRUNK_PROBE_STRENGTH
 
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(artists), 30)
@@ -226,3 +232,27 @@ def test_concat_trunk_scores_as_scikit_learn_would_for_two_artists_and_more(arti
     without_style = LatentViews(mu, views.l1, views.kl, np.zeros((len(labels), 0)), np.zeros((len(labels), 0)))
     with pytest.raises(ValueError, match="needs a run with a trunk"):
         clusters.decision_scores(without_style)
+
+
+def test_every_representation_named_in_the_config_is_one_class_of_the_registry() -> None:
+    """`clustering.representation` (config, CLI choices) and the registry name the same set, and
+    each class fits, scores and stores itself under the checkpoint keys runs have always had."""
+    from painterly_vae.config import REPRESENTATIONS as NAMES
+    from painterly_vae.inference.representations import REPRESENTATIONS, STORED_KEYS
+
+    assert tuple(REPRESENTATIONS) == NAMES
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 20)
+    mu = rng.normal(size=(60, 3, 4)) + labels[:, None, None]  # each artist shifted along every encoder
+    views = LatentViews(mu.astype(np.float32), rng.random((60, 3)), rng.random((60, 3)) + 1,
+                        rng.normal(size=(60, 6)) + labels[:, None], rng.normal(size=(60, 10)) + labels[:, None])
+    config = Config()
+    for name in NAMES:
+        clusters = ArtistClusters(["a", "b", "c"], [0, 1, 2], config.loss, name).fit(views, labels).calibrate(views, labels)
+        state = clusters.state_dict()
+        assert set(STORED_KEYS) <= set(state)
+        reopened = ArtistClusters.from_state_dict(state, config.loss)
+        np.testing.assert_allclose(reopened.predict_proba(views), clusters.predict_proba(views))
+        np.testing.assert_allclose(reopened.familiarity(views), clusters.familiarity(views))
+        # the latents separate the artists (own sees one encoder's block only); elbo's losses here are noise
+        assert clusters.score(views, labels) >= {"own": 0.6, "concat": 0.9, "elbo": 0.0, "concat+trunk": 0.9}[name]

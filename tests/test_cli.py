@@ -114,3 +114,14 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     mask = os.umask(0o022)
     os.umask(mask)
     assert mode == 0o666 & ~mask
+
+
+def test_every_command_has_its_function() -> None:
+    """The parser's subcommands and the functions that run them are one set (cli.HANDLERS)."""
+    import argparse
+
+    from painterly_vae.cli.cli import HANDLERS
+    from painterly_vae.cli.parser import build_parser
+
+    commands = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    assert set(commands.choices) == set(HANDLERS)

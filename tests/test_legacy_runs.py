@@ -70,8 +70,11 @@ def test_an_old_run_evaluates_as_it_did(legacy: Path) -> None:
 
 
 def test_an_old_report_prints_as_it_did(capsys: pytest.CaptureFixture[str]) -> None:
-    from painterly_vae.cli.summary import print_evaluation
+    from painterly_vae.cli.evaluation_summary import print_evaluation
+    from painterly_vae.evaluation.report import EvaluationReport
 
-    report = json.loads((LEGACY / "expected" / "report-concat.json").read_text())
+    stored = json.loads((LEGACY / "expected" / "report-concat.json").read_text())
+    report = EvaluationReport.from_json(stored)
+    assert report.to_json() == stored  # read and written back, every key as it was
     print_evaluation(report, Path("runs/concat"))
     assert capsys.readouterr().out == (LEGACY / "expected" / "evaluate-concat.txt").read_text()

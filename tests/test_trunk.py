@@ -15,7 +15,7 @@ from data_tools.prepare import PrepareOptions, prepare
 from data_tools.processed import ProcessedData
 from data_tools.synthetic import write_synthetic_raw
 from painterly_vae.cli.cli import main
-from painterly_vae.cli.summary import print_evaluation
+from painterly_vae.cli.evaluation_summary import print_evaluation
 from painterly_vae.cli.train_command import train_and_fit_clusters
 from painterly_vae.errors import UsageError
 from painterly_vae.inference.trained_run import open_run
@@ -166,14 +166,14 @@ def test_evaluate_sets_the_networks_own_features_beside_the_vae(trunk_run: dict[
     from painterly_vae.evaluation.evaluate import evaluate_run
 
     report, _ = evaluate_run(run, progress=False)
-    baseline = report["baselines"]["pretrained_features"]["mobilenet_v2"]
-    assert 0 <= baseline["top1"] <= 1 and baseline["image_size"] == 64 and baseline["layers"] == ["block18"]
-    assert report["trunk"] == "mobilenet_v2" and report["input_size"] == 64
+    baseline = report.baseline("pretrained_features", "mobilenet_v2")
+    assert 0 <= baseline.top1 <= 1 and baseline.details["image_size"] == 64 and baseline.details["layers"] == ["block18"]
+    assert report.trunk == "mobilenet_v2" and report.input_size == 64
     # elsewhere, without the run's training data: evaluated, the baseline left out unless asked for
     data = Path(run.config.data.path)
     run.config = run.config.with_values({"data.path": str(data.parent / "moved")})
     report, _ = evaluate_run(run, data, progress=False)
-    assert "pretrained_features" not in report["baselines"] and report["attribution"]["top1"] >= 0
+    assert not any(b.kind == "pretrained_features" for b in report.baselines) and report.attribution.top1 >= 0
     with pytest.raises(UsageError, match="--pretrained-baseline trains on the run's prepared data"):
         evaluate_run(run, data, progress=False, pretrained=["mobilenet_v2"])
 
@@ -260,12 +260,12 @@ def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_ru
     assert main(["attribute", str(trunk_run["painting"]), "--run", str(copy)]) == 0
     assert "painter-" in capsys.readouterr().out
     report, out_dir = evaluate_run(reopened, progress=False)
-    assert report["representation"] == "concat+trunk" and "concat+trunk" in report["representations"]
-    assert "plots/baselines.png" in report["plots"]  # the run's lead over the pooled, style and Gram probes and the colours'
+    assert report.representation == "concat+trunk" and "concat+trunk" in report.representations
+    assert "plots/baselines.png" in report.plots  # the run's lead over the pooled, style and Gram probes and the colours'
     print_evaluation(report, out_dir)
     printed = capsys.readouterr().out
     assert "mobilenet_v2 style statistics (block6; " in printed and "mobilenet_v2 Gram statistics (block6; " in printed
-    style_probe = report["baselines"]["pretrained_features"]["mobilenet_v2 style"]
-    assert style_probe["layers"] == ["block6"] and 0 <= style_probe["top1"] <= 1
-    gram_probe = report["baselines"]["pretrained_features"]["mobilenet_v2 gram"]  # fewer paintings than components: fitted anyway
-    assert gram_probe["components"] == 256 and 0 <= gram_probe["balanced_accuracy"] <= 1
+    style_probe = report.baseline("pretrained_features", "mobilenet_v2 style")
+    assert style_probe.details["layers"] == ["block6"] and 0 <= style_probe.top1 <= 1
+    gram_probe = report.baseline("pretrained_features", "mobilenet_v2 gram")  # fewer paintings than components: fitted anyway
+    assert gram_probe.details["components"] == 256 and 0 <= gram_probe.balanced_accuracy <= 1

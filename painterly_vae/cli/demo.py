@@ -15,7 +15,8 @@ from data_tools.prepare import PrepareOptions, prepare
 from data_tools.processed import ProcessedData
 from data_tools.synthetic import write_synthetic_raw
 from painterly_vae.cli.attribute import attribute_files
-from painterly_vae.cli.summary import print_evaluation, print_prepare_summary, print_training_summary
+from painterly_vae.cli.evaluation_summary import print_evaluation
+from painterly_vae.cli.summary import print_prepare_summary, print_training_summary
 from painterly_vae.cli.train_command import TrainRequest, run_training
 from painterly_vae.config import load_config
 from painterly_vae.evaluation.evaluate import evaluate_run

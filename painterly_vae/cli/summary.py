@@ -6,7 +6,6 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pathlib import Path
 
     # keep `prepare` and `fetch` free of torch imports
     from data_tools.fetch import FetchReport
@@ -53,7 +52,7 @@ def print_prepare_summary(summary: "PrepareSummary") -> None:
     for artist, a in summary.artists.items():
         name = f"{artist} (dropped)" if a.dropped else artist
         table.append([name, a.found, a.kept_paintings, *a.per_split.values(), *(a.rejected.get(r, 0) for r in reasons)])
-    _print_table(table)
+    print_table(table)
     explained = {**REASONS, **PREPARE_REASONS}
     for reason in reasons:
         print(f"  {reason}: {explained.get(reason, reason)}")
@@ -77,7 +76,7 @@ def print_fetch_report(report: "FetchReport") -> None:
         listing = "complete" if a.complete else (f"stopped: {a.listing_error}" if a.listing_error else "partial (limit)")
         table.append([a.artist, a.listed, len(a.would_fetch) if dry else a.downloaded, a.skipped, a.refetched,
                       *(a.rejected.get(r, 0) for r in reasons), *(a.failed.get(r, 0) for r in failures), listing])
-    _print_table(table, text_columns={0, len(header) - 1})
+    print_table(table, text_columns={0, len(header) - 1})
     for a in report.artists:
         for work in a.would_fetch[:3]:
             print(f"  would fetch {a.artist}: {work.title} ({work.year or 'undated'}) {work.image_url}")
@@ -89,83 +88,7 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def print_evaluation(report: dict, out_dir: "Path") -> None:
-    attribution = report["attribution"]
-    known, unknown = report["paintings"]["known"], report["paintings"]["unknown_artists"]
-    where = f"all of {report['data']}" if report["split"] == "all" else f"the {report['split']} split of {report['data']}"
-    print(f"Evaluation of {report['run']} on {where}: {known + unknown} paintings, {known} by its "
-          f"{len(report['artists'])} artists, {unknown} by artists it does not know")
-    rows: list[list[object]] = [["", "top-1", "top-3", "balanced"]]
-    rows.append([f"this run ({report['encoders']}, {report['representation']})", *_percentages(attribution)])
-    for name, values in (report.get("representations") or {}).items():
-        rows.append([f"  representation: {name}", *_percentages(values)])
-    baselines = report.get("baselines", {})
-    if "run" in baselines:
-        rows.append([f"baseline run ({baselines['run']['encoders']})", *_percentages(baselines["run"])])
-    if "colour_histogram" in baselines:
-        rows.append(["colour histogram + logistic regression", *_percentages(baselines["colour_histogram"])])
-    for name, pretrained in baselines.get("pretrained_features", {}).items():
-        features = pretrained["features"]
-        reduced = f" + {pretrained['components']} components" if pretrained.get("components") else ""
-        rows.append([f"{name.split()[0]} {features} ({', '.join(pretrained['layers'])}; {pretrained['image_size']} px){reduced}"
-                     " + logistic regression" + (f" (unknown AUROC {pretrained['unknown_auroc']:.3f})"
-                                                   if "unknown_auroc" in pretrained else ""),
-                     *_percentages(pretrained)])
-    if "supervised_encoder" in baselines:
-        supervised = baselines["supervised_encoder"]
-        rows.append([f"supervised encoder (epoch {supervised['best_epoch']} of {supervised['epochs']}, by val)",
-                     *_percentages(supervised)])
-    leads = any(len(row) > 4 for row in rows[1:])
-    if leads:
-        rows[0] += ["run's lead: top-1", "balanced"]
-    _print_table(rows)
-    if leads:
-        print(f"run's lead: this run's accuracy minus the baseline's on the same {known} paintings, in points, with its "
-              "95% paired bootstrap interval; an interval that holds 0 is a tie")
-    print("per artist (precision / recall): " + ", ".join(
-        f"{a} {m['precision']:.2f}/{m['recall']:.2f}" for a, m in attribution["per_artist"].items()))
-    print(f"calibration: expected calibration error {attribution['expected_calibration_error']:.3f}")
-    unknown_metrics = report["unknown"]
-    line = f"unknown: false rejections {unknown_metrics['false_rejection_rate']:.1%} of known paintings"
-    if "auroc" in unknown_metrics:
-        line += f"; unknown artists flagged {unknown_metrics['detection_rate']:.1%}, AUROC {unknown_metrics['auroc']:.3f}"
-        line += " (" + ", ".join(f"{name} {values['auroc']:.2f}" for name, values in unknown_metrics["per_artist"].items()) + ")"
-    print(line)
-    clustering = report.get("clustering") or {}
-    if clustering:
-        print(f"clusters of the latents: k-means NMI {clustering['kmeans']['nmi']:.3f} ARI {clustering['kmeans']['ari']:.3f}; "
-              f"Gaussian mixture NMI {clustering['gaussian_mixture']['nmi']:.3f}; "
-              f"silhouette of the true artists {clustering['silhouette_of_true_artists']:.3f}")
-    dating = report.get("dating") or {}
-    if dating:
-        floor = dating["artist_median_mae_years"]
-        print(f"dating: mean absolute error {dating['mae_years']:.1f} years on {dating['paintings']} dated paintings"
-              + (f" (each artist's median year: {floor:.1f})" if floor is not None else "")
-              + (f"; interval +/-{dating['interval_half_width_years']:.1f} years covers {dating['interval_coverage']:.0%}"
-                 if dating.get("interval_coverage") is not None else ""))
-    mean = report["reconstruction"]["mean"]
-    print(f"reconstruction (own encoder): L1 {mean['l1']:.4f}, PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f}, "
-          f"sharpness {mean['sharpness']:.2f} of the input's")
-    print(f"report: {out_dir / 'report.json'}; plots: " + ", ".join(str(out_dir / p) for p in report["plots"]))
-
-
-def _percentages(values: dict) -> list[str]:
-    """Top-1, top-3, balanced accuracy; for a baseline also the run's lead over it, in points with
-    its 95% paired bootstrap interval (`paired_comparison`)."""
-    cells = [f"{values[k]:.1%}" if values.get(k) is not None else "-" for k in ("top1", "top3", "balanced_accuracy")]
-    lead = values.get("run_minus_baseline")
-    if lead is not None:
-        cells += [_points(lead[k]) for k in ("top1", "balanced_accuracy")]
-    return cells
-
-
-def _points(difference: dict) -> str:
-    """A difference of two accuracies and its interval, in percentage points: `+2.9 [-0.3, +6.2]`."""
-    low, high = difference["interval"]
-    return f"{difference['difference'] * 100:+.1f} [{low * 100:+.1f}, {high * 100:+.1f}]"
-
-
-def _print_table(table: list[list[object]], text_columns: set[int] = frozenset({0})) -> None:
+def print_table(table: list[list[object]], text_columns: set[int] = frozenset({0})) -> None:
     """Text columns left-aligned, numbers right-aligned; a short row leaves its last cells blank."""
     columns = max(len(row) for row in table)
     table = [list(row) + [""] * (columns - len(row)) for row in table]

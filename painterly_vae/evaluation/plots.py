@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from data_tools.atomic import atomic_write_bytes  # noqa: E402
+from painterly_vae.evaluation.report import Lead  # noqa: E402
 
 UNKNOWN_COLOUR = "#9e9e9e"
 
@@ -105,7 +106,7 @@ def reliability_png(confidence: np.ndarray, correct: np.ndarray, path: Path, bin
     return _save(figure, path)
 
 
-def lead_png(leads: dict[str, dict], path: Path, title: str) -> Path:
+def lead_png(leads: dict[str, Lead], path: Path, title: str) -> Path:
     """The run's lead over each baseline in points of top-1 and of balanced accuracy, each with
     its 95% paired interval (`paired_comparison`): right of the zero line is ahead, an interval
     across it is a tie."""
@@ -113,9 +114,9 @@ def lead_png(leads: dict[str, dict], path: Path, title: str) -> Path:
     figure, panels = plt.subplots(1, 2, figsize=(9.5, 0.5 * len(names) + 2.0), sharey=True, layout="constrained")
     for axes, metric, label in zip(panels, ("top1", "balanced_accuracy"), ("top-1", "balanced accuracy")):
         for row, name in enumerate(names):
-            lead = leads[name][metric]
-            centre = 100 * lead["difference"]
-            low, high = (100 * value for value in lead["interval"])
+            lead = getattr(leads[name], metric)
+            centre = 100 * lead.difference
+            low, high = (100 * value for value in lead.interval)
             colour = "#2a7d2e" if low > 0 else "#b03a2e" if high < 0 else "#7f7f7f"  # ahead, behind, a tie
             axes.errorbar(centre, row, xerr=[[centre - low], [high - centre]], fmt="o", capsize=4, color=colour)
         axes.axvline(0, color="#444444", linewidth=0.8)

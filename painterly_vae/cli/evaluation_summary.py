@@ -1,0 +1,67 @@
+"""What `evaluate` prints: the run beside every baseline, then the rest of the report, read
+from the typed report (`evaluation.report`), so an old report.json prints the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from painterly_vae.cli.summary import print_table
+from painterly_vae.evaluation.baselines import shown
+from painterly_vae.evaluation.report import Accuracy, Baseline, EvaluationReport
+
+
+def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
+    attribution = report.attribution
+    known, unknown = report.paintings["known"], report.paintings["unknown_artists"]
+    where = f"all of {report.data}" if report.split == "all" else f"the {report.split} split of {report.data}"
+    print(f"Evaluation of {report.run} on {where}: {known + unknown} paintings, {known} by its "
+          f"{len(report.artists)} artists, {unknown} by artists it does not know")
+    rows: list[list[object]] = [["", "top-1", "top-3", "balanced"]]
+    rows.append([f"this run ({report.encoders}, {report.representation})", *_percentages(attribution)])
+    for name, values in (report.representations or {}).items():
+        rows.append([f"  representation: {name}", *_percentages(values)])
+    rows += [[label, *_percentages(result)] for label, result in shown(report)]
+    leads = any(len(row) > 4 for row in rows[1:])
+    if leads:
+        rows[0] += ["run's lead: top-1", "balanced"]
+    print_table(rows)
+    if leads:
+        print(f"run's lead: this run's accuracy minus the baseline's on the same {known} paintings, in points, with its "
+              "95% paired bootstrap interval; an interval that holds 0 is a tie")
+    print("per artist (precision / recall): " + ", ".join(
+        f"{a} {m['precision']:.2f}/{m['recall']:.2f}" for a, m in attribution.per_artist.items()))
+    print(f"calibration: expected calibration error {attribution.expected_calibration_error:.3f}")
+    unknown_metrics = report.unknown
+    line = f"unknown: false rejections {unknown_metrics.false_rejection_rate:.1%} of known paintings"
+    if unknown_metrics.auroc is not None:
+        line += f"; unknown artists flagged {unknown_metrics.detection_rate:.1%}, AUROC {unknown_metrics.auroc:.3f}"
+        line += " (" + ", ".join(f"{name} {values['auroc']:.2f}"
+                                 for name, values in (unknown_metrics.per_artist or {}).items()) + ")"
+    print(line)
+    clustering = report.clustering
+    if clustering:
+        print(f"clusters of the latents: k-means NMI {clustering['kmeans']['nmi']:.3f} ARI {clustering['kmeans']['ari']:.3f}; "
+              f"Gaussian mixture NMI {clustering['gaussian_mixture']['nmi']:.3f}; "
+              f"silhouette of the true artists {clustering['silhouette_of_true_artists']:.3f}")
+    dating = report.dating
+    if dating is not None:
+        floor = dating.artist_median_mae_years
+        print(f"dating: mean absolute error {dating.mae_years:.1f} years on {dating.paintings} dated paintings"
+              + (f" (each artist's median year: {floor:.1f})" if floor is not None else "")
+              + (f"; interval +/-{dating.interval_half_width_years:.1f} years covers {dating.interval_coverage:.0%}"
+                 if dating.interval_coverage is not None else ""))
+    mean = report.reconstruction["mean"]
+    print(f"reconstruction (own encoder): L1 {mean.l1:.4f}, PSNR {mean.psnr:.2f} dB, SSIM {mean.ssim:.3f}, "
+          f"sharpness {mean.sharpness:.2f} of the input's")
+    print(f"report: {out_dir / 'report.json'}; plots: " + ", ".join(str(out_dir / p) for p in report.plots))
+
+
+def _percentages(values: Accuracy | Baseline) -> list[str]:
+    """Top-1, top-3, balanced accuracy; for a baseline also the run's lead over it, in points with
+    its 95% paired bootstrap interval (`paired_comparison`)."""
+    cells = [f"{value:.1%}" if value is not None else "-"
+             for value in (values.top1, values.top3, values.balanced_accuracy)]
+    lead = getattr(values, "run_minus_baseline", None)
+    if lead is not None:
+        cells += [lead.top1.points(), lead.balanced_accuracy.points()]
+    return cells

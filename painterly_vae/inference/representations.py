@@ -1,0 +1,253 @@
+"""How a painting is scored against each artist: the representations, one small class each.
+
+A representation turns a painting's views (`latents.LatentViews`: its mu under every encoder,
+each encoder's loss on it, the trunk's statistics) into one score per artist, higher = more
+like that artist, and a familiarity (low = unlike every artist the run knows). It is fitted on
+the training paintings of each artist; `clustering.ArtistClusters` calibrates its scores into
+probabilities and a threshold, and stores it. Chosen by name in `REPRESENTATIONS` (the names
+`clustering.representation` accepts are config.REPRESENTATIONS; a test keeps the two equal).
+
+    concat   mu under every encoder, concatenated; one Gaussian per artist in that space
+             (of the three that need no trunk, the best on real paintings by far)
+    own      mu under artist a's encoder, scored against artist a's cluster. Weak by design:
+             the KL term pulls each encoder's latents of its own artist towards N(0, I), so
+             every artist's own cluster sits near the origin and other artists land there too
+    elbo     each encoder's own loss on the painting (KL and pixel L1), standardised by how
+             well that encoder explains its own artist's training paintings. A run trained
+             with the DFC loss also trained on a deep-feature term that this score leaves out:
+             it would need the feature network at every attribution, and the encoder whose
+             reconstruction is closest in DFC error names the artist no better (47-50% on the
+             five painters, docs/results.md)
+    concat+trunk  (runs with a trunk) concat beside the trunk's style statistics of the
+             painting (each channel's mean and standard deviation at its style layers, read in
+             the pass that feeds the encoders), scored by a logistic regression with balanced
+             class weights: z carries what the encoders learned of each artist, the statistics
+             the brushwork and palette a 100-number latent cannot keep. Its familiarity (is
+             this painter one we know?) comes from a second regression on the trunk's Gram
+             statistics alone (channel means and covariances at the same layers, reduced to
+             256 principal components): the best unknown-artist detector measured, and one z
+             does not improve (docs/results.md). The Gaussian clusters of concat are fitted too
+             (what `sample --artist` draws from).
+Gaussians share one covariance (pooled within artists, Ledoit-Wolf shrinkage), as in linear
+discriminant analysis: a few hundred paintings per artist cannot support one each.
+
+Each stores plain arrays under the checkpoint keys it has always used (`STORED_KEYS`), so
+runs fitted before these classes existed open unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import log_softmax
+
+from painterly_vae.config import LossConfig
+from painterly_vae.inference.latents import LatentViews
+
+# concat+trunk's regularisation (scikit-learn's C): the best top-1 + balanced accuracy on the
+# validation split of the five painters over 0.001-0.3 (two seeds at 64 px, one at 128 px).
+TRUNK_PROBE_STRENGTH = 0.01
+# concat+trunk's novelty regression reads this many principal components of the Gram statistics:
+# the best of the candidates by leave-one-artist-out AUROC on the five painters (docs/results.md).
+GRAM_COMPONENTS = 256
+# every key a fitted representation may store in the checkpoint's "clusters" (the others stored as None)
+STORED_KEYS = ("means", "precision", "objective_mean", "objective_std", "probe", "novelty")
+
+Arrays = dict[str, "np.ndarray | dict[str, np.ndarray] | None"]
+
+
+class Representation:
+    """Scores of paintings against each artist; fitted on each artist's training paintings."""
+
+    needs_reconstructions = False  # only a score of reconstructions needs the decoder pass per encoder
+    needs_trunk = False  # only runs that read paintings through a pretrained trunk have its statistics
+
+    def __init__(self, artists: int, encoder_of_artist: list[int], loss: LossConfig) -> None:
+        self.artists = artists
+        self.encoder_of_artist = list(encoder_of_artist)
+        self.loss = loss
+
+    def fit(self, views: LatentViews, labels: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def scores(self, views: LatentViews) -> np.ndarray:
+        """(N, artists) log-density-like scores: higher = more like that artist."""
+        raise NotImplementedError
+
+    def familiarity(self, views: LatentViews) -> np.ndarray:
+        """(N,) low = unlike every known artist: the best artist's score, unless a
+        representation knows better."""
+        return self.scores(views).max(1)
+
+    def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean (latent,) and covariance of mu under the artist's own encoder (`sample --artist`)."""
+        raise ValueError("this representation holds no latent Gaussian")
+
+    def arrays(self) -> Arrays:
+        """What it stores, by checkpoint key (a subset of STORED_KEYS)."""
+        raise NotImplementedError
+
+    def load_arrays(self, stored: Arrays) -> None:
+        raise NotImplementedError
+
+
+class GaussianClusters(Representation):
+    """One Gaussian per artist over `_features`, sharing a covariance (as in LDA)."""
+
+    def __init__(self, artists: int, encoder_of_artist: list[int], loss: LossConfig) -> None:
+        super().__init__(artists, encoder_of_artist, loss)
+        self.means: np.ndarray | None = None  # (A, D)
+        self.inverse_covariance: np.ndarray | None = None  # (D, D); "precision" in the checkpoint
+
+    def _features(self, views: LatentViews, artist: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def fit(self, views: LatentViews, labels: np.ndarray) -> None:
+        from sklearn.covariance import LedoitWolf  # imported here: attribution never needs scikit-learn
+
+        features = [self._features(views.select(labels == a), a) for a in range(self.artists)]
+        self.means = np.stack([f.mean(0) for f in features])
+        centred = np.concatenate([f - f.mean(0) for f in features])
+        self.inverse_covariance = LedoitWolf(assume_centered=True).fit(centred).precision_
+
+    def scores(self, views: LatentViews) -> np.ndarray:
+        if self.means is None or self.inverse_covariance is None:
+            raise RuntimeError("fit the clusters first")
+        scores = np.empty((len(views), self.artists))
+        for a in range(self.artists):
+            difference = self._features(views, a) - self.means[a]
+            scores[:, a] = -0.5 * np.einsum("nd,de,ne->n", difference, self.inverse_covariance, difference)
+        return scores
+
+    def arrays(self) -> Arrays:
+        return {"means": self.means, "precision": self.inverse_covariance}
+
+    def load_arrays(self, stored: Arrays) -> None:
+        self.means, self.inverse_covariance = stored["means"], stored["precision"]
+
+    def _covariance(self) -> np.ndarray:
+        if self.means is None or self.inverse_covariance is None:
+            raise RuntimeError("fit the clusters first")
+        return np.linalg.inv(self.inverse_covariance)
+
+
+class Own(GaussianClusters):
+    def _features(self, views: LatentViews, artist: int) -> np.ndarray:
+        return views.mu[:, self.encoder_of_artist[artist], :].astype(np.float64)
+
+    def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+        covariance = self._covariance()
+        return self.means[artist], covariance
+
+
+class Concat(GaussianClusters):
+    def _features(self, views: LatentViews, artist: int) -> np.ndarray:
+        return views.concatenated_mu()
+
+    def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """The cluster's marginal on the artist's own encoder block."""
+        covariance = self._covariance()
+        encoder = self.encoder_of_artist[artist]
+        block = slice(encoder * latent_dim, (encoder + 1) * latent_dim)
+        return self.means[artist, block], covariance[block, block]
+
+
+class Elbo(Representation):
+    needs_reconstructions = True
+
+    def __init__(self, artists: int, encoder_of_artist: list[int], loss: LossConfig) -> None:
+        super().__init__(artists, encoder_of_artist, loss)
+        self.objective_mean: np.ndarray | None = None  # (A,)
+        self.objective_std: np.ndarray | None = None
+
+    def fit(self, views: LatentViews, labels: np.ndarray) -> None:
+        objective = views.objective(self.loss)
+        own = [objective[labels == a, self.encoder_of_artist[a]] for a in range(self.artists)]
+        self.objective_mean = np.array([o.mean() for o in own])
+        self.objective_std = np.array([max(o.std(), 1e-6) for o in own])
+
+    def scores(self, views: LatentViews) -> np.ndarray:
+        if self.objective_mean is None:
+            raise RuntimeError("fit the clusters first")
+        objective = views.objective(self.loss)[:, self.encoder_of_artist]  # (N, A)
+        return -(objective - self.objective_mean) / self.objective_std
+
+    def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+        raise ValueError("elbo clusters score reconstruction errors and hold no latent Gaussian")
+
+    def arrays(self) -> Arrays:
+        return {"objective_mean": self.objective_mean, "objective_std": self.objective_std}
+
+    def load_arrays(self, stored: Arrays) -> None:
+        self.objective_mean, self.objective_std = stored["objective_mean"], stored["objective_std"]
+
+
+class ConcatTrunk(Concat):
+    needs_trunk = True
+
+    def __init__(self, artists: int, encoder_of_artist: list[int], loss: LossConfig) -> None:
+        super().__init__(artists, encoder_of_artist, loss)
+        self.probe: dict[str, np.ndarray] | None = None  # z and the style statistics: mean, scale, coef (A, D), intercept
+        self.novelty: dict[str, np.ndarray] | None = None  # the Gram statistics' regression (with its PCA)
+
+    def fit(self, views: LatentViews, labels: np.ndarray) -> None:
+        super().fit(views, labels)  # concat's Gaussians: what `sample --artist` draws from
+        self.probe = _fit_probe(_with_trunk(views), labels, self.artists)
+        self.novelty = _fit_probe(views.gram.astype(np.float64), labels, self.artists, GRAM_COMPONENTS)
+
+    def scores(self, views: LatentViews) -> np.ndarray:
+        if self.probe is None:
+            raise RuntimeError("fit the clusters first")
+        return _probe_log_proba(self.probe, _with_trunk(views))
+
+    def familiarity(self, views: LatentViews) -> np.ndarray:
+        if self.novelty is None:  # stored before the Gram regression existed: the best score, as the others
+            return super().familiarity(views)
+        return _probe_log_proba(self.novelty, views.gram.astype(np.float64)).max(1)
+
+    def arrays(self) -> Arrays:
+        return {**super().arrays(), "probe": self.probe, "novelty": self.novelty}
+
+    def load_arrays(self, stored: Arrays) -> None:
+        super().load_arrays(stored)
+        self.probe, self.novelty = stored.get("probe"), stored.get("novelty")
+
+
+REPRESENTATIONS: dict[str, type[Representation]] = {
+    "own": Own,
+    "concat": Concat,
+    "elbo": Elbo,
+    "concat+trunk": ConcatTrunk,
+}
+
+
+def _with_trunk(views: LatentViews) -> np.ndarray:
+    """(N, E * latent + S) concat and the trunk's style statistics side by side."""
+    if views.style.shape[1] == 0:
+        raise ValueError("concat+trunk needs a run with a trunk (model.trunk)")
+    return np.hstack([views.concatenated_mu(), views.style.astype(np.float64)])
+
+
+def _fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
+               components: int | None = None) -> dict[str, np.ndarray]:
+    """A balanced logistic regression of concat+trunk (`components`: on that many principal
+    components of the standardised features), as plain arrays scored without scikit-learn."""
+    from painterly_vae.inference.linear_probe import fit_standardised_logistic_regression
+
+    pipeline = fit_standardised_logistic_regression(features, labels, TRUNK_PROBE_STRENGTH, components=components)
+    regression = pipeline[-1]
+    coef, intercept = regression.coef_, regression.intercept_
+    if artists == 2:  # scikit-learn keeps one logit for two classes: the other's is 0
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    probe = {"mean": pipeline[0].mean_, "scale": pipeline[0].scale_, "coef": coef, "intercept": intercept}
+    if len(pipeline) == 4:  # standardise, PCA, standardise, regression
+        pca, rescale = pipeline[1], pipeline[2]
+        probe.update(pca_mean=pca.mean_, pca_components=pca.components_, mean2=rescale.mean_, scale2=rescale.scale_)
+    return probe
+
+
+def _probe_log_proba(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
+    features = (features - probe["mean"]) / probe["scale"]
+    if "pca_components" in probe:
+        features = ((features - probe["pca_mean"]) @ probe["pca_components"].T - probe["mean2"]) / probe["scale2"]
+    logits = features @ probe["coef"].T + probe["intercept"]
+    return log_softmax(logits, axis=1)
