@@ -154,6 +154,9 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     assert lead.paintings == report.paintings["known"] and lead.verdict in {"ahead", "level", "behind"}
     assert lead.top1.difference == pytest.approx(report.attribution.top1 - colours.top1)
     assert report.reconstruction["mean"].ssim > 0
+    fidelity = report.fidelity  # without a trunk: recognisability and colour, no network to ask
+    assert 0 <= fidelity.retrieval_top1 <= 1 and fidelity.channel_mean_error >= 0 and fidelity.style_probe is None
+    assert 0 <= report.reconstruction["mean"].colour_histogram_distance <= 1
     assert set(report.clustering) == {"kmeans", "gaussian_mixture", "silhouette_of_true_artists"}
     stored = json.loads((out_dir / "report.json").read_text())  # what is written is what the report holds
     assert stored == report.to_json() and stored["baselines"]["colour_histogram"]["top1"] == colours.top1

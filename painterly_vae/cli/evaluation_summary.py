@@ -53,6 +53,16 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
     mean = report.reconstruction["mean"]
     print(f"reconstruction (own encoder): L1 {mean.l1:.4f}, PSNR {mean.psnr:.2f} dB, SSIM {mean.ssim:.3f}, "
           f"sharpness {mean.sharpness:.2f} of the input's")
+    fidelity = report.fidelity
+    if fidelity is not None:
+        line = (f"recognisable: {fidelity.retrieval_top1:.0%} of the reconstructions retrieve their own painting among "
+                f"{fidelity.paintings}; colour off by {fidelity.channel_mean_error:.1f}/255 (histograms "
+                f"{fidelity.colour_histogram_distance:.2f} apart)")
+        if fidelity.style_reconstructions is not None:
+            line += (f"; the network's style probe names the painter of {fidelity.style_reconstructions:.0%} of the "
+                     f"reconstructions ({fidelity.style_originals:.0%} of the originals at that size); "
+                     f"Fréchet distance {fidelity.frechet_distance:.3g}")
+        print(line)
     print(f"report: {out_dir / 'report.json'}; plots: " + ", ".join(str(out_dir / p) for p in report.plots))
 
 

@@ -160,17 +160,26 @@ def _pretrained_features(inputs: BaselineInputs) -> Measured:
             measured.append((name, result))
     model = run.config.model
     if model.trunk:
-        for kind, features, components in (("style", "style statistics", None),
-                                           ("gram", "Gram statistics", GRAM_COMPONENTS)):
-            regression = fit_standardised_logistic_regression(getattr(inputs.train_views, kind), inputs.train_labels,
-                                                              TRUNK_PROBE_STRENGTH, run.config.training.seed, components)
+        for kind, features in (("style", "style statistics"), ("gram", "Gram statistics")):
+            regression = trunk_statistics_regression(kind, inputs.train_views, inputs.train_labels,
+                                                     run.config.training.seed)
             result = _probability_metrics(regression.predict_proba(getattr(inputs.evaluation.views, kind)),
                                           regression.classes_, inputs)
             result.details = {"features": features, "image_size": model.trunk_size, "layers": run.model.style_layers,
-                              "strength": TRUNK_PROBE_STRENGTH, "components": components,
+                              "strength": TRUNK_PROBE_STRENGTH, "components": TRUNK_PROBE_COMPONENTS[kind],
                               "weights_sha256": run.recorded_networks[model.trunk]["sha256"]}
             measured.append((f"{model.trunk} {kind}", result))
     return measured
+
+
+TRUNK_PROBE_COMPONENTS = {"style": None, "gram": GRAM_COMPONENTS}  # principal components each probe reads
+
+
+def trunk_statistics_regression(kind: str, views: LatentViews, labels: np.ndarray, seed: int):
+    """The trunk network's own probe: a regression on its "style" or "gram" statistics of the
+    paintings (concat+trunk's strength; the Gram statistics reduced to 256 components)."""
+    return fit_standardised_logistic_regression(getattr(views, kind), labels, TRUNK_PROBE_STRENGTH, seed,
+                                                TRUNK_PROBE_COMPONENTS[kind])
 
 
 def _supervised_encoder(inputs: BaselineInputs) -> Measured:

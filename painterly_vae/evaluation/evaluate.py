@@ -25,7 +25,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, roc_auc_score, silhouette_score
@@ -38,8 +37,8 @@ from painterly_vae.evaluation import plots
 from painterly_vae.evaluation.baselines import BaselineInputs, leads, measure_baselines, split_labels
 from painterly_vae.evaluation.classification import classification_metrics
 from painterly_vae.evaluation.evaluation_set import ALL_SPLITS, EvaluationSet, encode_evaluation_set
-from painterly_vae.evaluation.image_quality import psnr, sharpness_ratio, ssim
-from painterly_vae.evaluation.report import Attribution, Dating, EvaluationReport, Quality, RepresentationScore, Unknown
+from painterly_vae.evaluation.reconstructions import Reconstructions
+from painterly_vae.evaluation.report import Attribution, Dating, EvaluationReport, RepresentationScore, Unknown
 from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import dating_metrics, median_years, split_years
 from painterly_vae.inference.latents import LatentViews
@@ -47,10 +46,6 @@ from painterly_vae.inference.projections import project, shared_space_features
 from painterly_vae.inference.representations import REPRESENTATIONS
 from painterly_vae.inference.run_data import folder_name, open_run_data
 from painterly_vae.inference.trained_run import TrainedRun, split_views
-from painterly_vae.runtime.batched import run_batched
-
-GRID_PER_ARTIST = 6
-QUALITY_MEASURES = ("l1", "psnr", "ssim", "sharpness")  # of each reconstruction against its painting
 
 
 def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | None = None,
@@ -80,6 +75,8 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         if asked and training is None:
             raise UsageError(f"{option} trains on the run's prepared data, which is not at "
                              f"{run.config.data.path} (or holds other artists)")
+    reconstructions = Reconstructions(run, evaluation)
+    reconstructions.picture(plot_dir / "reconstructions.png")
     attribution, evaluation.attributed = _attribution_metrics(clusters, evaluation, run.artists, plot_dir, "this run")
     report = EvaluationReport(
         run=str(run.run_dir),
@@ -97,7 +94,7 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         attribution=attribution,
         unknown=_unknown_metrics(clusters, evaluation),
         clustering=_unsupervised_metrics(evaluation),
-        reconstruction=_reconstruction_metrics(run, evaluation, plot_dir),
+        reconstruction=reconstructions.quality(),
     )
     _latent_map(run, evaluation, plot_dir)
     train_views = train_labels = None
@@ -107,6 +104,7 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         train_views, train_labels = split_views(run.model, training, "train", run.inference, progress)
         report.representations = _compare_representations(run, training, train_views, train_labels, evaluation,
                                                            progress)
+    report.fidelity = reconstructions.fidelity(train_views, train_labels, run.config.training.seed)
     networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
     report.baselines = measure_baselines(BaselineInputs(run, evaluation, data, training, train_views, train_labels,
                                                         networks, supervised_epochs, baseline, progress))
@@ -219,29 +217,3 @@ def _latent_map(run: TrainedRun, evaluation: EvaluationSet, plot_dir: Path) -> N
     labels = [name if known else f"{name} (unknown to the run)" for name, known in zip(evaluation.names, evaluation.known)]
     plots.latent_map_png(coordinates, labels, plot_dir / "latent_map.png",
                          f"latents of the {evaluation.split} paintings (mu under every encoder)")
-
-
-# ---------------------------------------------------------------------- reconstruction
-def _reconstruction_metrics(run: TrainedRun, evaluation: EvaluationSet, plot_dir: Path) -> dict[str, Quality]:
-    """Each known painting through its own artist's encoder and the shared decoder."""
-    run.model.eval()
-    metrics: dict[str, Quality] = {}
-    grids = {}
-    for index, artist in enumerate(run.artists):
-        images = evaluation.images[evaluation.labels == index]
-        if not len(images):
-            continue
-
-        def measured(batch: torch.Tensor, artist_index: int = index) -> dict[str, torch.Tensor]:
-            output = run.model(batch, artist_index)
-            target, reconstruction = output.target, output.reconstruction.float().clamp(0, 1)
-            return {"target": target[:GRID_PER_ARTIST].cpu(), "reconstruction": reconstruction[:GRID_PER_ARTIST].cpu(),
-                    "l1": (reconstruction - target).abs().flatten(1).mean(1).cpu(), "psnr": psnr(reconstruction, target).cpu(),
-                    "ssim": ssim(reconstruction, target).cpu(), "sharpness": sharpness_ratio(reconstruction, target).cpu()}
-
-        batches = run_batched(images, measured, run.inference)
-        grids[artist] = (batches[0]["target"].numpy(), batches[0]["reconstruction"].numpy())
-        metrics[artist] = Quality(**{name: float(torch.cat([b[name] for b in batches]).mean()) for name in QUALITY_MEASURES})
-    metrics["mean"] = Quality(**{k: float(np.mean([getattr(m, k) for m in metrics.values()])) for k in QUALITY_MEASURES})
-    plots.reconstructions_png(grids, plot_dir / "reconstructions.png")
-    return metrics

@@ -137,6 +137,24 @@ class Quality(JsonRecord):
     psnr: float
     ssim: float
     sharpness: float
+    channel_mean_error: float | None = _optional()  # in 0-255 steps (absent from reports before it was measured)
+    colour_histogram_distance: float | None = _optional()  # total variation of the RGB histograms, 0-1
+
+
+@dataclass
+class Fidelity(JsonRecord):
+    """How much of each painting its reconstruction keeps, as a viewer judges (`evaluation.fidelity`)."""
+
+    paintings: int
+    retrieval_top1: float  # share whose own original is the nearest original to their reconstruction
+    retrieval_space: str
+    channel_mean_error: float
+    colour_histogram_distance: float
+    style_probe: str | None = _optional()  # the network's probe that attributes reconstructions (trunk runs)
+    style_originals: float | None = _optional()  # its top-1 on the originals shrunk to the decoder's size
+    style_reconstructions: float | None = _optional()  # its top-1 on the reconstructions
+    frechet_distance: float | None = _optional()  # reconstructions against those originals
+    frechet_features: str | None = _optional()
 
 
 @dataclass
@@ -201,6 +219,7 @@ class EvaluationReport(JsonRecord):
     clustering: dict[str, Any]  # k-means and Gaussian mixture NMI / ARI, silhouette; {} with too few paintings
     reconstruction: dict[str, Quality]  # per artist and "mean"
     dating: Dating | None = _optional()
+    fidelity: Fidelity | None = _optional()
     representations: dict[str, RepresentationScore] | None = _optional()
     baselines: list[MeasuredBaseline] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)

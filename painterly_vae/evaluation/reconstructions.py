@@ -1,0 +1,115 @@
+"""The evaluated paintings through their own artist's encoder and the shared decoder: how much
+of each painting comes back, as a viewer would judge it.
+
+Per painting, against the painting at the decoder's size: L1, PSNR, SSIM, sharpness
+(`image_quality`), the colour measures and whether the reconstruction retrieves its own
+original among all the evaluated ones (`fidelity`). For a run that reads paintings through a
+pretrained trunk, also what that network sees: its style probe (a regression on its Gram
+statistics, fitted on the original training paintings) attributing the reconstructions beside
+the originals shrunk to the decoder's size (the most a picture of that size can carry), and the
+Fréchet distance between its style statistics of the reconstructions and of those originals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from painterly_vae.evaluation import plots
+from painterly_vae.evaluation.evaluation_set import EvaluationSet
+from painterly_vae.evaluation.fidelity import (
+    RETRIEVAL_SIZE,
+    channel_mean_error,
+    colour_histogram_distance,
+    frechet_distance,
+    retrieves_own_original,
+)
+from painterly_vae.evaluation.image_quality import psnr, sharpness_ratio, ssim
+from painterly_vae.evaluation.report import Fidelity, Quality
+from painterly_vae.inference.latents import LatentViews
+from painterly_vae.inference.trained_run import TrainedRun
+from painterly_vae.model.model import resize
+from painterly_vae.runtime.batched import run_batched
+
+GRID_PER_ARTIST = 6
+PER_PAINTING = ("l1", "psnr", "ssim", "sharpness", "channel_mean_error", "colour_histogram_distance")
+
+
+class Reconstructions:
+    """Every known evaluated painting's reconstruction, measured (see the module docstring)."""
+
+    def __init__(self, run: TrainedRun, evaluation: EvaluationSet) -> None:
+        self.run = run
+        self.artists: list[str] = []
+        self.measures: list[dict[str, torch.Tensor]] = []  # per artist: per-painting measures and thumbnails
+        run.model.eval()
+        for index, artist in enumerate(run.artists):
+            images = evaluation.images[evaluation.labels == index]
+            if len(images):
+                batches = run_batched(images, lambda batch, index=index: self._measured(batch, index), run.inference)
+                self.artists.append(artist)
+                self.measures.append({key: torch.cat([b[key] for b in batches]) for key in batches[0]})
+
+    def _measured(self, batch: torch.Tensor, artist: int) -> dict[str, torch.Tensor]:
+        model = self.run.model
+        output = model(batch, artist)
+        target, reconstruction = output.target.float(), output.reconstruction.float().clamp(0, 1)
+        measured = {
+            "l1": (reconstruction - target).abs().flatten(1).mean(1), "psnr": psnr(reconstruction, target),
+            "ssim": ssim(reconstruction, target), "sharpness": sharpness_ratio(reconstruction, target),
+            "channel_mean_error": channel_mean_error(reconstruction, target),
+            "colour_histogram_distance": colour_histogram_distance(reconstruction, target),
+            "target": target[:GRID_PER_ARTIST], "reconstruction": reconstruction[:GRID_PER_ARTIST],
+            "target_thumbnail": resize(target, min(RETRIEVAL_SIZE, target.shape[-1])),
+            "reconstruction_thumbnail": resize(reconstruction, min(RETRIEVAL_SIZE, target.shape[-1])),
+        }
+        if model.trunk is not None:  # what the network sees of each, both read at the trunk's size
+            for name, images in (("target", target), ("reconstruction", reconstruction)):
+                inputs = model.inputs(images, style=True)
+                measured[f"{name}_style"], measured[f"{name}_gram"] = inputs.style.float(), inputs.gram.float()
+        return {key: value.cpu() for key, value in measured.items()}
+
+    def quality(self) -> dict[str, Quality]:
+        """Per artist and "mean" (the mean over artists): every per-painting measure, averaged."""
+        per_artist = {artist: Quality(**{name: float(m[name].mean()) for name in PER_PAINTING})
+                      for artist, m in zip(self.artists, self.measures)}
+        per_artist["mean"] = Quality(**{name: float(np.mean([getattr(q, name) for q in per_artist.values()]))
+                                        for name in PER_PAINTING})
+        return per_artist
+
+    def picture(self, path: Path) -> None:
+        """A grid per artist: paintings above their reconstructions."""
+        plots.reconstructions_png({artist: (m["target"].numpy(), m["reconstruction"].numpy())
+                                   for artist, m in zip(self.artists, self.measures)}, path)
+
+    def fidelity(self, train_views: LatentViews | None, train_labels: np.ndarray | None, seed: int) -> Fidelity:
+        """Retrieval and colour over all the paintings; with a trunk and the training views, what its probe sees."""
+        targets = torch.cat([m["target_thumbnail"] for m in self.measures])
+        reconstructions = torch.cat([m["reconstruction_thumbnail"] for m in self.measures])
+        labels = np.concatenate([np.full(len(m["l1"]), self.run.artists.index(a))
+                                 for a, m in zip(self.artists, self.measures)])
+        fidelity = Fidelity(
+            paintings=len(labels),
+            retrieval_top1=float(retrieves_own_original(reconstructions, targets).mean()),
+            retrieval_space=f"pixels at {targets.shape[-1]} px (L2), among the {len(labels)} evaluated originals",
+            channel_mean_error=float(torch.cat([m["channel_mean_error"] for m in self.measures]).mean()),
+            colour_histogram_distance=float(torch.cat([m["colour_histogram_distance"] for m in self.measures]).mean()),
+        )
+        model = self.run.model
+        if model.trunk is None or train_views is None or len(labels) < 2:
+            return fidelity
+        from painterly_vae.evaluation.baselines import trunk_statistics_regression
+
+        network = f"{self.run.config.model.trunk} ({', '.join(model.style_layers)})"
+        probe = trunk_statistics_regression("gram", train_views, train_labels, seed)
+        for name, attribute in (("target", "style_originals"), ("reconstruction", "style_reconstructions")):
+            gram = torch.cat([m[f"{name}_gram"] for m in self.measures]).numpy()
+            predicted = probe.classes_[probe.predict_proba(gram).argmax(1)]
+            setattr(fidelity, attribute, float(np.mean(predicted == labels)))
+        fidelity.style_probe = f"{network} Gram statistics + logistic regression, fitted on the training paintings"
+        style = {name: torch.cat([m[f"{name}_style"] for m in self.measures]).numpy() for name in ("target", "reconstruction")}
+        fidelity.frechet_distance = frechet_distance(style["reconstruction"], style["target"])
+        fidelity.frechet_features = f"{network} style statistics (channel means and standard deviations)"
+        return fidelity

@@ -1,0 +1,54 @@
+"""The measures of what a viewer sees of a reconstruction, each against a case worked by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from painterly_vae.evaluation.fidelity import (
+    channel_mean_error,
+    colour_histogram_distance,
+    frechet_distance,
+    retrieves_own_original,
+)
+from painterly_vae.evaluation.image_quality import ssim
+
+
+def test_an_identical_reconstruction_retrieves_itself_and_scores_ssim_1() -> None:
+    torch.manual_seed(0)
+    originals = torch.rand(6, 3, 32, 32)
+    assert retrieves_own_original(originals.clone(), originals).all()
+    torch.testing.assert_close(ssim(originals.clone(), originals), torch.ones(6))
+    assert float(channel_mean_error(originals, originals).max()) == 0.0
+    assert float(colour_histogram_distance(originals, originals).max()) == 0.0
+
+
+def test_the_average_painting_retrieves_one_original_at_most() -> None:
+    torch.manual_seed(1)
+    originals = torch.rand(8, 3, 32, 32)
+    average = originals.mean(0, keepdim=True).expand_as(originals)  # the same field for every painting
+    assert retrieves_own_original(average, originals).sum() <= 1
+    swapped = originals[[1, 0, 2, 3, 4, 5, 6, 7]]  # paintings 0 and 1 given back as each other
+    assert retrieves_own_original(swapped, originals).tolist() == [False, False] + [True] * 6
+
+
+def test_colour_measures_by_hand() -> None:
+    red = torch.zeros(1, 3, 4, 4)
+    red[:, 0] = 1.0
+    grey = torch.full((1, 3, 4, 4), 0.5)
+    assert float(channel_mean_error(grey, red)[0]) == pytest.approx((0.5 + 0.5 + 0.5) / 3 * 255)
+    assert float(colour_histogram_distance(grey, red)[0]) == pytest.approx(1.0)  # no pixel in the same cell
+    half = red.clone()
+    half[..., :2, :] = 0.5  # half the pixels turn grey
+    assert float(colour_histogram_distance(half, red)[0]) == pytest.approx(0.5)
+
+
+def test_frechet_distance_by_hand() -> None:
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(4000, 3))
+    assert frechet_distance(points, points) == pytest.approx(0.0, abs=1e-6)
+    shifted = points + np.array([3.0, 0.0, 0.0])  # same covariance, means 3 apart: the distance is 9
+    assert frechet_distance(shifted, points) == pytest.approx(9.0, rel=1e-6)
+    wider = points * 2.0  # covariance 4I against I: trace(4I + I - 2 * 2I) = 3
+    assert frechet_distance(wider, points) == pytest.approx(3.0, rel=0.05)
