@@ -24,6 +24,7 @@ L1_REDUCTIONS = ("mean", "sum")
 KL_REDUCTIONS = ("sum", "mean")
 ENCODER_LAYOUTS = ("per-artist", "single")
 REPRESENTATIONS = ("own", "concat", "elbo", "concat+trunk")  # painterly_vae.inference.clustering implements them
+DECODERS = ("dfc", "residual")  # painterly_vae.model.decoders builds them
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.runtime.precision resolves them
 
 
@@ -53,6 +54,19 @@ class ModelConfig:
     trunk_layer: str = ""  # the trunk's last layer; "" = the network's default
     trunk_image_size: int = 0  # the size the trunk reads; 0 = image_size
     trunk_channels: list[int] = field(default_factory=lambda: [256])  # each encoder's blocks on the trunk's maps
+    # With a trunk: the encoders also read the painting's pixels at the maps' size (its colour
+    # masses and layout, which a deep layer's maps keep little of).
+    encoder_pixels: bool = False
+    # The shared decoder: "dfc" (the paper's: one 3x3 convolution per scale) or "residual"
+    # (decoder_blocks residual blocks per scale, GroupNorm and SiLU, as sharp autoencoders use).
+    decoder: str = "dfc"
+    decoder_channels: list[int] = field(default_factory=list)  # widest first; [] = channels reversed
+    decoder_blocks: int = 1  # residual blocks at each scale ("residual" only)
+
+    @property
+    def decoder_widths(self) -> list[int]:
+        """The decoder's width at each scale, from the smallest map to the largest."""
+        return list(self.decoder_channels) or list(reversed(self.channels))
 
     @property
     def encoder_channels(self) -> list[int]:
@@ -94,6 +108,13 @@ class LossConfig:
     perceptual_weight: float = 0.0
     perceptual_network: str = "vgg19"  # "vgg19" (the paper's) or "mobilenet_v2"
     perceptual_layers: list[str] = field(default_factory=list)  # [] = the network's default taps
+    # An adversarial term from a patch discriminator on the decoder's output (the VQGAN recipe,
+    # painterly_vae.model.discriminator): hinge loss, its weight adapted to the reconstruction
+    # loss's gradient at the decoder's last layer and multiplied by adversarial_weight, from
+    # adversarial_start_step on. 0 = off (the paper's).
+    adversarial_weight: float = 0.0
+    adversarial_start_step: int = 0
+    discriminator_channels: list[int] = field(default_factory=lambda: [64, 128, 256])  # stride-2 conv layers
 
     def resolved_perceptual_layers(self) -> list[str]:
         return list(self.perceptual_layers) or list(network_spec(self.perceptual_network).loss_layers)
@@ -123,6 +144,7 @@ class TrainingConfig:
     steps: int = 0  # when > 0, overrides epochs
     encoder_lr: float = 5e-4
     decoder_lr: float = 5e-4
+    discriminator_lr: float = 2e-4  # with loss.adversarial_weight > 0
     adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
     seed: int = 0
     device: str = "auto"
@@ -234,6 +256,12 @@ class Config:
         _require(len(m.trunk_channels) > 0 and all(c > 0 for c in m.trunk_channels), "model.trunk_channels",
                  "needs at least one block, all positive")
         _require(m.trunk_image_size >= 0, "model.trunk_image_size", "must not be negative (0 = model.image_size)")
+        _require(not m.encoder_pixels or bool(m.trunk), "model.encoder_pixels", "needs model.trunk (without one the encoders read pixels anyway)")
+        _require(m.decoder in DECODERS, "model.decoder", f"must be one of {DECODERS}")
+        _require(not m.decoder_channels or len(m.decoder_channels) == len(m.channels), "model.decoder_channels",
+                 f"needs one width per scale ({len(m.channels)}, as model.channels) or [] for channels reversed")
+        _require(all(c > 0 for c in m.decoder_channels) and m.decoder_blocks >= 1, "model.decoder_channels",
+                 "widths and model.decoder_blocks must be positive")
         divisor = 2 ** len(m.channels)
         _require(
             m.image_size % divisor == 0,
@@ -256,6 +284,11 @@ class Config:
         _require(lo.kl_reduction in KL_REDUCTIONS, "loss.kl_reduction", f"must be one of {KL_REDUCTIONS}")
         _require(lo.kl_warmup_steps >= 0, "loss.kl_warmup_steps", "must not be negative")
         _require(lo.perceptual_weight >= 0, "loss.perceptual_weight", "must not be negative")
+        _require(lo.adversarial_weight >= 0, "loss.adversarial_weight", "must not be negative")
+        _require(lo.adversarial_start_step >= 0, "loss.adversarial_start_step", "must not be negative")
+        _require(len(lo.discriminator_channels) > 0 and all(c > 0 for c in lo.discriminator_channels),
+                 "loss.discriminator_channels", "needs at least one positive width")
+        _require(self.training.discriminator_lr > 0, "training.discriminator_lr", "must be positive")
         _check_layers("loss.perceptual_network", lo.perceptual_network, "loss.perceptual_layers", lo.perceptual_layers)
         if m.trunk:
             _check_layers("model.trunk", m.trunk, "model.trunk_layer", [m.trunk_layer] if m.trunk_layer else [])

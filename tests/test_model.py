@@ -12,9 +12,11 @@ from painterly_vae.model.model import PainterlyVAE
 ARTISTS = ["monet", "renoir", "sisley"]
 
 
+@pytest.mark.parametrize("decoder", ["dfc", "residual"])
 @pytest.mark.parametrize("size", [32, 64, 128, 256])
-def test_shapes_at_every_size(size: int) -> None:
-    config = Config().with_values({"model.image_size": size, "model.latent_dim": 100})
+def test_shapes_at_every_size(size: int, decoder: str) -> None:
+    config = Config().with_values({"model.image_size": size, "model.latent_dim": 100, "model.decoder": decoder,
+                                   "model.decoder_channels": [64, 32, 16, 16] if decoder == "residual" else []})
     model = PainterlyVAE(config.model, ARTISTS).eval()
     images = torch.rand(2, 3, size, size)
     with torch.no_grad():
@@ -93,3 +95,23 @@ def test_the_memory_layout_is_the_configs_and_changes_speed_not_latents(channels
     ours = encode_views(model, paintings, settings).mu
     theirs = encode_views(reference, paintings, InferenceSettings.of(config, torch.device("cpu"))).mu
     assert ours == pytest.approx(theirs, abs=1e-5)
+
+
+def test_the_residual_decoder_paints_at_its_own_widths_and_the_encoders_do_not_change() -> None:
+    config = Config().with_values({"model.image_size": 32, "model.channels": [8, 16], "model.decoder": "residual",
+                                   "model.decoder_channels": [24, 12], "model.decoder_blocks": 2})
+    model = PainterlyVAE(config.model, ARTISTS)
+    reference = PainterlyVAE(Config().with_values({"model.image_size": 32, "model.channels": [8, 16]}).model, ARTISTS)
+    assert [p.shape for p in model.encoders.parameters()] == [p.shape for p in reference.encoders.parameters()]
+    widths = {m.out_channels for m in model.shared_decoder.modules() if isinstance(m, torch.nn.Conv2d)}
+    assert widths == {24, 12, 3}
+    blocks = sum(type(m).__name__ == "ResidualBlock" for m in model.shared_decoder.modules())
+    assert blocks == 2 * 2 + 1  # two per scale, one before the RGB convolution
+
+
+@pytest.mark.parametrize("values, key", [({"model.decoder": "gan"}, "model.decoder"),
+                                         ({"model.decoder_channels": [8]}, "model.decoder_channels"),
+                                         ({"model.encoder_pixels": True}, "model.encoder_pixels")])
+def test_decoder_and_encoder_input_keys_are_checked(values: dict, key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        Config().with_values({"model.image_size": 32, "model.channels": [8, 16], **values})

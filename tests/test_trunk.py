@@ -70,9 +70,15 @@ def test_encoders_read_the_trunks_maps_and_the_decoder_paints_pixels(data64: Pat
     assert changed == [False, False, True]
 
 
-def test_the_cached_path_gives_the_loss_of_the_uncached_one(data64: Path, mobilenet_file: Path, tmp_path: Path) -> None:
-    cached = _trainer(data64, mobilenet_file, tmp_path / "a", training__trunk_cache=True, training__precision="fp32")
-    plain = _trainer(data64, mobilenet_file, tmp_path / "b", training__trunk_cache=False, training__precision="fp32")
+@pytest.mark.parametrize("pixels", [False, True])
+def test_the_cached_path_gives_the_loss_of_the_uncached_one(data64: Path, mobilenet_file: Path, tmp_path: Path,
+                                                            pixels: bool) -> None:
+    """With `model.encoder_pixels` too: the cached maps and the painting's pixels beside them."""
+    cached = _trainer(data64, mobilenet_file, tmp_path / "a", training__trunk_cache=True, training__precision="fp32",
+                      model__encoder_pixels=pixels)
+    plain = _trainer(data64, mobilenet_file, tmp_path / "b", training__trunk_cache=False, training__precision="fp32",
+                     model__encoder_pixels=pixels)
+    assert cached.model.encoder_input_shape() == (32 + 3 * pixels, 8)  # block6's 32 maps (and R, G, B) at 8 px
     cached.build_trunk_cache(progress=False)
     assert plain.trunk_cache is None and cached.trunk_cache is not None
     for step in range(3):  # the same seed draws the same paintings and flips for both

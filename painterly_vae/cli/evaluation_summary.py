@@ -58,6 +58,8 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
         line = (f"recognisable: {fidelity.retrieval_top1:.0%} of the reconstructions retrieve their own painting among "
                 f"{fidelity.paintings}; colour off by {fidelity.channel_mean_error:.1f}/255 (histograms "
                 f"{fidelity.colour_histogram_distance:.2f} apart)")
+        if fidelity.readout_retrieval_top1 is not None:
+            line += f"; a linear read-out of z retrieves {fidelity.readout_retrieval_top1:.0%}"
         if fidelity.style_reconstructions is not None:
             line += (f"; the network's style probe names the painter of {fidelity.style_reconstructions:.0%} of the "
                      f"reconstructions ({fidelity.style_originals:.0%} of the originals at that size); "

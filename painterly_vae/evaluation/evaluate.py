@@ -104,10 +104,11 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         train_views, train_labels = split_views(run.model, training, "train", run.inference, progress)
         report.representations = _compare_representations(run, training, train_views, train_labels, evaluation,
                                                            progress)
-    report.fidelity = reconstructions.fidelity(train_views, train_labels, run.config.training.seed)
     networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
-    report.baselines = measure_baselines(BaselineInputs(run, evaluation, data, training, train_views, train_labels,
-                                                        networks, supervised_epochs, baseline, progress))
+    inputs = BaselineInputs(run, evaluation, data, training, train_views, train_labels, networks, supervised_epochs,
+                            baseline, progress)
+    report.fidelity = reconstructions.fidelity(inputs)
+    report.baselines = measure_baselines(inputs)
     run_leads = leads(report)
     if run_leads:
         plots.lead_png(run_leads, plot_dir / "baselines.png",

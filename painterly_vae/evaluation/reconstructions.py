@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from painterly_vae.evaluation import plots
+from painterly_vae.evaluation.baselines import BaselineInputs, trunk_statistics_regression
 from painterly_vae.evaluation.evaluation_set import EvaluationSet
 from painterly_vae.evaluation.fidelity import (
     RETRIEVAL_SIZE,
@@ -34,6 +35,8 @@ from painterly_vae.model.model import resize
 from painterly_vae.runtime.batched import run_batched
 
 GRID_PER_ARTIST = 6
+READOUT_SIZE = 16  # the thumbnails a linear read-out of z is asked to give back
+READOUT_STRENGTH = 1.0  # the ridge penalty on standardised z
 PER_PAINTING = ("l1", "psnr", "ssim", "sharpness", "channel_mean_error", "colour_histogram_distance")
 
 
@@ -84,8 +87,9 @@ class Reconstructions:
         plots.reconstructions_png({artist: (m["target"].numpy(), m["reconstruction"].numpy())
                                    for artist, m in zip(self.artists, self.measures)}, path)
 
-    def fidelity(self, train_views: LatentViews | None, train_labels: np.ndarray | None, seed: int) -> Fidelity:
-        """Retrieval and colour over all the paintings; with a trunk and the training views, what its probe sees."""
+    def fidelity(self, inputs: BaselineInputs) -> Fidelity:
+        """Retrieval and colour over all the paintings; with the run's training data, how much of
+        the painting z itself holds (`latent_readout`); with a trunk, what its probe sees."""
         targets = torch.cat([m["target_thumbnail"] for m in self.measures])
         reconstructions = torch.cat([m["reconstruction_thumbnail"] for m in self.measures])
         labels = np.concatenate([np.full(len(m["l1"]), self.run.artists.index(a))
@@ -98,10 +102,14 @@ class Reconstructions:
             colour_histogram_distance=float(torch.cat([m["colour_histogram_distance"] for m in self.measures]).mean()),
         )
         model = self.run.model
-        if model.trunk is None or train_views is None or len(labels) < 2:
+        if inputs.training is None or len(labels) < 2:
             return fidelity
-        from painterly_vae.evaluation.baselines import trunk_statistics_regression
-
+        fidelity.readout_retrieval_top1 = latent_readout(inputs)
+        fidelity.readout_space = (f"a ridge regression from z (the painting's own encoder) to {READOUT_SIZE} px "
+                                  f"thumbnails, fitted on the training paintings; retrieval as above")
+        if model.trunk is None:
+            return fidelity
+        train_views, train_labels, seed = inputs.train_views, inputs.train_labels, self.run.config.training.seed
         network = f"{self.run.config.model.trunk} ({', '.join(model.style_layers)})"
         probe = trunk_statistics_regression("gram", train_views, train_labels, seed)
         for name, attribute in (("target", "style_originals"), ("reconstruction", "style_reconstructions")):
@@ -113,3 +121,32 @@ class Reconstructions:
         fidelity.frechet_distance = frechet_distance(style["reconstruction"], style["target"])
         fidelity.frechet_features = f"{network} style statistics (channel means and standard deviations)"
         return fidelity
+
+
+def latent_readout(inputs: BaselineInputs) -> float:
+    """How much of the painting z holds, whatever the decoder makes of it: a linear map (ridge,
+    on standardised z) from each training painting's z under its own encoder to its thumbnail;
+    the share of evaluated paintings whose predicted thumbnail retrieves their own original.
+    Above the decoder's own retrieval, the decoder loses what z holds; at it, z never held it."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    run, evaluation = inputs.run, inputs.evaluation
+    own = np.asarray(run.model.encoder_of_each_artist())
+
+    def own_mu(views: LatentViews, labels: np.ndarray) -> np.ndarray:
+        return views.mu[np.arange(len(labels)), own[labels]].astype(np.float64)
+
+    def thumbnails(images: np.ndarray) -> np.ndarray:
+        parts = [resize(torch.from_numpy(np.asarray(images[i : i + 256])).float() / 255, READOUT_SIZE).flatten(1)
+                 for i in range(0, len(images), 256)]
+        return torch.cat(parts).numpy()
+
+    known = evaluation.known
+    readout = make_pipeline(StandardScaler(), Ridge(alpha=READOUT_STRENGTH))
+    readout.fit(own_mu(inputs.train_views, inputs.train_labels), thumbnails(inputs.train.images))
+    predicted = readout.predict(own_mu(evaluation.views.select(known), evaluation.labels[known]))
+    shape = (-1, 3, READOUT_SIZE, READOUT_SIZE)
+    originals = torch.from_numpy(thumbnails(evaluation.images[known])).reshape(shape)
+    return float(retrieves_own_original(torch.from_numpy(predicted).float().reshape(shape), originals).mean())

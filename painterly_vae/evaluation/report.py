@@ -150,6 +150,8 @@ class Fidelity(JsonRecord):
     retrieval_space: str
     channel_mean_error: float
     colour_histogram_distance: float
+    readout_retrieval_top1: float | None = _optional()  # the same retrieval from a linear read-out of z: what z holds
+    readout_space: str | None = _optional()
     style_probe: str | None = _optional()  # the network's probe that attributes reconstructions (trunk runs)
     style_originals: float | None = _optional()  # its top-1 on the originals shrunk to the decoder's size
     style_reconstructions: float | None = _optional()  # its top-1 on the reconstructions

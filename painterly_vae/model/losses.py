@@ -56,6 +56,8 @@ class LossTerms(NamedTuple):
     encoder_loss: torch.Tensor  # kl_weight * KL + encoder_l1_weight * L1
     decoder_loss: torch.Tensor  # decoder_l1_weight * L1 (+ perceptual_weight * perceptual)
     perceptual: torch.Tensor  # the DFC loss: the feature network's distance (painterly_vae.model.perceptual); 0 when off
+    adversarial: torch.Tensor  # the decoder's adversarial term -mean(D(decoded)) (model.discriminator); 0 when off
+    discriminator: torch.Tensor  # the discriminator's hinge loss on this batch; 0 when off
 
 
 def l1_term(reconstruction: torch.Tensor, images: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -103,6 +105,8 @@ def vae_loss(
         encoder_loss=(kl_weight * kl + encoder_reconstruction).detach(),
         decoder_loss=decoder_reconstruction.detach(),
         perceptual=feature.detach(),
+        adversarial=torch.zeros((), device=l1.device),
+        discriminator=torch.zeros((), device=l1.device),
     )
 
 

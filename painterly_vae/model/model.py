@@ -2,8 +2,8 @@
 
 Backbone after Hou et al., "Deep Feature Consistent Variational Autoencoder" (2017): conv
 4x4 stride-2 blocks with BatchNorm and LeakyReLU(0.2) down to a small feature map, linear
-heads to mu and log-variance; the decoder mirrors it with nearest-neighbour upsampling and
-3x3 convolutions. The multi-encoder arrangement follows the painter-style report this
+heads to mu and log-variance; the decoder (`decoders`: the paper's, or a residual one) paints
+the image back from z. The multi-encoder arrangement follows the painter-style report this
 project implements: each encoder sees only its artist, the decoder sees every encoder's z.
 Every shape is derived from `ModelConfig`; nothing assumes a particular image size.
 
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from painterly_vae.config import ModelConfig
+from painterly_vae.model.decoders import build_decoder
 from painterly_vae.model.losses import scale_gradient
 from painterly_vae.model.pretrained import FeatureNetwork, channel_statistics, gram_statistics
 
@@ -51,11 +52,6 @@ class VAEOutput(NamedTuple):
     logvar: torch.Tensor  # (B, latent)
     z: torch.Tensor  # (B, latent), the sample that was decoded
     target: torch.Tensor  # (B, 3, H, W) the pixels the reconstruction is compared with
-
-
-def bottleneck_size(config: ModelConfig) -> int:
-    """Side of the smallest feature map: the image halved once per block."""
-    return config.image_size // 2 ** len(config.channels)
 
 
 def resize(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -97,45 +93,6 @@ class Encoder(nn.Module):
         return EncoderOutput(self.to_mu(features), self.to_logvar(features))
 
 
-class Decoder(nn.Module):
-    """Linear z -> feature map (with dropout), then upsample x2 + conv 3x3 blocks to RGB."""
-
-    def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        self.start_channels = config.channels[-1]
-        self.start_size = bottleneck_size(config)
-        self.from_latent = nn.Sequential(
-            nn.Linear(config.latent_dim, self.start_channels * self.start_size**2),
-            nn.Dropout(config.decoder_dropout),
-        )
-        # Mirror the encoder: channels[-1] -> ... -> channels[0], one upsampling per block,
-        # the last upsampling ending in the RGB convolution.
-        widths = list(reversed(config.channels))
-        blocks: list[nn.Module] = []
-        for in_channels, out_channels in zip(widths, widths[1:]):
-            blocks.append(
-                nn.Sequential(
-                    nn.Upsample(scale_factor=2, mode="nearest"),
-                    nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-                    nn.BatchNorm2d(out_channels),
-                    nn.LeakyReLU(config.leaky_slope),
-                )
-            )
-        blocks.append(
-            nn.Sequential(
-                nn.Upsample(scale_factor=2, mode="nearest"),
-                nn.Conv2d(widths[-1], 3, kernel_size=3, padding=1),
-                nn.Sigmoid(),
-            )
-        )
-        self.blocks = nn.Sequential(*blocks)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        features = self.from_latent(z)  # (B, C_last * s * s)
-        features = features.view(-1, self.start_channels, self.start_size, self.start_size)
-        return self.blocks(features)  # (B, 3, H, W)
-
-
 class PainterlyVAE(nn.Module):
     """N artist encoders (or one, for the baseline) in a ModuleList and one shared decoder.
 
@@ -158,7 +115,7 @@ class PainterlyVAE(nn.Module):
         in_channels, in_size = self.encoder_input_shape()
         count = len(artists) if config.encoders == "per-artist" else 1
         self.encoders = nn.ModuleList(Encoder(config, in_channels, in_size) for _ in range(count))
-        self.shared_decoder = Decoder(config)
+        self.shared_decoder = build_decoder(config)
         self.memory_format = torch.contiguous_format  # see lay_out
 
     def lay_out(self, channels_last: bool) -> "PainterlyVAE":
@@ -180,7 +137,7 @@ class PainterlyVAE(nn.Module):
         with torch.no_grad():
             probe = self.trunk.mean.new_zeros(1, 3, self.config.trunk_size, self.config.trunk_size)
             maps = self.trunk.activations(probe, [self.trunk_index])[0]
-        return maps.shape[1], maps.shape[-1]
+        return maps.shape[1] + (3 if self.config.encoder_pixels else 0), maps.shape[-1]
 
     def _apply(self, fn, recurse: bool = True):  # .to(), .cuda(), .float() reach the trunk too
         super()._apply(fn, recurse)
@@ -202,11 +159,19 @@ class PainterlyVAE(nn.Module):
         if self.trunk is None:
             return ModelInputs(target, target)
         if not style:
-            return ModelInputs(self.trunk_features(images), target)
+            return ModelInputs(self.encoder_input(self.trunk_features(images), images), target)
         with torch.no_grad():
             indices = [self.trunk.spec.index(layer) for layer in self.style_layers]  # the trunk layer is the last
             maps = self.trunk.activations(resize(images, self.config.trunk_size), indices)
-        return ModelInputs(maps[-1], target, channel_statistics(maps), gram_statistics(maps))
+        return ModelInputs(self.encoder_input(maps[-1], images), target, channel_statistics(maps), gram_statistics(maps))
+
+    def encoder_input(self, maps: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+        """What the encoders read of a painting with a trunk: its maps, and with
+        `model.encoder_pixels` its pixels (in [-1, 1]) at the maps' size beside them."""
+        if not self.config.encoder_pixels:
+            return maps
+        pixels = resize(images, maps.shape[-1]).to(maps.dtype) * 2 - 1
+        return torch.cat([maps, pixels.contiguous(memory_format=self.memory_format)], 1)
 
     def encoder_index(self, artist: int) -> int:
         """Which encoder serves an artist (always 0 for the single-encoder baseline)."""

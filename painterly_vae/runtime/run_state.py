@@ -19,7 +19,8 @@ import torch
 
 from painterly_vae.runtime.checkpoint import load_checkpoint, save_checkpoint
 
-RESUME_ONLY = ("encoder_optimizers", "decoder_optimizer", "grad_scaler")  # absent from best.pt: a third of the size
+# absent from best.pt (a third of the size): what only resuming needs, the discriminator among it
+RESUME_ONLY = ("encoder_optimizers", "decoder_optimizer", "grad_scaler", "discriminator", "discriminator_optimizer")
 
 
 @dataclass
@@ -43,6 +44,8 @@ class RunState:
     encoder_optimizers: list[dict[str, Any]] | None = None  # None in best.pt (it cannot resume)
     decoder_optimizer: dict[str, Any] | None = None
     grad_scaler: dict[str, Any] | None = None
+    discriminator: dict[str, torch.Tensor] | None = None  # with loss.adversarial_weight > 0; absent in older runs
+    discriminator_optimizer: dict[str, Any] | None = None
 
     @property
     def resumable(self) -> bool:

@@ -53,6 +53,7 @@ from painterly_vae.runtime.distributed import (
 from painterly_vae.runtime.precision import autocast, describe
 from painterly_vae.runtime.run_log import close_run_log, open_run_log
 from painterly_vae.runtime.run_state import RunState, save_run_state
+from painterly_vae.training.adversary import Adversary, last_layer_weight
 from painterly_vae.training.monitoring import RunningSums, log_pictures, log_validation
 from painterly_vae.training.schedule import AlternatingSchedule
 from painterly_vae.training.training_plan import plan_training
@@ -125,6 +126,8 @@ class Trainer:
             self.perceptual = PerceptualLoss(network, config.loss.resolved_perceptual_layers())
             self.perceptual.to(device, memory_format=self.model.memory_format)
 
+        self.adversary = (Adversary(config, device, processes, self.model.memory_format)
+                          if config.loss.adversarial_weight > 0 else None)
         self.trunk_cache: TrunkCache | None = None  # built at the start of fit()
         # the attribution models, fitted on the trained encoders after `fit` (see train_command) and
         # stored in last.pt beside the weights; the trainer only carries them into the checkpoint
@@ -172,7 +175,7 @@ class Trainer:
         if self.trunk_cache is None:
             return self.model.inputs(images)
         maps = self.model.laid_out(self.trunk_cache.maps(artist, rows, flips, self.device))
-        return ModelInputs(maps, resize(images, self.config.model.image_size))
+        return ModelInputs(self.model.encoder_input(maps, images), resize(images, self.config.model.image_size))
 
     def build_trunk_cache(self, progress: bool = True) -> None:
         """Compute (or open) the trunk's maps of every training painting, when the config asks for them."""
@@ -199,6 +202,10 @@ class Trainer:
         kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
         terms = vae_loss(output.reconstruction, output.target, output.mu, output.logvar, self.config.loss, kl_scale,
                          perceptual)
+        adversarial = self.adversary is not None and self.adversary.active(self.step)
+        if adversarial and torch.isfinite(terms.total):
+            terms = self.adversary.with_decoder_term(terms, output.reconstruction,
+                                                     last_layer_weight(self.model.shared_decoder), self.amp_dtype)
 
         if not agree_all_finite(torch.isfinite(terms.total), self.processes):
             for module, buffers in zip(touched, saved_buffers):
@@ -218,6 +225,12 @@ class Trainer:
         self.grad_scaler.step(encoder_optimizer)
         self.grad_scaler.step(self.decoder_optimizer)
         self.grad_scaler.update()
+        if adversarial:
+            judged = self.adversary.step(output.target, output.reconstruction, self.grad_scaler, self.amp_dtype)
+            if judged is None:
+                self.nonfinite_total += 1
+            else:
+                terms = terms._replace(discriminator=judged)
         return terms
 
     # ----------------------------------------------------------------- validation
@@ -249,6 +262,7 @@ class Trainer:
             encoder_optimizers=[o.state_dict() for o in self.encoder_optimizers],
             decoder_optimizer=self.decoder_optimizer.state_dict(),
             grad_scaler=self.grad_scaler.state_dict(),
+            **(self.adversary.state() if self.adversary is not None else {}),
         )
         return state if with_optimizers else state.without_optimizers()
 
@@ -270,6 +284,8 @@ class Trainer:
         self.nonfinite_total = int(state.nonfinite_steps)
         if state.grad_scaler:
             self.grad_scaler.load_state_dict(state.grad_scaler)
+        if self.adversary is not None:
+            self.adversary.load(state.discriminator, state.discriminator_optimizer)
         self.clusters = self.dating = None  # refitted at the end of the resumed training
 
     def save(self, name: str, with_optimizers: bool = True) -> Path:
