@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     # keep `prepare` and `fetch` free of torch imports
     from data_tools.fetch import FetchReport
     from data_tools.prepare import PrepareSummary
-    from painterly_vae.training.trainer import TrainingSummary
+    from painterly_vae.training.monitoring import TrainingSummary
 
 
 def print_training_summary(summary: TrainingSummary) -> None:

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     import torch
 
     from painterly_vae.runtime.distributed import Processes
-    from painterly_vae.training.trainer import Trainer, TrainingSummary
+    from painterly_vae.training.monitoring import TrainingSummary
+    from painterly_vae.training.trainer import Trainer
 
 # torch is imported only once the request has been checked: a usage mistake is reported in
 # a fraction of a second instead of after loading torch.

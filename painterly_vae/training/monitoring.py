@@ -1,4 +1,5 @@
-"""What a run shows while it trains: running loss sums, TensorBoard scalars and pictures.
+"""What a run shows while it trains and reports at the end: running loss sums, TensorBoard
+scalars and pictures, the training summary.
 
 Kept apart from the step and the loop (`trainer`) so that what is watched can change
 without touching what is trained: the running sums stay on the device and are read once per
@@ -7,6 +8,9 @@ samples) come from `inference.explore`, the same code as the `cross` and `sample
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch.utils.tensorboard import SummaryWriter
@@ -21,6 +25,22 @@ from painterly_vae.runtime.distributed import Processes, sum_over_ranks_
 from painterly_vae.training.validation import Validation
 
 GRID_IMAGES = 8
+
+
+@dataclass
+class TrainingSummary:
+    """What the end of `train` reports."""
+
+    steps: int
+    steps_this_session: int
+    seconds: float
+    images_per_second: float
+    best_val_loss: float | None
+    final: Validation | None
+    nonfinite_steps: int
+    run_dir: Path
+    artists: list[str] = field(default_factory=list)
+    attribution: str | None = None  # filled once the clusters are fitted: how they did on validation
 
 
 class RunningSums:

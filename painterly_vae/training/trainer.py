@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,7 +53,7 @@ from painterly_vae.runtime.precision import autocast, describe
 from painterly_vae.runtime.run_log import close_run_log, open_run_log
 from painterly_vae.runtime.run_state import RunState, save_run_state
 from painterly_vae.training.adversary import Adversary, last_layer_weight
-from painterly_vae.training.monitoring import RunningSums, log_pictures, log_validation
+from painterly_vae.training.monitoring import RunningSums, TrainingSummary, log_pictures, log_validation
 from painterly_vae.training.schedule import AlternatingSchedule
 from painterly_vae.training.training_plan import plan_training
 from painterly_vae.training.trunk_cache import TrunkCache
@@ -63,22 +62,6 @@ from painterly_vae.training.validation import Validation, validate
 if TYPE_CHECKING:  # training does not need the attribution layer, only carries its state
     from painterly_vae.inference.clustering import ArtistClusters
     from painterly_vae.inference.dating import YearRegression
-
-
-@dataclass
-class TrainingSummary:
-    """What the end of `train` reports."""
-
-    steps: int
-    steps_this_session: int
-    seconds: float
-    images_per_second: float
-    best_val_loss: float | None
-    final: Validation | None
-    nonfinite_steps: int
-    run_dir: Path
-    artists: list[str] = field(default_factory=list)
-    attribution: str | None = None  # filled once the clusters are fitted: how they did on validation
 
 
 class Trainer:

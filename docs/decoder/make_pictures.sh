@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The pictures of docs/results.md's decoder section, from two trained runs on the same painters.
+#
+#   bash docs/decoder/make_pictures.sh TODAY_RUN NEW_RUN PREPARED_DATA [OUT_DIR]
+#
+# TODAY_RUN: a run with the paper's decoder (e.g. configs/pretrained.toml); NEW_RUN: one with the
+# decoder options under test; PREPARED_DATA: the folder both were trained on (its test split is
+# shown; its index names each painting's original file). Writes into OUT_DIR (default docs/decoder):
+#   reconstructions.png   two test paintings of each painter: input / today's decoder / the new one
+#   cross-today.png, cross-new.png   one painting through every artist's encoder
+#   sample-<artist>.png   new paintings from each artist's latent cluster (new run)
+#   interpolate.png       the decoded path from a Renoir to a Monet (new run)
+set -euo pipefail
+today=$1 new=$2 data=$3 out=${4:-docs/decoder}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+python=${PYTHON:-python3}
+mkdir -p "$out"
+"$python" "$here/docs/deep-features/compare_reconstructions.py" "$today" "$new" --data "$data" \
+    --out "$out/reconstructions.png" --labels "today's decoder" "new decoder"
+first_test() {  # the original file of an artist's first test painting (the raw folder the data was prepared from)
+  "$python" -c 'import json, sys; from pathlib import Path
+index = json.loads((Path(sys.argv[1]) / "index.json").read_text())
+print(Path(index["prepared_with"]["raw"]) / index["rows"][sys.argv[2]]["test"][0]["file"])' "$data" "$1"
+}
+renoir=$(first_test pierre-auguste-renoir)
+monet=$(first_test claude-monet)
+"$python" -m painterly_vae cross "$renoir" --run "$today" --out "$out/cross-today.png" --no-progress
+"$python" -m painterly_vae cross "$renoir" --run "$new" --out "$out/cross-new.png" --no-progress
+for artist in $("$python" -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1] + "/index.json"))["artists"]))' "$data"); do
+  "$python" -m painterly_vae sample --run "$new" --artist "$artist" --n 8 --out "$out/sample-$artist.png" --no-progress
+done
+"$python" -m painterly_vae interpolate "$renoir" "$monet" --run "$new" --out "$out/interpolate.png" --no-progress
+echo "pictures in $out"
