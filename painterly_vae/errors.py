@@ -4,7 +4,7 @@ and training."""
 
 from data_tools.errors import DataError, UsageError
 
-__all__ = ["ConfigError", "DataError", "StopRequested", "TrainingDiverged", "UsageError"]
+__all__ = ["ConfigError", "DataError", "StopRequested", "TrainingDiverged", "TrainingInterrupted", "UsageError"]
 
 
 class ConfigError(UsageError):
@@ -13,6 +13,14 @@ class ConfigError(UsageError):
 
 class TrainingDiverged(RuntimeError):
     """Training produced non-finite losses too many steps in a row and was stopped."""
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C or SIGTERM stopped training between two steps; the checkpoint of the step reached was written."""
+
+    def __init__(self, signal_name: str, step: int, total: int, run_dir: "object", kept: bool) -> None:
+        super().__init__(f"{signal_name} at step {step}")
+        self.signal_name, self.step, self.total, self.run_dir, self.kept = signal_name, step, total, run_dir, kept
 
 
 class StopRequested(Exception):

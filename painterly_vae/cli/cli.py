@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 from painterly_vae.cli.parser import build_parser
-from painterly_vae.errors import StopRequested, TrainingDiverged, UsageError
+from painterly_vae.errors import StopRequested, TrainingDiverged, TrainingInterrupted, UsageError
 from painterly_vae.runtime.torchrun_env import rank_from_environment, world_size_from_environment
 
 
@@ -206,6 +207,18 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupted(stopped: TrainingInterrupted) -> str:
+    """What a stop kept, in words, and the command that continues it."""
+    run = Path(str(stopped.run_dir))
+    where = f"stopped by {stopped.signal_name} at step {stopped.step} of {stopped.total}"
+    if not stopped.kept:
+        return f"{where}, before any step was trained: nothing was kept (run {run.name} has no checkpoint)"
+    resume = f"painterly-vae train --resume --name {run.name}"
+    if run.parent != Path("runs"):
+        resume += f" --set training.runs_dir={run.parent}"
+    return f"{where}; that step is kept in {run / 'checkpoints' / 'last.pt'}; continue with: {resume}"
+
+
 def _lost_other_processes(error: Exception) -> bool:
     """A failed collective under torchrun: torch.distributed's errors, or gloo's RuntimeErrors about peers."""
     distributed = sys.modules.get("torch.distributed")
@@ -247,10 +260,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingDiverged as error:
         print(f"{prefix}: training stopped: {error}", file=sys.stderr)
         return 1
+    except TrainingInterrupted as stopped:
+        print(f"{prefix}: {_interrupted(stopped)}", file=sys.stderr)
+        return 130 if stopped.signal_name == "Ctrl-C" else 143
     except StopRequested:
         print(
-            f"{prefix}: stopped by SIGTERM (under torchrun: another process of the job failed, see torchrun's "
-            f"report); the run keeps its last checkpoint and continues with --resume",
+            f"{prefix}: stopped at once by a second SIGTERM (under torchrun: another process of the job failed, see "
+            f"torchrun's report); the run keeps its last periodic checkpoint, if it wrote one, and continues with --resume",
             file=sys.stderr,
         )
         return 143
@@ -266,5 +282,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     except KeyboardInterrupt:
-        print(f"painterly-vae {args.command}: interrupted; a training run resumes with --resume", file=sys.stderr)
+        print(f"painterly-vae {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -14,15 +14,13 @@ or copied to the same path on every node).
 from __future__ import annotations
 
 import contextlib
-import signal
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from data_tools.processed import ProcessedData
 from painterly_vae.config import Config, chosen_keys, load_config, save_config
-from painterly_vae.errors import StopRequested, UsageError
+from painterly_vae.errors import UsageError
 from painterly_vae.runtime.run_log import close_run_log, open_run_log
 from painterly_vae.runtime.runs import find_run, last_checkpoint, new_run_dir
 from painterly_vae.training.training_plan import follow_data_size, plan_training
@@ -31,6 +29,7 @@ if TYPE_CHECKING:
     import torch
 
     from painterly_vae.runtime.distributed import Processes
+    from painterly_vae.runtime.stop_signals import StopSignals
     from painterly_vae.training.monitoring import TrainingSummary
     from painterly_vae.training.trainer import Trainer
 
@@ -84,13 +83,13 @@ def run_training(request: TrainRequest) -> "TrainingSummary":
     from painterly_vae.runtime import distributed
     from painterly_vae.training.trainer import Trainer
 
-    with _training_processes(config) as (processes, device):
+    with _training_processes(config) as (processes, device, stop):
         run_dir = distributed.decided_by_main(lambda: new_run_dir(Path(config.training.runs_dir), request.name), processes)
         trainer = Trainer(config, data, run_dir, device, processes)
         if processes.is_main:
             run_dir.mkdir(parents=True, exist_ok=True)
             save_config(config, run_dir / "config.toml")
-        return train_and_fit_clusters(trainer, request.progress)
+        return train_and_fit_clusters(trainer, request.progress, stop)
 
 
 def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummary":
@@ -108,7 +107,7 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
     _check_resumable(saved, config)
     data = ProcessedData.open(config.data.path)
     plan_training(config, data)
-    with _training_processes(config) as (processes, device):
+    with _training_processes(config) as (processes, device, stop):
         trainer = Trainer(config, data, run_dir, device, processes)
         trainer.load_run_state(state)
         if trainer.step >= trainer.total_steps():
@@ -120,15 +119,17 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
             )
         if processes.is_main:
             save_config(config, run_dir / "config.toml")
-        return train_and_fit_clusters(trainer, request.progress)
+        return train_and_fit_clusters(trainer, request.progress, stop)
 
 
-def train_and_fit_clusters(trainer: "Trainer", progress: bool = True) -> "TrainingSummary":
+def train_and_fit_clusters(trainer: "Trainer", progress: bool = True,
+                           stop: "StopSignals | None" = None) -> "TrainingSummary":
     """Train, then (main process) fit the artist clusters and the year regression on the trained
-    encoders and store them in last.pt: what `attribute` needs from a run."""
+    encoders and store them in last.pt: what `attribute` needs from a run. A signal recorded by
+    `stop` ends training between two steps with that step's checkpoint kept (`Trainer.fit`)."""
     from painterly_vae.inference.trained_run import fit_latent_models
 
-    summary = trainer.fit(progress=progress)
+    summary = trainer.fit(progress=progress, stop=stop)
     if trainer.processes.is_main:
         trainer.clusters, trainer.dating = fit_latent_models(trainer.model, trainer.config, trainer.data,
                                                              trainer.device, progress=progress)
@@ -141,25 +142,22 @@ def train_and_fit_clusters(trainer: "Trainer", progress: bool = True) -> "Traini
 
 
 @contextlib.contextmanager
-def _training_processes(config: Config) -> Iterator[tuple["Processes", "torch.device"]]:
-    """This process's place in the job (torchrun or not) and its device, for one training.
+def _training_processes(config: Config) -> Iterator[tuple["Processes", "torch.device", "StopSignals"]]:
+    """This process's place in the job (torchrun or not), its device, and the signals that ask
+    training to stop, for one training.
 
-    Meanwhile SIGTERM raises `StopRequested` (logged by the trainer, reported by the CLI)
-    instead of killing the process silently: torchrun sends it to the surviving processes
-    when one fails. The process group is left and the old handler restored afterwards."""
+    Meanwhile Ctrl-C and SIGTERM (what torchrun sends the surviving processes when one fails)
+    stop training between two steps with that step kept (`runtime.stop_signals`) instead of
+    killing the process mid-step. The process group is left and the handlers restored afterwards."""
     from painterly_vae.runtime import distributed
+    from painterly_vae.runtime.stop_signals import StopSignals
 
-    def stop(signum: int, frame: object) -> None:
-        raise StopRequested("SIGTERM")
-
-    in_main_thread = threading.current_thread() is threading.main_thread()  # where handlers may be set
-    previous = signal.signal(signal.SIGTERM, stop) if in_main_thread else None
-    try:
-        yield distributed.join(config.training.device, config.training.distributed_timeout_s)
-    finally:
-        distributed.leave()
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+    with StopSignals() as stop:
+        try:
+            processes, device = distributed.join(config.training.device, config.training.distributed_timeout_s)
+            yield processes, device, stop
+        finally:
+            distributed.leave()
 
 
 def _check_resumable(saved: Config, requested: Config) -> None:

@@ -129,6 +129,15 @@ def agree_all_finite(finite: torch.Tensor, processes: Processes) -> bool:
     return bool(finite)
 
 
+def any_rank(flag: bool, processes: Processes, device: torch.device) -> bool:
+    """True on every rank if `flag` is true on any (one rank's Ctrl-C stops them all at the same step)."""
+    if processes.is_distributed:
+        value = torch.tensor([int(flag)], dtype=torch.int32, device=device)
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())
+    return flag
+
+
 def sum_over_ranks_(tensor: torch.Tensor, processes: Processes) -> torch.Tensor:
     """Sums `tensor` over the ranks, in place."""
     if processes.is_distributed:

@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from data_tools.processed import ProcessedData
 from painterly_vae.config import Config
-from painterly_vae.errors import DataError, TrainingDiverged
+from painterly_vae.errors import DataError, TrainingDiverged, TrainingInterrupted
 from painterly_vae.model.losses import LossTerms, kl_warmup_scale, latent_gradient_scale, vae_loss
 from painterly_vae.model.model import ModelInputs, PainterlyVAE, encode_decode, resize
 from painterly_vae.model.perceptual import PerceptualLoss
@@ -45,6 +45,7 @@ from painterly_vae.runtime.distributed import (
     SINGLE_PROCESS,
     Processes,
     agree_all_finite,
+    any_rank,
     average_buffers,
     rank_seed,
     wrap,
@@ -52,6 +53,7 @@ from painterly_vae.runtime.distributed import (
 from painterly_vae.runtime.precision import autocast, describe
 from painterly_vae.runtime.run_log import close_run_log, open_run_log
 from painterly_vae.runtime.run_state import RunState, save_run_state
+from painterly_vae.runtime.stop_signals import StopSignals
 from painterly_vae.training.adversary import Adversary, last_layer_weight
 from painterly_vae.training.monitoring import RunningSums, TrainingSummary, log_pictures, log_validation
 from painterly_vae.training.schedule import AlternatingSchedule
@@ -283,11 +285,13 @@ class Trainer:
         average_buffers([self.model], self.processes)
 
     # ----------------------------------------------------------------- the loop
-    def fit(self, progress: bool = True) -> TrainingSummary:
+    def fit(self, progress: bool = True, stop: StopSignals | None = None) -> TrainingSummary:
         """Train up to `total_steps()`, logging, validating and checkpointing on the way.
 
         Under torchrun every rank runs this loop; only rank 0 writes (events, log, checkpoints)
-        and shows a progress bar. The artist clusters are fitted afterwards (`train_command`)."""
+        and shows a progress bar. The artist clusters are fitted afterwards (`train_command`).
+        A signal recorded by `stop` ends training between two steps: the checkpoint of the step
+        reached is written (every rank agrees on that step) and `TrainingInterrupted` raised."""
         t = self.config.training
         main = self.processes.is_main
         total = self.total_steps()
@@ -314,6 +318,8 @@ class Trainer:
         final: Validation | None = None
         try:
             while self.step < total:
+                if stop is not None and any_rank(stop.received is not None, self.processes, self.device):
+                    self._stop(stop.received or "a signal on another process", first_step, total)
                 artist = self.schedule.artist_at(self.step)
                 terms = self.train_step(artist, self.next_inputs(artist))
                 self.step += 1
@@ -361,6 +367,15 @@ class Trainer:
             run_dir=self.run_dir,
             artists=list(self.artists),
         )
+
+    def _stop(self, signal_name: str, first_step: int, total: int) -> None:
+        """Keep the step reached (when this session trained any) and raise TrainingInterrupted."""
+        kept = self.step > first_step
+        if kept:
+            self._gather_statistics()
+            self.save("last.pt")
+        raise TrainingInterrupted(signal_name, self.step, total, self.run_dir,
+                                  kept or (self.run_dir / "checkpoints" / "last.pt").is_file())
 
     def _log_training(self, writer: SummaryWriter, sums: RunningSums, bar: tqdm) -> None:
         means = sums.write(writer, self.step, self.artists)
