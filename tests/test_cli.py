@@ -70,7 +70,7 @@ def test_missing_data_says_what_to_do(tmp_path: Path) -> None:
 def test_resume_without_runs_is_a_clear_error(tmp_path: Path) -> None:
     result = painterly("train", "--resume", cwd=tmp_path)
     assert result.returncode == 2
-    assert "no runs in runs" in result.stderr
+    assert "no unfinished run in runs to resume: train one first" in result.stderr
 
 
 def test_synth_then_prepare_from_the_command_line(tmp_path: Path) -> None:

@@ -101,6 +101,32 @@ def test_resume_refuses_to_change_the_model(tiny_data: Path, tmp_path: Path) -> 
         run_training(TrainRequest(data=tiny_data, name="r", resume=True, progress=False,
                                   values={"training.runs_dir": values["training.runs_dir"]},
                                   assignments=["training.steps=2"]))
+    # a length nobody typed is quoted as the run's own
+    with pytest.raises(UsageError, match=r"so the run's training.steps \(2\) trains nothing"):
+        run_training(TrainRequest(data=tiny_data, name="r", resume=True, progress=False,
+                                  values={"training.runs_dir": values["training.runs_dir"]}))
+
+
+def test_resume_without_a_name_takes_the_latest_unfinished_run(tiny_data: Path, tmp_path: Path) -> None:
+    """A finished run holds its fitted attribution; one stopped before its end does not."""
+    import os
+
+    from painterly_vae.runtime.run_state import load_run_state, save_run_state
+
+    runs = tmp_path / "runs"
+    values = {"training.runs_dir": str(runs), "training.steps": 2, **_tiny_values()}
+    for name in ("stopped", "finished"):
+        run_training(TrainRequest(data=tiny_data, name=name, values=values, progress=False))
+    stopped = runs / "stopped" / "checkpoints" / "last.pt"
+    state = load_run_state(stopped)
+    state.clusters = state.dating = None  # what an interrupted run keeps
+    save_run_state(stopped, state)
+    os.utime(stopped, (1, 1))  # and older than the finished one
+    summary = run_training(TrainRequest(resume=True, progress=False,
+                                        values={"training.runs_dir": str(runs), "training.steps": 4}))
+    assert summary.run_dir == runs / "stopped" and summary.steps == 4
+    with pytest.raises(UsageError, match="no unfinished run in .* \\(finished: stopped, finished"):
+        run_training(TrainRequest(resume=True, progress=False, values={"training.runs_dir": str(runs), "training.steps": 6}))
 
 
 def test_validation_reports_kl_and_active_units(tiny_data: Path, tmp_path: Path) -> None:

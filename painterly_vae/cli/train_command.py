@@ -97,9 +97,10 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
         raise UsageError("--resume continues a run with its own config; drop --config (use --set for what may change)")
     # where to look: the defaults, with whatever --set / options say (e.g. training.runs_dir)
     runs_dir = Path(Config().with_overrides(request.assignments).with_values(overrides).training.runs_dir)
-    run_dir = find_run(runs_dir, request.name)
     from painterly_vae.runtime.run_state import load_run_state
     from painterly_vae.training.trainer import Trainer
+
+    run_dir = find_run(runs_dir, request.name) if request.name is not None else _latest_unfinished(runs_dir)
 
     state = load_run_state(last_checkpoint(run_dir))
     saved = Config.from_dict(state.config)
@@ -111,8 +112,7 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
         trainer = Trainer(config, data, run_dir, device, processes)
         trainer.load_run_state(state)
         if trainer.step >= trainer.total_steps():
-            t = config.training
-            asked = f"--steps {t.steps}" if t.steps else f"--epochs {t.epochs}"
+            asked = _length_asked(request, config)
             raise UsageError(
                 f"run {run_dir.name} is already at step {trainer.step} ({trainer.epochs_done():.3g} epochs), so {asked} "
                 f"trains nothing: give --epochs above {trainer.epochs_done():.3g} or --steps above {trainer.step}"
@@ -120,6 +120,31 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
         if processes.is_main:
             save_config(config, run_dir / "config.toml")
         return train_and_fit_clusters(trainer, request.progress, stop)
+
+
+def _latest_unfinished(runs_dir: Path) -> Path:
+    """The most recent run whose training did not reach its end (its last.pt holds no fitted
+    attribution: interrupted, or killed, before the end); finished runs are continued by name."""
+    from painterly_vae.runtime.run_state import load_run_state
+
+    checkpoints = sorted(runs_dir.glob("*/checkpoints/last.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for checkpoint in checkpoints:
+        if load_run_state(checkpoint, mmap=True).clusters is None:
+            return checkpoint.parent.parent
+    finished = ", ".join(p.parent.parent.name for p in checkpoints[:5])
+    raise UsageError(f"no unfinished run in {runs_dir} to resume" + (f" (finished: {finished}; continue one with "
+                     f"--resume --name NAME and a larger --epochs or --steps)" if checkpoints else ": train one first"))
+
+
+def _length_asked(request: TrainRequest, config: Config) -> str:
+    """The training length as the user gave it (--steps, --epochs, --set), or as the run has it."""
+    given = {assignment.split("=", 1)[0].strip() for assignment in request.assignments} | set(request.values)
+    t = config.training
+    if "training.steps" in given and t.steps:
+        return f"--steps {t.steps}"
+    if "training.epochs" in given:
+        return f"--epochs {t.epochs}"
+    return f"the run's training.steps ({t.steps})" if t.steps else f"the run's training.epochs ({t.epochs})"
 
 
 def train_and_fit_clusters(trainer: "Trainer", progress: bool = True,
