@@ -23,7 +23,7 @@ from scipy import linalg
 
 from painterly_vae.model.model import resize
 
-RETRIEVAL_SIZE = 32
+RETRIEVAL_SIZE = 16  # the linear read-out of z (evaluation.reconstructions) is scored in the same space
 HISTOGRAM_BINS = 8
 
 

@@ -35,7 +35,6 @@ from painterly_vae.model.model import resize
 from painterly_vae.runtime.batched import run_batched
 
 GRID_PER_ARTIST = 6
-READOUT_SIZE = 16  # the thumbnails a linear read-out of z is asked to give back
 READOUT_STRENGTH = 1.0  # the ridge penalty on standardised z
 PER_PAINTING = ("l1", "psnr", "ssim", "sharpness", "channel_mean_error", "colour_histogram_distance")
 
@@ -105,7 +104,7 @@ class Reconstructions:
         if inputs.training is None or len(labels) < 2:
             return fidelity
         fidelity.readout_retrieval_top1 = latent_readout(inputs)
-        fidelity.readout_space = (f"a ridge regression from z (the painting's own encoder) to {READOUT_SIZE} px "
+        fidelity.readout_space = (f"a ridge regression from z (the painting's own encoder) to {RETRIEVAL_SIZE} px "
                                   f"thumbnails, fitted on the training paintings; retrieval as above")
         if model.trunk is None:
             return fidelity
@@ -139,7 +138,7 @@ def latent_readout(inputs: BaselineInputs) -> float:
         return views.mu[np.arange(len(labels)), own[labels]].astype(np.float64)
 
     def thumbnails(images: np.ndarray) -> np.ndarray:
-        parts = [resize(torch.from_numpy(np.asarray(images[i : i + 256])).float() / 255, READOUT_SIZE).flatten(1)
+        parts = [resize(torch.from_numpy(np.asarray(images[i : i + 256])).float() / 255, RETRIEVAL_SIZE).flatten(1)
                  for i in range(0, len(images), 256)]
         return torch.cat(parts).numpy()
 
@@ -147,6 +146,6 @@ def latent_readout(inputs: BaselineInputs) -> float:
     readout = make_pipeline(StandardScaler(), Ridge(alpha=READOUT_STRENGTH))
     readout.fit(own_mu(inputs.train_views, inputs.train_labels), thumbnails(inputs.train.images))
     predicted = readout.predict(own_mu(evaluation.views.select(known), evaluation.labels[known]))
-    shape = (-1, 3, READOUT_SIZE, READOUT_SIZE)
+    shape = (-1, 3, RETRIEVAL_SIZE, RETRIEVAL_SIZE)
     originals = torch.from_numpy(thumbnails(evaluation.images[known])).reshape(shape)
     return float(retrieves_own_original(torch.from_numpy(predicted).float().reshape(shape), originals).mean())
