@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The pictures of docs/results.md's decoder section, from two trained runs on the same painters.
 #
-#   bash docs/decoder/make_pictures.sh TODAY_RUN NEW_RUN PREPARED_DATA [OUT_DIR]
+#   bash docs/decoder/make_pictures.sh TODAY_RUN NEW_RUN PREPARED_DATA [OUT_DIR [NEW_LABEL]]
 #
 # TODAY_RUN: a run with the paper's decoder (e.g. configs/pretrained.toml); NEW_RUN: one with the
 # decoder options under test; PREPARED_DATA: the folder both were trained on (its test split is
@@ -11,12 +11,12 @@
 #   sample-<artist>.png   new paintings from each artist's latent cluster (new run)
 #   interpolate.png       the decoded path from a Renoir to a Monet (new run)
 set -euo pipefail
-today=$1 new=$2 data=$3 out=${4:-docs/decoder}
+today=$1 new=$2 data=$3 out=${4:-docs/decoder} label=${5:-new decoder}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 python=${PYTHON:-python3}
 mkdir -p "$out"
 "$python" "$here/docs/deep-features/compare_reconstructions.py" "$today" "$new" --data "$data" \
-    --out "$out/reconstructions.png" --labels "today's decoder" "new decoder"
+    --out "$out/reconstructions.png" --labels "today's decoder" "$label"
 first_test() {  # the original file of an artist's first test painting (the raw folder the data was prepared from)
   "$python" -c 'import json, sys; from pathlib import Path
 index = json.loads((Path(sys.argv[1]) / "index.json").read_text())
