@@ -14,7 +14,6 @@ the same on every rank, so a checkpoint resumes onto any number of processes.
 
 from __future__ import annotations
 
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -118,12 +117,3 @@ class TrainingBatches:
         images[order] = self.arrays[artist][indices[order]]
         images[flips] = images[flips][..., ::-1]
         return to_device_images(images, self.device), indices, flips
-
-
-def iterate_split(
-    data: ProcessedData, artist: str, split: str, batch_size: int, device: torch.device
-) -> Iterator[torch.Tensor]:
-    """All images of one artist and split, in order, as float batches on `device`."""
-    array = data.array(artist, split)
-    for start in range(0, len(array), batch_size):
-        yield to_device_images(array[start : start + batch_size], device)
