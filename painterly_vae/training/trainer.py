@@ -85,7 +85,6 @@ class Trainer:
 
         t = config.training
         self.inference = InferenceSettings.of(config, device)  # validation and pictures: the run's precision and layout
-        self.amp_dtype = self.inference.amp_dtype
         self.networks = load_networks(config, progress=processes.is_main)  # frozen, pretrained: trunk and loss
         torch.manual_seed(t.seed)  # seed once, before building the model
         trunk = self.networks[config.model.trunk] if config.model.trunk else None
@@ -124,6 +123,11 @@ class Trainer:
         self.nonfinite_total = 0
 
     # ----------------------------------------------------------------- one step
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        """The autocast dtype of every step (the run's `training.precision` on this device)."""
+        return self.inference.amp_dtype
+
     @property
     def global_batch_size(self) -> int:
         return self.config.training.batch_size * self.processes.world_size
