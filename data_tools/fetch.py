@@ -25,8 +25,8 @@ from typing import Any, Callable
 from PIL import Image
 from tqdm import tqdm
 
-from data_tools.atomic import atomic_write_bytes
 from data_tools.artists import Artist
+from data_tools.atomic import atomic_write_bytes
 from data_tools.decode import ImageRejected, load_rgb
 from data_tools.http_client import HttpSettings, PoliteSession, RequestFailed
 from data_tools.manifest import MANIFEST_FILE, append_entry, read_manifest

@@ -8,7 +8,8 @@ Memory stays flat whatever the collection's size: each decoded square goes to an
 spool as it arrives (`square_spool`), and the arrays are written from it a chunk at a time.
 
 Every file ends up counted: kept, or rejected with a reason (see `decode.REASONS` and
-PREPARE_REASONS). Exact duplicates (same bytes) and near duplicates (perceptual hash) are
+PREPARE_REASONS; blank pictures and long strips are refused by `painting_checks`, as
+`attribute` refuses them). Exact duplicates (same bytes) and near duplicates (perceptual hash) are
 found within and across artists; a painting filed under two artists is dropped from both and
 reported, never silently kept in both. Splits come from content hashes (`splits`), so a rerun
 on the same input gives identical arrays, serial or parallel; and a rerun whose inputs and
@@ -34,21 +35,23 @@ import PIL
 from tqdm import tqdm
 
 from data_tools.decode import DEFAULT_MAX_PIXELS, ImageRejected, load_rgb
-from data_tools.manifest import MANIFEST_FILE, read_manifest
 from data_tools.errors import UsageError
 from data_tools.geometry import FITS, MAX_CROPS, fit_image
+from data_tools.manifest import MANIFEST_FILE, read_manifest
 from data_tools.near_duplicates import DEFAULT_MAX_DISTANCE, group_near_duplicates, perceptual_hash
+from data_tools.painting_checks import CHECK_REASONS, check_painting, first_refusal
 from data_tools.processed import INDEX_FILE, SPLITS, write_processed
 from data_tools.splits import assign_splits
 from data_tools.square_spool import SquareSpool
 
-PREPARE_VERSION = 1  # bump when the pixels prepare produces change
+PREPARE_VERSION = 2  # bump when what prepare keeps or the pixels it produces change (2: painting_checks)
 SERIAL_BELOW = 200  # files; see _decode_all
 PREPARE_REASONS = {
     "duplicate": "the same file is already kept",
     "near-duplicate": "a near copy of a kept painting (perceptual hash)",
     "conflicting-artists": "the same painting is filed under another artist too",
     "artist-too-few": "its artist has too few images left and was dropped",
+    **CHECK_REASONS,  # blank, extreme-aspect: the checks attribute applies too
 }
 _YEAR = re.compile(r"(?:^|[-_ ])(1[2-9]\d\d|20[0-2]\d)(?:\(\d+\))?$")
 _IGNORED_SUFFIXES = (".tmp", ".part", ".partial")
@@ -315,6 +318,10 @@ def _decode_one(task: tuple[int, str, PrepareOptions]) -> _Decoded:
         image, (result.width, result.height) = load_rgb(
             path, min_size=options.min_size, max_pixels=options.max_pixels, draft_size=options.size
         )
+        refusal = first_refusal(check_painting(image, options.fit, (result.width, result.height)))
+        if refusal is not None:
+            result.reason, result.detail = refusal.reason, refusal.detail
+            return result
         result.phash = perceptual_hash(image)
         result.squares = fit_image(image, options.size, options.fit, options.crops)
     except ImageRejected as rejected:

@@ -121,10 +121,10 @@ def test_attribute_reports_bad_files_one_by_one(trained: dict[str, Path], tmp_pa
     assert answers["notes.jpg"]["error"].startswith("not-an-image")
     assert answers["cut.jpg"]["error"].startswith("truncated")
     assert answers["missing.jpg"]["error"] == "no such file"
-    assert "3 of 4 file(s) could not be read" in result.stderr
+    assert "3 of 4 file(s) refused" in result.stderr
 
     text = subprocess.run(command[:-1] + ["--top", "2"], capture_output=True, text=True, timeout=300)
-    assert f"{good}: painter-" in text.stdout and "notes.jpg: error: not-an-image" in text.stdout
+    assert f"{good}: painter-" in text.stdout and "notes.jpg: refused: not-an-image" in text.stdout
 
 
 def test_attribute_without_a_run_is_one_clear_sentence(tmp_path: Path) -> None:

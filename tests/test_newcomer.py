@@ -118,18 +118,27 @@ def test_attribute_says_which_run_answered_and_what_unknown_means(workspace: Pat
     painting = sorted((workspace / "raw" / "painter-2").glob("*.jpg"))[0]
     result = painterly("attribute", str(painting), "--run", "three", "--device", "cpu", cwd=workspace)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"Run {Path('runs') / 'three'} (3 artists: painter-1, painter-2, painter-3):")
-    assert result.stdout.strip().splitlines()[1].startswith(f"{painting}: painter-")
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == f"Run {Path('runs') / 'three'} (3 artists: painter-1, painter-2, painter-3)."
+    assert lines[1].startswith("Probabilities are among these 3 painters only: about ")
+    assert "in 10 paintings by painters it never saw pass as one of them" in lines[1]
+    assert lines[2].startswith(f"{painting}: painter-") and lines[2].endswith("%")
 
 
 def test_an_unknown_answer_says_what_unknown_means() -> None:
     unknown = Attribution(Path("p.jpg"), [("painter-2", 0.99), ("painter-1", 0.01)], unknown=True, familiarity=-41.5,
                           threshold=-12.0, year=1874.4, year_interval=(1868.0, 1881.0))
-    assert unknown.describe() == (
-        "p.jpg: unknown artist: unlike every artist the run knows (familiarity -41.5, below the run's threshold -12); "
-        "if it had to be one of them: painter-2 0.99, painter-1 0.01; painted about 1874 (1868-1881)")
-    known = Attribution(Path("p.jpg"), [("painter-2", 0.99)], familiarity=-3.0, threshold=-12.0)
-    assert known.describe("p.jpg (by painter-2)") == "p.jpg (by painter-2): painter-2 0.99"
+    unknown.likeness = "less like these painters than 99% of their own paintings"
+    unknown.dating_error = "no better than each painter's usual year: 12 years off on average on validation paintings"
+    assert unknown.describe().splitlines() == [
+        "p.jpg: unknown artist; if it had to be one of the run's painters: painter-2 99%, painter-1 1%",
+        "    less like these painters than 99% of their own paintings: below what the run accepts",
+        "    painted about 1874 (1868-1881; no better than each painter's usual year: 12 years off on average on "
+        "validation paintings)"]
+    assert "(familiarity -41.5, the run's threshold -12)" in unknown.describe(verbose=True)
+    known = Attribution(Path("p.jpg"), [("painter-2", 0.99)], familiarity=-3.0, threshold=-12.0, seen="train")
+    assert known.describe("p.jpg (by painter-2)").splitlines() == [
+        "p.jpg (by painter-2): painter-2 99%", "    * one of the paintings the run trained on: this answer is no evidence"]
 
 
 def test_the_demos_next_commands_work_as_printed(workspace: Path) -> None:

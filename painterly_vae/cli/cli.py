@@ -134,21 +134,27 @@ def _cluster(args: argparse.Namespace) -> int:
 def _attribute(args: argparse.Namespace) -> int:
     import json
 
-    from painterly_vae.cli.attribute import attribute_files, expand_inputs
+    from painterly_vae.cli.attribute import attribute_files, describe_run, expand_inputs, tally
 
     files = expand_inputs(args.paths)
     run = _open_run_for(args)
     results = attribute_files(run, files, args.top, progress=not args.no_progress)
     if args.json:
-        print(json.dumps({"run": str(run.run_dir), "paintings": [r.to_json() for r in results]}, indent=1, ensure_ascii=False))
+        strangers = run.clusters.strangers if run.clusters is not None else None
+        print(json.dumps({"run": str(run.run_dir), "among": list(run.artists),
+                          "strangers_pass_rate": None if strangers is None else round(strangers.pass_rate, 4),
+                          "paintings": [r.to_json() for r in results]}, indent=1, ensure_ascii=False))
     else:
-        print(f"Run {run.run_dir} ({len(run.artists)} artists: {', '.join(run.artists)}):")
+        print(describe_run(run))
         for result in results:
-            print(result.describe())
-    failed = sum(1 for r in results if r.error)
-    if failed:
-        print(f"painterly-vae attribute: {failed} of {len(results)} file(s) could not be read", file=sys.stderr)
-    return 1 if failed else 0
+            print(result.describe(verbose=args.verbose))
+        if len(results) > 1:
+            print(tally(results))
+    refused = sum(1 for r in results if r.error)
+    if refused:
+        print(f"painterly-vae attribute: {refused} of {len(results)} file(s) refused (not read, or not a painting to attribute)",
+              file=sys.stderr)
+    return 1 if refused else 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import shlex
+import textwrap
 from pathlib import Path
 
 from data_tools.prepare import PrepareOptions, prepare
@@ -56,7 +57,7 @@ def run_demo(out: Path, steps: int | None = None, device: str = "auto", progress
     for result in attribute_files(run, held_out):
         truth = result.path.parent.name
         correct += not result.unknown and result.ranked[0][0] == truth
-        print("  " + result.describe(f"{result.path.name} (by {truth})"))
+        print(textwrap.indent(result.describe(f"{result.path.name} (by {truth})"), "  "))
     print(f"  {correct} of {len(held_out)} attributed to the right painter")
     report, out_dir = evaluate_run(run, progress=progress)
     print_evaluation(report, out_dir)

@@ -146,6 +146,7 @@ def _add_attribute(commands: argparse._SubParsersAction) -> None:
     _add_run_options(attribute)
     attribute.add_argument("--top", type=_positive_int, default=3, help="artists to list per painting (default 3)")
     attribute.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    attribute.add_argument("--verbose", action="store_true", help="the numbers behind the words (familiarity, threshold)")
 
 
 def _add_evaluate(commands: argparse._SubParsersAction) -> None:

@@ -19,8 +19,10 @@ from scipy.special import log_softmax, softmax
 
 from painterly_vae.config import REPRESENTATIONS, ClusteringConfig, LossConfig
 from painterly_vae.inference import representations
+from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.representations import STORED_KEYS, Representation
+from painterly_vae.inference.strangers import StrangerRate
 
 DEFAULT_REPRESENTATION = ClusteringConfig().representation
 TEMPERATURES = np.exp(np.linspace(np.log(1e-2), np.log(1e3), 241))
@@ -42,6 +44,9 @@ class ArtistClusters:
         self.temperature = 1.0
         self.threshold = -np.inf
         self.validation: dict[str, float] | None = None  # how it attributed the validation paintings
+        self.familiarity_reference: np.ndarray | None = None  # the validation paintings' familiarities, sorted
+        self.strangers: StrangerRate | None = None  # how often a painter it never saw passes (`strangers`)
+        self.known: KnownPaintings | None = None  # the paintings it was fitted and calibrated on
 
     @property
     def needs_reconstructions(self) -> bool:
@@ -75,7 +80,9 @@ class ArtistClusters:
         if len(labels):
             nll = [-log_softmax(scores / t, axis=1)[np.arange(len(labels)), labels].mean() for t in TEMPERATURES]
             self.temperature = float(TEMPERATURES[int(np.argmin(nll))])
-            self.threshold = float(np.quantile(self.familiarity(views), 1 - self.accept_share))
+            familiarity = self.familiarity(views)
+            self.threshold = float(np.quantile(familiarity, 1 - self.accept_share))
+            self.familiarity_reference = np.sort(familiarity)
             predicted = scores.argmax(1)
             recalls = [np.mean(predicted[labels == a] == a) for a in np.unique(labels)]
             self.validation = {"paintings": len(labels), "top1": float(np.mean(predicted == labels)),
@@ -104,6 +111,18 @@ class ArtistClusters:
     def is_unknown(self, views: LatentViews) -> np.ndarray:
         return self.familiarity(views) < self.threshold
 
+    def describe_familiarity(self, familiarity: float) -> str | None:
+        """The familiarity as a reader's sentence part: 'less like these painters than 97% of
+        their own paintings' (against the validation paintings); None for runs fitted before
+        the reference was kept."""
+        reference = self.familiarity_reference
+        if reference is None or not len(reference):
+            return None
+        below = float(np.searchsorted(reference, familiarity, side="right")) / len(reference)
+        if below < 0.5:
+            return f"less like these painters than {round((1 - below) * 100)}% of their own paintings"
+        return f"as like these painters as {round(below * 100)}% of their own paintings are, or more"
+
     def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
         """The artist's cluster seen from its own encoder: mean (latent,) and covariance
         (latent, latent) of mu under that encoder, what `sample --artist` draws from; `elbo`
@@ -124,6 +143,9 @@ class ArtistClusters:
             "temperature": self.temperature,
             "threshold": self.threshold,
             "validation": self.validation,
+            "familiarity_reference": _tensors(self.familiarity_reference),
+            "strangers": self.strangers.state_dict() if self.strangers is not None else None,
+            "known_paintings": self.known.state_dict() if self.known is not None else None,
         }
 
     @classmethod
@@ -132,6 +154,9 @@ class ArtistClusters:
         clusters.scorer.load_arrays({key: _arrays(state.get(key)) for key in STORED_KEYS})  # absent: stored before it existed
         clusters.temperature, clusters.threshold = float(state["temperature"]), float(state["threshold"])
         clusters.validation = state.get("validation")  # absent in runs fitted before it was recorded
+        clusters.familiarity_reference = _arrays(state.get("familiarity_reference"))  # these three: likewise
+        clusters.strangers = StrangerRate.from_state_dict(state.get("strangers"))
+        clusters.known = KnownPaintings.from_state_dict(state.get("known_paintings"))
         return clusters
 
     def describe_validation(self) -> str:

@@ -54,6 +54,8 @@ class YearRegression:
         self.half_width = float("nan")  # years; NaN until calibrated
         self.fitted_on = 0
         self.reads_style = False  # fitted with the trunk's style statistics beside the latent
+        self.validation_error = float("nan")  # mean absolute error in years on the validation paintings
+        self.floor_error = float("nan")  # the same, dating each at its painter's median training year
 
     def fit(self, views: LatentViews, years: np.ndarray) -> "YearRegression":
         """Fit on the paintings with a known year (others are ignored)."""
@@ -70,13 +72,35 @@ class YearRegression:
         self.fitted_on = int(dated.sum())
         return self
 
-    def calibrate(self, views: LatentViews, years: np.ndarray) -> "YearRegression":
-        """The interval half-width from the validation paintings' absolute errors."""
+    def calibrate(self, views: LatentViews, years: np.ndarray, floor: np.ndarray | None = None) -> "YearRegression":
+        """The interval half-width from the validation paintings' absolute errors, and their mean
+        beside that of `floor` (each painting's painter's median training year, NaN if unknown)."""
         dated = ~np.isnan(years)
         if dated.any():
             errors = np.abs(self.predict(views.select(dated)) - years[dated])
             self.half_width = float(np.quantile(errors, self.coverage))
+            self.validation_error = float(errors.mean())
+        if floor is not None and (dated & ~np.isnan(floor)).any():
+            both = dated & ~np.isnan(floor)
+            self.floor_error = float(np.abs(floor[both] - years[both]).mean())
         return self
+
+    @property
+    def beats_floor(self) -> bool | None:
+        """Does it date validation paintings better than each painter's usual year? None: not measured."""
+        if np.isnan(self.validation_error) or np.isnan(self.floor_error):
+            return None
+        return self.validation_error < self.floor_error
+
+    def describe_error(self) -> str:
+        """How far off its years were on validation paintings, beside the painters' usual years."""
+        if np.isnan(self.validation_error):
+            return "its error was not measured (the run was fitted before it was; `painterly-vae cluster` measures it)"
+        against = "" if np.isnan(self.floor_error) else f", against {self.floor_error:.0f} for each painter's median year"
+        if self.beats_floor is False:
+            return (f"no better than each painter's usual year: {self.validation_error:.0f} years off on average on "
+                    f"validation paintings{against}")
+        return f"{self.validation_error:.0f} years off on average on validation paintings{against}"
 
     def predict(self, views: LatentViews) -> np.ndarray:
         if self.coef is None:
@@ -93,7 +117,7 @@ class YearRegression:
         return {
             "coverage": self.coverage, "mean": tensor(self.mean), "scale": tensor(self.scale), "coef": tensor(self.coef),
             "intercept": self.intercept, "alpha": self.alpha, "half_width": self.half_width, "fitted_on": self.fitted_on,
-            "reads_style": self.reads_style,
+            "reads_style": self.reads_style, "validation_error": self.validation_error, "floor_error": self.floor_error,
         }
 
     @classmethod
@@ -104,15 +128,19 @@ class YearRegression:
         regression.intercept, regression.alpha = float(state["intercept"]), float(state["alpha"])
         regression.half_width, regression.fitted_on = float(state["half_width"]), int(state["fitted_on"])
         regression.reads_style = bool(state.get("reads_style", False))  # absent: fitted on the latent alone
+        regression.validation_error = float(state.get("validation_error", float("nan")))  # absent: not measured
+        regression.floor_error = float(state.get("floor_error", float("nan")))
         return regression
 
 
-def fit_dating(train_views: LatentViews, train_years: np.ndarray, val_views: LatentViews,
-               val_years: np.ndarray) -> YearRegression | None:
-    """A calibrated regression, or None when too few training paintings carry a year."""
+def fit_dating(train_views: LatentViews, train_years: np.ndarray, train_labels: np.ndarray, val_views: LatentViews,
+               val_years: np.ndarray, val_labels: np.ndarray) -> YearRegression | None:
+    """A calibrated regression (its validation error measured beside each painter's median
+    year), or None when too few training paintings carry a year."""
     if np.sum(~np.isnan(train_years)) < MIN_DATED_PAINTINGS:
         return None
-    return YearRegression().fit(train_views, train_years).calibrate(val_views, val_years)
+    medians = median_years(train_years, train_labels, int(max(train_labels.max(initial=-1), val_labels.max(initial=-1))) + 1)
+    return YearRegression().fit(train_views, train_years).calibrate(val_views, val_years, medians[val_labels])
 
 
 def dating_metrics(regression: YearRegression, views: LatentViews, years: np.ndarray, labels: np.ndarray,

@@ -22,8 +22,10 @@ from painterly_vae.config import Config
 from painterly_vae.errors import UsageError
 from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import YearRegression, fit_dating, split_years
+from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.inference.run_data import open_run_data
+from painterly_vae.inference.strangers import measure_strangers
 from painterly_vae.model.model import PainterlyVAE
 from painterly_vae.model.pretrained import load_networks
 from painterly_vae.runtime.batched import InferenceSettings
@@ -121,17 +123,26 @@ def split_views(model: PainterlyVAE, data: ProcessedData, split: str, settings: 
 def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
                       representation: str | None = None, progress: bool = False) -> tuple[ArtistClusters, YearRegression | None]:
     """The clusters (fitted on the training split, temperature and unknown threshold calibrated
-    on val) and the year regression (None if too few paintings carry a year), from one
+    on val, how often strangers pass measured by leaving each painter out, the paintings it
+    has seen remembered) and the year regression (None if too few paintings carry a year), from one
     encoding of each split."""
     settings = InferenceSettings.of(config, device)
-    clusters = ArtistClusters(model.artists, model.encoder_of_each_artist(), config.loss,
-                              representation or config.clustering.representation, config.clustering.accept_share)
+    encoders, artists = model.encoder_of_each_artist(), model.artists
+    representation = representation or config.clustering.representation
+
+    def clusters_of(chosen: list[int]) -> ArtistClusters:
+        return ArtistClusters([artists[a] for a in chosen], [encoders[a] for a in chosen], config.loss,
+                              representation, config.clustering.accept_share)
+
+    clusters = clusters_of(list(range(len(artists))))
     train_views, train_labels = split_views(model, data, "train", settings, progress)
     clusters.fit(train_views, train_labels)
     val_views, val_labels = split_views(model, data, "val", settings, progress)
     clusters.calibrate(val_views, val_labels)
-    dating = fit_dating(train_views, split_years(data, model.artists, "train"),
-                        val_views, split_years(data, model.artists, "val"))
+    clusters.strangers = measure_strangers(clusters_of, artists, train_views, train_labels, val_views, val_labels)
+    clusters.known = KnownPaintings.of(data, artists)
+    dating = fit_dating(train_views, split_years(data, artists, "train"), train_labels,
+                        val_views, split_years(data, artists, "val"), val_labels)
     return clusters, dating
 
 

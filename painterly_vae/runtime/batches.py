@@ -14,7 +14,6 @@ the same on every rank, so a checkpoint resumes onto any number of processes.
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 
