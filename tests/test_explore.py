@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +116,41 @@ def test_samples_are_deterministic_with_a_seed(run: dict[str, Path]) -> None:
     mean, covariance = clusters.latent_gaussian(1, 8)
     assert mean.shape == (8,) and covariance.shape == (8, 8)
     assert np.all(np.linalg.eigvalsh(covariance) > 0)
+
+
+def test_samples_come_in_batches_that_draw_the_same_images(run: dict[str, Path]) -> None:
+    trained = open_run(run["run"], CPU)
+    clusters = trained.require_clusters()
+    for artist in (None, 1):
+        whole = explore.sample(trained.model, clusters, artist, 7, seed=4)
+        batched = torch.cat(list(explore.sample_batches(trained.model, clusters, artist, 7, seed=4, batch_size=3)))
+        torch.testing.assert_close(batched, whole)
+        torch.testing.assert_close(explore.sample(trained.model, clusters, artist, 3, seed=4), whole[:3])
+
+
+def _sample_peak_memory(run: dict[str, Path], count: int, out: Path) -> int:
+    """Peak resident memory (kB) of a fresh process that runs `sample --n count`."""
+    script = ("import resource, sys; from painterly_vae.cli.cli import main; "
+              f"code = main(['sample', '--n', '{count}', '--run', '{run['run']}', '--device', 'cpu', '--no-progress', "
+              f"'--out', '{out}']); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def test_many_samples_stream_to_a_folder_with_flat_memory(run: dict[str, Path], tmp_path: Path) -> None:
+    """`sample --n` beyond a sheet writes one PNG per image, a batch at a time: ten times the
+    images, the same peak memory; a second call writes only what is missing."""
+    small = _sample_peak_memory(run, 300, tmp_path / "small")
+    large = _sample_peak_memory(run, 3000, tmp_path / "large")
+    files = sorted((tmp_path / "large").glob("sample-*.png"))
+    assert len(files) == 3000 and _png_size(files[0]) == (32, 32)
+    assert large - small < 30_000, (small, large)  # kB: 2700 more images of 32 px would hold 33 MB as floats
+    assert (tmp_path / "small" / "sample-000001.png").read_bytes() == files[0].read_bytes()  # image i, any n
+    files[5].unlink()
+    assert _cli(run, "sample", "--n", "3000", "--out", str(tmp_path / "large")) == 0
+    assert len(list((tmp_path / "large").glob("sample-*.png"))) == 3000
+    assert _cli(run, "sample", "--n", "100", "--out", str(tmp_path / "sheet.png")) == 2
 
 
 def test_bad_inputs_are_one_line_usage_errors(run: dict[str, Path], tmp_path: Path, capsys) -> None:

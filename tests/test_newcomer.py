@@ -125,6 +125,25 @@ def test_attribute_says_which_run_answered_and_what_unknown_means(workspace: Pat
     assert lines[2].startswith(f"{painting}: painter-") and lines[2].endswith("%")
 
 
+def test_runs_are_found_from_any_folder_once_the_variable_names_them(workspace: Path, tmp_path: Path) -> None:
+    painting = sorted((workspace / "raw" / "painter-2").glob("*.jpg"))[0]
+    lost = painterly("attribute", str(painting), "--device", "cpu", cwd=tmp_path,
+                     env={k: v for k, v in os.environ.items() if k != "PAINTERLY_VAE_RUNS"})
+    one_line_error(lost, "no runs in runs: train one first", "or set PAINTERLY_VAE_RUNS to where they are")
+    found = painterly("attribute", str(painting), "--run", "three", "--device", "cpu", cwd=tmp_path,
+                      env={**os.environ, "PAINTERLY_VAE_RUNS": str(workspace / "runs")})
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.startswith(f"Run {workspace / 'runs' / 'three'} (3 artists")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    missing = painterly("attribute", str(painting), "--run", "nine", "--device", "cpu", cwd=tmp_path,
+                        env={**os.environ, "PAINTERLY_VAE_RUNS": str(elsewhere)})
+    one_line_error(missing, f"no run named 'nine' in {elsewhere} ($PAINTERLY_VAE_RUNS) or runs")
+    explicit = painterly("attribute", str(painting), "--run", "three", "--runs-dir", str(workspace / "runs"), "--device",
+                         "cpu", cwd=tmp_path, env={**os.environ, "PAINTERLY_VAE_RUNS": str(elsewhere)})
+    assert explicit.returncode == 0, explicit.stderr
+
+
 def test_an_unknown_answer_says_what_unknown_means() -> None:
     unknown = Attribution(Path("p.jpg"), [("painter-2", 0.99), ("painter-1", 0.01)], unknown=True, familiarity=-41.5,
                           threshold=-12.0, year=1874.4, year_interval=(1868.0, 1881.0))

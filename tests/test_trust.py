@@ -6,12 +6,15 @@ a folder ends with a tally and marks the paintings the run has already seen."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY
 from images import painting, save
 from PIL import Image
 
@@ -25,6 +28,7 @@ from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import YearRegression
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.strangers import measure_strangers
+from painterly_vae.training.duration import MEASURED_STEPS, DurationEstimate
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +192,63 @@ def test_dating_says_when_it_is_no_better_than_each_painters_usual_year() -> Non
     old = YearRegression.from_state_dict({k: v for k, v in regression.state_dict().items()
                                           if k not in ("validation_error", "floor_error")})
     assert "not measured" in old.describe_error()
+
+
+# ---------------------------------------------------------------- degenerate requests (item 4)
+def _train_command(data: Path, runs: Path, *extra: str) -> list[str]:
+    sets = [arg for key, value in {**TINY, "training.checkpoint_every": 10**9, "training.eval_every": 10**9,
+                                   "training.image_every": 10**9, "training.log_every": 10**9}.items()
+            for arg in ("--set", f"{key}={value}")]
+    return [sys.executable, "-m", "painterly_vae", "train", "--data", str(data), "--device", "cpu", "--no-progress",
+            "--set", f"training.runs_dir={runs}", *sets, *extra]
+
+
+def test_one_artist_is_refused_before_training(tmp_path: Path) -> None:
+    raw = write_synthetic_raw(tmp_path / "raw", artists=1, per_artist=12, size=48, seed=1)
+    prepare(raw, tmp_path / "data", PrepareOptions(size=32, min_size=32, workers=1), progress=False)
+    result = subprocess.run(_train_command(tmp_path / "data", tmp_path / "runs", "--steps", "5"), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "holds one artist (painter-1)" in result.stderr and "needs at least two" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_training_of_more_than_a_day_says_so_up_front(tiny_data: Path, tmp_path: Path) -> None:
+    """A hundred million tiny steps: after its first steps, train says how long in days, then
+    goes on until the user stops it (Ctrl-C, which keeps the steps done)."""
+    job = subprocess.Popen(_train_command(tiny_data, tmp_path / "runs", "--steps", "100000000", "--name", "long"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        warning = ""
+        deadline = time.monotonic() + 180
+        while "this training will take" not in warning:
+            assert time.monotonic() < deadline and job.poll() is None, "no estimate was printed"
+            warning = job.stderr.readline()
+        job.send_signal(signal.SIGINT)
+        _, rest = job.communicate(timeout=120)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.communicate()
+    assert warning.startswith("painterly-vae train: this training will take about ") and " days more at this pace" in warning
+    assert "Ctrl-C stops it with the steps done kept" in warning
+    assert job.returncode == 130 and "Traceback" not in rest
+
+
+def test_the_estimate_is_said_only_beyond_a_day() -> None:
+    def estimate(seconds_per_step: float, total: int) -> str | None:
+        """What the watch says over a session's first steps, each taking `seconds_per_step`."""
+        clock = {"now": 0.0}
+        watch = DurationEstimate(0, total, tell=None, clock=lambda: clock["now"])
+        for step in range(1, MEASURED_STEPS + 3):
+            clock["now"] = step * seconds_per_step
+            said = watch.after_step(step)
+            if said:
+                return said
+        return None
+
+    assert estimate(1.0, 80_000) is None  # 22 hours
+    assert "about 42 hours more at this pace (1 s a step, 149979 steps to go)" in estimate(1.0, 150_000)
+    assert "about 11.6 days more" in estimate(10.0, 100_000)
+    assert estimate(10_000.0, 21) is None  # too short a session to time

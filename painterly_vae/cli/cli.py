@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from painterly_vae.cli.parser import build_parser
 from painterly_vae.errors import StopRequested, TrainingDiverged, TrainingInterrupted, UsageError
+from painterly_vae.runtime.runs import runs_dirs
 from painterly_vae.runtime.torchrun_env import rank_from_environment, world_size_from_environment
 
 
@@ -199,7 +200,7 @@ def _picture(args: argparse.Namespace) -> int:
         "cross": lambda: pictures.cross_png(run, args.painting, args.out),
         "interpolate": lambda: pictures.interpolate_png(run, args.first, args.second, args.steps, args.first_artist,
                                                         args.second_artist, args.out),
-        "sample": lambda: pictures.sample_png(run, args.artist, args.n, args.seed, args.out),
+        "sample": lambda: pictures.sample_png(run, args.artist, args.n, args.seed, args.out, not args.no_progress),
         "map": lambda: pictures.map_png(run, args.data, args.split, args.projection, args.per_artist, args.out),
     }[args.command]
     print(f"Wrote {make()}")
@@ -220,7 +221,7 @@ def _interrupted(stopped: TrainingInterrupted) -> str:
     if not stopped.kept:
         return f"{where}, before any step was trained: nothing was kept (run {run.name} has no checkpoint)"
     resume = f"painterly-vae train --resume --name {run.name}"
-    if run.parent != Path("runs"):
+    if run.parent not in runs_dirs():  # where --resume looks by itself
         resume += f" --set training.runs_dir={run.parent}"
     return f"{where}; that step is kept in {run / 'checkpoints' / 'last.pt'}; continue with: {resume}"
 

@@ -8,11 +8,15 @@ the pictures made from it.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
+from tqdm import tqdm
 
+from data_tools.atomic import atomic_write_bytes
 from painterly_vae.errors import UsageError
 from painterly_vae.evaluation import plots
 from painterly_vae.inference import explore
@@ -23,6 +27,8 @@ from painterly_vae.inference.run_data import open_run_data
 from painterly_vae.inference.trained_run import TrainedRun
 from painterly_vae.model.model import resize
 from painterly_vae.runtime.batches import to_device_images
+
+SHEET_LIMIT = 64  # samples drawn on one PNG sheet; more go to a folder, one file each
 
 
 def _output(run: TrainedRun, out: Path | None, name: str) -> Path:
@@ -47,6 +53,13 @@ def _artist_or_attributed(run: TrainedRun, image: torch.Tensor, name: str | None
 
 def _numpy(images: torch.Tensor) -> np.ndarray:
     return images.detach().float().cpu().numpy()
+
+
+def _png_bytes(image: np.ndarray) -> bytes:
+    """One (3, H, W) image in [0, 1] as the bytes of a PNG file, at its own size."""
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(image.transpose(1, 2, 0), 0, 1) * 255 + 0.5).astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _as_decoded(run: TrainedRun, image: torch.Tensor) -> np.ndarray:
@@ -102,18 +115,44 @@ def interpolate_png(run: TrainedRun, first: Path, second: Path, steps: int = 8, 
     )
 
 
-def sample_png(run: TrainedRun, artist: str | None = None, count: int = 16, seed: int = 0, out: Path | None = None) -> Path:
-    """New images from the prior, or from an artist's fitted latent cluster."""
+def sample_png(run: TrainedRun, artist: str | None = None, count: int = 16, seed: int = 0, out: Path | None = None,
+               progress: bool = False) -> Path:
+    """New images from the prior, or from an artist's fitted latent cluster: one sheet of PNG
+    for up to SHEET_LIMIT of them, beyond that a folder of one PNG per image (`sample_folder`)."""
     if count < 1:
         raise UsageError("--n must be at least 1")
     index = None if artist is None else explore.artist_number(run.artists, artist)
     clusters = run.require_clusters() if index is not None else None
+    name = f"sample-{'prior' if index is None else run.artists[index]}-seed{seed}"
+    if count > SHEET_LIMIT:
+        return sample_folder(run, clusters, index, count, seed, out or run.run_dir / "explore" / f"{name}-n{count}", progress)
     images = _numpy(explore.sample(run.model, clusters, index, count, seed))
     per_row = min(count, 8)
     rows = [("", images[start : start + per_row]) for start in range(0, count, per_row)]
     source = "the prior N(0, I)" if index is None else f"the latent cluster of {run.artists[index]}"
-    name = f"sample-{'prior' if index is None else run.artists[index]}-seed{seed}.png"
-    return plots.picture_rows_png(rows, _output(run, out, name), f"{count} samples from {source} (seed {seed})")
+    return plots.picture_rows_png(rows, _output(run, out, f"{name}.png"), f"{count} samples from {source} (seed {seed})")
+
+
+def sample_folder(run: TrainedRun, clusters, artist: int | None, count: int, seed: int, folder: Path,
+                  progress: bool = False) -> Path:
+    """`count` samples as sample-000001.png ... in `folder`, decoded a batch at a time and each
+    written atomically, so memory stays flat at any count and a stopped command, run again,
+    writes only the images still missing (image i is the same whatever the count)."""
+    if folder.suffix.lower() == ".png":
+        raise UsageError(f"--n {count} writes a folder of PNG files (a sheet holds at most {SHEET_LIMIT}): "
+                         f"give --out a folder, not {folder}")
+    folder.mkdir(parents=True, exist_ok=True)
+    digits = max(6, len(str(count)))
+    batch_size = run.inference.batch_size
+    with tqdm(total=count, unit="image", desc="sample", disable=not progress, dynamic_ncols=True) as bar:
+        for start, images in zip(range(0, count, batch_size),
+                                 explore.sample_batches(run.model, clusters, artist, count, seed, batch_size)):
+            for offset, image in enumerate(_numpy(images)):
+                path = folder / f"sample-{start + offset + 1:0{digits}d}.png"
+                if not path.exists():
+                    atomic_write_bytes(path, _png_bytes(image))
+            bar.update(len(images))
+    return folder
 
 
 def map_png(run: TrainedRun, data_path: Path | None = None, split: str = "train", projection: str = "tsne",

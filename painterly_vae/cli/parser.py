@@ -116,7 +116,8 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", help="run directory or name under runs/ (default: the most recent run)")
-    parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where runs are (default runs/)")
+    parser.add_argument("--runs-dir", type=Path,
+                        help="where runs are (default: $PAINTERLY_VAE_RUNS, then runs/ of the current folder)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     parser.add_argument("--weights", action="append", default=[], metavar="NETWORK=FILE",
                         help="where a pretrained network the run reads through now is, e.g. mobilenet_v2=FILE "
@@ -202,7 +203,8 @@ def _add_interpolate(commands: argparse._SubParsersAction) -> None:
 def _add_sample(commands: argparse._SubParsersAction) -> None:
     parser = _add_picture_command(commands, "sample", "new images from the prior, or from an artist's latent cluster")
     parser.add_argument("--artist", help="sample from this artist's fitted cluster (default: the prior N(0, I))")
-    parser.add_argument("--n", type=_positive_int, default=16, help="how many images (default 16)")
+    parser.add_argument("--n", type=_positive_int, default=16,
+                        help="how many images (default 16; up to 64 on one sheet, more as a folder of PNG files)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same images (default 0)")
 
 

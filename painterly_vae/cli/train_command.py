@@ -22,7 +22,7 @@ from data_tools.processed import ProcessedData
 from painterly_vae.config import Config, chosen_keys, load_config, save_config
 from painterly_vae.errors import UsageError
 from painterly_vae.runtime.run_log import close_run_log, open_run_log
-from painterly_vae.runtime.runs import find_run, last_checkpoint, new_run_dir
+from painterly_vae.runtime.runs import describe_folders, find_run, last_checkpoint, new_run_dir, runs_dirs
 from painterly_vae.training.training_plan import follow_data_size, plan_training
 
 if TYPE_CHECKING:
@@ -79,6 +79,8 @@ def run_training(request: TrainRequest) -> "TrainingSummary":
     data = ProcessedData.open(config.data.path)
     chosen = chosen_keys(request.config_file, request.assignments) | set(request.values)
     config = follow_data_size(config, data, chosen)
+    if "training.runs_dir" not in chosen:  # $PAINTERLY_VAE_RUNS when set, else runs/
+        config = config.with_values({"training.runs_dir": str(runs_dirs()[0])})
     plan_training(config, data)
     from painterly_vae.runtime import distributed
     from painterly_vae.training.trainer import Trainer
@@ -95,12 +97,14 @@ def run_training(request: TrainRequest) -> "TrainingSummary":
 def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummary":
     if request.config_file is not None:
         raise UsageError("--resume continues a run with its own config; drop --config (use --set for what may change)")
-    # where to look: the defaults, with whatever --set / options say (e.g. training.runs_dir)
-    runs_dir = Path(Config().with_overrides(request.assignments).with_values(overrides).training.runs_dir)
+    # where to look: training.runs_dir when --set gives it, else $PAINTERLY_VAE_RUNS and runs/
+    given = chosen_keys(None, request.assignments) | set(overrides)
+    folders = ([Path(Config().with_overrides(request.assignments).with_values(overrides).training.runs_dir)]
+               if "training.runs_dir" in given else runs_dirs())
     from painterly_vae.runtime.run_state import load_run_state
     from painterly_vae.training.trainer import Trainer
 
-    run_dir = find_run(runs_dir, request.name) if request.name is not None else _latest_unfinished(runs_dir)
+    run_dir = find_run(folders, request.name) if request.name is not None else _latest_unfinished(folders)
 
     state = load_run_state(last_checkpoint(run_dir))
     saved = Config.from_dict(state.config)
@@ -122,18 +126,20 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
         return train_and_fit_clusters(trainer, request.progress, stop)
 
 
-def _latest_unfinished(runs_dir: Path) -> Path:
+def _latest_unfinished(folders: list[Path]) -> Path:
     """The most recent run whose training did not reach its end (its last.pt holds no fitted
     attribution: interrupted, or killed, before the end); finished runs are continued by name."""
     from painterly_vae.runtime.run_state import load_run_state
 
-    checkpoints = sorted(runs_dir.glob("*/checkpoints/last.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    checkpoints = sorted((p for folder in folders for p in folder.glob("*/checkpoints/last.pt")),
+                         key=lambda p: p.stat().st_mtime, reverse=True)
     for checkpoint in checkpoints:
         if load_run_state(checkpoint, mmap=True).clusters is None:
             return checkpoint.parent.parent
     finished = ", ".join(p.parent.parent.name for p in checkpoints[:5])
-    raise UsageError(f"no unfinished run in {runs_dir} to resume" + (f" (finished: {finished}; continue one with "
-                     f"--resume --name NAME and a larger --epochs or --steps)" if checkpoints else ": train one first"))
+    raise UsageError(f"no unfinished run in {describe_folders(folders)} to resume" + (
+        f" (finished: {finished}; continue one with --resume --name NAME and a larger --epochs or --steps)"
+        if checkpoints else ": train one first"))
 
 
 def _length_asked(request: TrainRequest, config: Config) -> str:

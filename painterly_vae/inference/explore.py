@@ -12,6 +12,8 @@ from a generator seeded by the caller: same seed, same images.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 
@@ -99,15 +101,25 @@ def interpolate(
 def sample(model: PainterlyVAE, clusters, artist: int | None, count: int, seed: int) -> torch.Tensor:
     """`count` new images: z from the prior N(0, I), or from `artist`'s fitted latent cluster
     (its Gaussian under the artist's own encoder; see `ArtistClusters.latent_gaussian`)."""
+    return torch.cat(list(sample_batches(model, clusters, artist, count, seed, batch_size=max(1, count))))
+
+
+def sample_batches(model: PainterlyVAE, clusters, artist: int | None, count: int, seed: int,
+                   batch_size: int = 64) -> Iterator[torch.Tensor]:
+    """The same images as `sample`, `batch_size` at a time: memory stays flat whatever `count`.
+
+    z is drawn batch by batch from one generator, so image i is the same for any `count` >= i
+    and any batch size (a standard normal stream split into rows draws the same numbers)."""
     latent = model.config.latent_dim
     generator = np.random.default_rng(seed)
-    if artist is None:
-        z = generator.standard_normal((count, latent))
-    else:
+    mean, factor = np.zeros(latent), np.eye(latent)
+    if artist is not None:
         try:
             mean, covariance = clusters.latent_gaussian(artist, latent)
         except ValueError as error:
             raise UsageError(f"sample --artist: {error}; run `painterly-vae cluster --representation concat`") from None
-        z = generator.multivariate_normal(mean, covariance, size=count, method="cholesky")
+        factor = np.linalg.cholesky(covariance)
     device = next(model.parameters()).device
-    return decode(model, torch.as_tensor(z, dtype=torch.float32, device=device))
+    for start in range(0, count, batch_size):
+        z = mean + generator.standard_normal((min(batch_size, count - start), latent)) @ factor.T
+        yield decode(model, torch.as_tensor(z, dtype=torch.float32, device=device))

@@ -30,7 +30,7 @@ from painterly_vae.model.model import PainterlyVAE
 from painterly_vae.model.pretrained import load_networks
 from painterly_vae.runtime.batched import InferenceSettings
 from painterly_vae.runtime.run_state import RunState, load_run_state, save_run_state
-from painterly_vae.runtime.runs import find_run, last_checkpoint
+from painterly_vae.runtime.runs import find_run, last_checkpoint, runs_dirs
 
 
 @dataclass
@@ -71,9 +71,10 @@ class TrainedRun:
         return self.clusters
 
 
-def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path("runs"),
+def open_run(run: str | Path | None, device: torch.device, runs_dir: Path | None = None,
              weights: dict[str, str] | None = None) -> TrainedRun:
-    """A run by directory, by name under `runs_dir`, or the most recent one when None.
+    """A run by directory, by name under `runs_dir` (None: $PAINTERLY_VAE_RUNS, then runs/;
+    `runtime.runs.runs_dirs`), or the most recent one when None.
 
     A run that reads paintings through a pretrained trunk loads it from where the run's config
     says (or from `weights`: network name -> file), and only if its SHA-256 is the one the run
@@ -83,7 +84,7 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path = Path
     elif run is not None and ("/" in str(run) or "\\" in str(run)):
         raise UsageError(f"no run directory {run}")
     else:
-        run_dir = find_run(runs_dir, None if run is None else str(run))
+        run_dir = find_run(runs_dirs(runs_dir), None if run is None else str(run))
     try:
         state = load_run_state(last_checkpoint(run_dir), map_location=device, mmap=True)
         config = Config.from_dict(state.config)

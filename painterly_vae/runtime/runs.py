@@ -5,17 +5,43 @@
     runs/<name>/checkpoints/best.pt      lowest validation loss so far
     runs/<name>/tensorboard/             TensorBoard event files
     runs/<name>/train.log                what happened, with timestamps
+
+Where runs are: the folder `--runs-dir` names; without it, the folder in the environment
+variable PAINTERLY_VAE_RUNS (so `attribute` works from any folder once it is set), then
+`runs/` of the current folder. Training writes to the first of these (or to its
+`training.runs_dir` when given); commands that read a run look in each, and an error names
+every folder searched.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
 from painterly_vae.errors import UsageError
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+RUNS_VARIABLE = "PAINTERLY_VAE_RUNS"
+DEFAULT_RUNS_DIR = Path("runs")
+
+
+def runs_dirs(given: Path | None = None) -> list[Path]:
+    """Where to look for runs, in order: `given` (--runs-dir) alone, else $PAINTERLY_VAE_RUNS and runs/."""
+    if given is not None:
+        return [Path(given)]
+    from_environment = os.environ.get(RUNS_VARIABLE, "").strip()
+    folders = [Path(from_environment).expanduser()] if from_environment else []
+    return folders + ([DEFAULT_RUNS_DIR] if DEFAULT_RUNS_DIR not in folders else [])
+
+
+def describe_folders(folders: list[Path]) -> str:
+    """'runs', or '/data/runs ($PAINTERLY_VAE_RUNS) or runs': the folders searched, for an error."""
+    from_environment = os.environ.get(RUNS_VARIABLE, "").strip()
+    named = [f"{folder} (${RUNS_VARIABLE})" if from_environment and folder == Path(from_environment).expanduser()
+             else str(folder) for folder in folders]
+    return " or ".join(named)
 
 
 def last_checkpoint(run_dir: Path) -> Path:
@@ -38,17 +64,20 @@ def new_run_dir(runs_dir: Path, name: str | None) -> Path:
     return run_dir
 
 
-def find_run(runs_dir: Path, name: str | None) -> Path:
-    """An existing run: by name, or the one whose last checkpoint is the most recent."""
+def find_run(runs_dir: Path | list[Path], name: str | None) -> Path:
+    """An existing run: by name (in the first folder that holds it), or the one whose last
+    checkpoint is the most recent in any of the folders (`runs_dirs`)."""
+    folders = [runs_dir] if isinstance(runs_dir, Path) else list(runs_dir)
     if name is not None:
         check_run_name(name)
-        run_dir = runs_dir / name
-        if not last_checkpoint(run_dir).is_file():
-            raise UsageError(f"no run named '{name}' in {runs_dir} (no {last_checkpoint(run_dir)})")
-        return run_dir
-    candidates = sorted(runs_dir.glob("*/checkpoints/last.pt"), key=lambda p: p.stat().st_mtime)
+        for folder in folders:
+            if last_checkpoint(folder / name).is_file():
+                return folder / name
+        raise UsageError(f"no run named '{name}' in {describe_folders(folders)} (no {last_checkpoint(folders[0] / name)})")
+    candidates = sorted((p for folder in folders for p in folder.glob("*/checkpoints/last.pt")), key=lambda p: p.stat().st_mtime)
     if not candidates:
-        raise UsageError(f"no runs in {runs_dir}: train one first with `painterly-vae train`")
+        hint = "" if len(folders) > 1 or folders[0] != DEFAULT_RUNS_DIR else f", or set {RUNS_VARIABLE} to where they are"
+        raise UsageError(f"no runs in {describe_folders(folders)}: train one first with `painterly-vae train`{hint}")
     return candidates[-1].parent.parent
 
 

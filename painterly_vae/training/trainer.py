@@ -55,6 +55,7 @@ from painterly_vae.runtime.run_log import close_run_log, open_run_log
 from painterly_vae.runtime.run_state import RunState, save_run_state
 from painterly_vae.runtime.stop_signals import StopSignals
 from painterly_vae.training.adversary import Adversary, last_layer_weight
+from painterly_vae.training.duration import DurationEstimate
 from painterly_vae.training.monitoring import RunningSums, TrainingSummary, log_pictures, log_validation
 from painterly_vae.training.schedule import AlternatingSchedule
 from painterly_vae.training.training_plan import plan_training
@@ -320,6 +321,7 @@ class Trainer:
         bar = tqdm(total=total, initial=first_step, disable=not (progress and main), unit="step", dynamic_ncols=True)
         started = time.perf_counter()
         final: Validation | None = None
+        duration = DurationEstimate(first_step, total, tell=log.warning if main else None)
         try:
             while self.step < total:
                 if stop is not None and any_rank(stop.received is not None, self.processes, self.device):
@@ -328,6 +330,7 @@ class Trainer:
                 terms = self.train_step(artist, self.next_inputs(artist))
                 self.step += 1
                 bar.update(1)
+                duration.after_step(self.step)
                 if terms is not None:
                     sums.add(artist, terms)
                 last = self.step == total

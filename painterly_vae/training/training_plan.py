@@ -1,7 +1,8 @@
 """What a run will do, checked against the data before anything heavy is loaded.
 
-`plan_training` is where a config meets its prepared data: the image size must match, every
-artist needs training images, and the ratio must fit the artists. It imports no torch, so
+`plan_training` is where a config meets its prepared data: the image size must match, there
+must be two artists at least (one is not an attribution), every artist needs training images,
+and the ratio must fit the artists. It imports no torch, so
 `painterly-vae train` reports such mistakes at once; the Trainer calls it too. Before that,
 `follow_data_size` lets a new run take the data's image size when the user did not choose one:
 `prepare --size 128` then `train` just works.
@@ -56,6 +57,10 @@ def plan_training(config: Config, data: ProcessedData) -> TrainingPlan:
             f"--size {m.image_size}"
         )
     artists = data.artists
+    if len(artists) < 2:
+        held = f"one artist ({artists[0]})" if artists else "no artist"
+        raise DataError(f"the data at {data.root} holds {held}: attribution chooses between painters, so training "
+                        f"needs at least two; add another artist's folder to the raw paintings and prepare again")
     counts = [data.count(artist, "train") for artist in artists]
     empty = [a for a, n in zip(artists, counts) if n == 0]
     if empty:
