@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data_tools.processed import ProcessedData, write_processed  # noqa: E402
 from data_tools.synthetic import paint, painter_style  # noqa: E402
-from painterly_vae.cli.attribute import attribute_files  # noqa: E402
 from painterly_vae.cli.train_command import train_and_fit_clusters  # noqa: E402
 from painterly_vae.config import Config  # noqa: E402
+from painterly_vae.inference.answers import attribute_files  # noqa: E402
 from painterly_vae.inference.trained_run import open_run  # noqa: E402
 from painterly_vae.training.trainer import Trainer  # noqa: E402
 

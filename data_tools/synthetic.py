@@ -1,15 +1,17 @@
 """Synthetic painters: artists with habits, drawing any number of distinct paintings.
 
 Real paintings need the internet; tests and the demo must not. Each synthetic artist has a
-style drawn from a seed: a palette (three colours of its own around a hue that overlaps its
-neighbours', plus two from a palette every artist shares, so colour alone does not give it
-away), a stroke shape (straight dashes, round dabs, or curved strokes), stroke length and
-width, a preferred stroke direction and how strictly it is kept, a canvas grain, composition
-habits (where the horizon sits, whether strokes crowd the centre, landscape or portrait
-canvases), and a career: each painting has a year, and the strokes lengthen or shorten over
-the career, so a painting's date is (weakly) visible in it. Every painting is a new draw
-from its artist's style, so artists are separable but not trivially, and attribution
-accuracy on them is a meaningful smoke test.
+style drawn from a seed, and differs from the others in its hand at least as much as in its
+palette (a model that reads only colour should lose to one that sees the painting): a stroke
+shape (straight dashes, round dabs, or curved strokes), short or long strokes, a preferred
+stroke direction of its own and how strictly it is kept, a canvas grain, composition habits
+(where the horizon sits, whether strokes crowd the centre, landscape or portrait canvases);
+a palette that is the common one plus one colour of its own; and a career: each painting has
+a year, and the strokes lengthen or shorten over the career, so a painting's date is
+(weakly) visible in it. Every painting is a new draw from its artist's style, so artists are
+separable but not trivially, and attribution accuracy on them is a meaningful smoke test.
+Measured on the demo's painters (4 x 120 at 64 px): a colour histogram names 43% of held-out
+paintings (chance 25%), a histogram of stroke orientations 100%.
 
 `painterly-vae synth` writes them in the raw layout (one folder per artist, a manifest), so
 `prepare` treats them exactly like fetched paintings.
@@ -33,8 +35,9 @@ from data_tools.atomic import atomic_write_bytes
 from data_tools.manifest import MANIFEST_FILE, append_entry, read_manifest
 
 STROKE_SHAPES = ("dash", "dab", "curve")
+PALETTES = ("own", "shared")
 SHARED_PALETTE = [(200, 190, 160), (70, 90, 120), (230, 225, 210), (120, 110, 80), (150, 60, 50), (90, 130, 90), (210, 160, 90)]
-OWN_COLOURS, SHARED_COLOURS, COLOURS_PER_PAINTING = 2, 4, 4
+OWN_COLOURS, COLOURS_PER_PAINTING = 1, 4
 
 
 @dataclass(frozen=True)
@@ -58,24 +61,35 @@ class PainterStyle:
     drift: float  # stroke length grows by this factor over the career (may be negative)
 
 
-def painter_style(artist: int, seed: int = 0, artists: int = 4) -> PainterStyle:
-    """The style of synthetic artist number `artist` (of `artists`) under `seed`."""
+def painter_style(artist: int, seed: int = 0, artists: int = 4, palette: str = "own") -> PainterStyle:
+    """The style of synthetic artist number `artist` (of `artists`) under `seed`.
+
+    The hand is spread over the artists by design, so that no two share it: stroke
+    directions evenly spaced over the half-turn, short and long strokes alternating, the
+    stroke shapes in turn, the horizon and the crowding of the centre at different heights.
+    The palette is mostly shared: with `palette="own"` each artist adds OWN_COLOURS colour of
+    its own to the common palette (a painting uses COLOURS_PER_PAINTING of them, so the own
+    colour is in about half its paintings); with `palette="shared"` every artist paints from
+    the same colours, and only the hand tells them apart."""
+    if palette not in PALETTES:
+        raise ValueError(f"palette must be one of {PALETTES}, got '{palette}'")
     rng = np.random.default_rng([seed, artist, 0x5EED])
-    centre = artist / max(artists, 1) + rng.uniform(-0.04, 0.04)
-    own = [_hsv(centre + rng.uniform(-0.25, 0.25), rng.uniform(0.3, 0.8), rng.uniform(0.4, 0.9)) for _ in range(OWN_COLOURS)]
-    shared = [SHARED_PALETTE[i] for i in rng.choice(len(SHARED_PALETTE), size=SHARED_COLOURS, replace=False)]
+    place = artist / max(artists, 1)  # the artist's place among the others, in [0, 1)
+    own = [_hsv(rng.uniform(0, 1), rng.uniform(0.3, 0.8), rng.uniform(0.4, 0.9)) for _ in range(OWN_COLOURS)]
+    colours = own + SHARED_PALETTE if palette == "own" else SHARED_PALETTE
+    long_strokes = artist % 2 == 1
     start = int(rng.integers(1840, 1890))
     return PainterStyle(
         name=f"painter-{artist + 1}",
-        palette=tuple(own + shared),
+        palette=tuple(colours),
         stroke_shape=STROKE_SHAPES[artist % len(STROKE_SHAPES)],
-        stroke_length=float(rng.uniform(0.05, 0.22)),
-        stroke_width=float(rng.uniform(0.012, 0.04)),
-        direction=float(rng.uniform(0, math.pi)),
-        direction_spread=float(rng.uniform(0.15, 1.2)),
-        strokes_per_area=float(rng.uniform(1.5, 4.0)),
-        horizon=float(rng.uniform(0.25, 0.75)),
-        centre_weight=float(rng.uniform(0.0, 1.0)),
+        stroke_length=float(rng.uniform(0.18, 0.26) if long_strokes else rng.uniform(0.05, 0.09)),
+        stroke_width=float(rng.uniform(0.02, 0.035) if long_strokes else rng.uniform(0.035, 0.05)),
+        direction=float(math.pi * place + rng.uniform(-0.1, 0.1)),
+        direction_spread=float(rng.uniform(0.1, 0.3)),
+        strokes_per_area=float(rng.uniform(1.5, 2.5) if long_strokes else rng.uniform(3.0, 4.0)),
+        horizon=float(0.25 + 0.55 * ((artist * 0.618) % 1.0)),
+        centre_weight=float(0.9 if artist % 2 == 0 else 0.1),
         texture=float(rng.uniform(2.0, 16.0)),
         blur=float(rng.uniform(0.0, 0.006)),
         landscape_share=float(rng.uniform(0.2, 0.9)),
@@ -101,7 +115,7 @@ def paint(style: PainterStyle, size: int, seed: int, square: bool = False) -> Sy
     palette = np.array(style.palette, dtype=float)[chosen] * rng.uniform(0.8, 1.15)  # and its light
     palette = np.clip(palette + rng.normal(0, 25, size=3), 0, 255)  # and its colour cast
     sky, ground = palette[rng.choice(len(palette), size=2, replace=False)]
-    horizon = int(height * np.clip(style.horizon + rng.normal(0, 0.08), 0.1, 0.9))
+    horizon = int(height * np.clip(style.horizon + rng.normal(0, 0.05), 0.1, 0.9))
     canvas = np.empty((height, width, 3))
     canvas[:horizon], canvas[horizon:] = sky, ground
     image = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))

@@ -100,7 +100,7 @@ def test_an_artist_held_out_of_training_is_flagged_unknown_more_often(trained: d
     run = open_run(trained["run"], CPU)
     files_known = sorted((trained["everyone"] / "painter-1").glob("*.jpg"))[:20]
     files_outsider = sorted((trained["everyone"] / "painter-4").glob("*.jpg"))[:20]
-    from painterly_vae.cli.attribute import attribute_files
+    from painterly_vae.inference.answers import attribute_files
 
     known_rate = np.mean([r.unknown for r in attribute_files(run, files_known)])
     outsider_rate = np.mean([r.unknown for r in attribute_files(run, files_outsider)])

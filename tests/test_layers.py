@@ -40,7 +40,7 @@ def test_the_version_is_the_installed_distributions() -> None:
 
 # painterly_vae's layers, lowest first: a module may import its own layer and the ones below,
 # never one above (the top-level modules, config, errors and feature_networks, are the base).
-LAYERS = ("base", "runtime", "model", "inference", "training", "evaluation", "cli", "entry")
+LAYERS = ("base", "runtime", "model", "inference", "training", "evaluation", "serve", "cli", "entry")
 PACKAGE = Path(__file__).resolve().parent.parent / "painterly_vae"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -16,8 +17,8 @@ from conftest import TINY
 
 from data_tools.prepare import PrepareOptions, prepare
 from data_tools.synthetic import write_synthetic_raw
-from painterly_vae.cli.attribute import Attribution
 from painterly_vae.cli.demo import next_commands
+from painterly_vae.inference.answers import Attribution
 
 SIZELESS = {name: value for name, value in TINY.items() if name != "model.image_size"}
 SIZELESS_SETS = [arg for name, value in SIZELESS.items() for arg in ("--set", f"{name}={value}")]
@@ -120,8 +121,8 @@ def test_attribute_says_which_run_answered_and_what_unknown_means(workspace: Pat
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[0] == f"Run {Path('runs') / 'three'} (3 artists: painter-1, painter-2, painter-3)."
-    assert lines[1].startswith("Probabilities are among these 3 painters only: about ")
-    assert "in 10 paintings by painters it never saw pass as one of them" in lines[1]
+    assert re.match(r"Probabilities are among these 3 painters only: (about \d in 10 paintings|nearly every painting|"
+                    r"almost no painting) by painters it never saw pass(es)? as one of them", lines[1]), lines[1]
     assert lines[2].startswith(f"{painting}: painter-") and lines[2].endswith("%")
 
 

@@ -6,6 +6,7 @@ a folder ends with a tally and marks the paintings the run has already seen."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -21,9 +22,9 @@ from PIL import Image
 from data_tools.painting_checks import check_painting, first_refusal
 from data_tools.prepare import PrepareOptions, prepare
 from data_tools.synthetic import write_synthetic_raw
-from painterly_vae.cli.attribute import describe_painters
 from painterly_vae.cli.train_command import TrainRequest, run_training
 from painterly_vae.config import LossConfig
+from painterly_vae.inference.answers import describe_painters
 from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import YearRegression
 from painterly_vae.inference.latents import LatentViews
@@ -116,8 +117,8 @@ def test_every_answer_says_among_whom_and_how_often_strangers_pass(run: dict[str
     result = _attribute(run, *paintings)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[1].startswith("Probabilities are among these 3 painters only: about ")
-    assert "in 10 paintings by painters it never saw pass as one of them" in lines[1]
+    assert re.match(r"Probabilities are among these 3 painters only: (about \d in 10 paintings|nearly every painting|"
+                    r"almost no painting) by painters it never saw pass(es)? as one of them", lines[1]), lines[1]
     # the familiarity in words, the numbers only on demand
     assert any(" of their own paintings" in line for line in lines) and "familiarity" not in result.stdout
     # these are the run's own paintings (train, val or test split): the ones it has seen are marked

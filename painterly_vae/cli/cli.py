@@ -135,7 +135,8 @@ def _cluster(args: argparse.Namespace) -> int:
 def _attribute(args: argparse.Namespace) -> int:
     import json
 
-    from painterly_vae.cli.attribute import attribute_files, describe_run, expand_inputs, tally
+    from painterly_vae.cli.attribute import expand_inputs
+    from painterly_vae.inference.answers import attribute_files, describe_run, tally
 
     files = expand_inputs(args.paths)
     run = _open_run_for(args)
@@ -207,6 +208,13 @@ def _picture(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from painterly_vae.serve.server import serve
+
+    serve(_open_run_for(args), args.data, args.host, args.port, progress=not args.no_progress)
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from painterly_vae.cli.demo import run_demo
 
@@ -242,7 +250,7 @@ def _lost_other_processes(error: Exception) -> bool:
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "fetch": _fetch, "synth": _synth, "prepare": _prepare, "train": _train, "cluster": _cluster,
     "attribute": _attribute, "evaluate": _evaluate, "reconstruct": _picture, "cross": _picture,
-    "interpolate": _picture, "sample": _picture, "map": _picture, "demo": _demo,
+    "interpolate": _picture, "sample": _picture, "map": _picture, "serve": _serve, "demo": _demo,
 }
 
 

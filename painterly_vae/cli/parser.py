@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"painterly-vae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineErrorParser)
     for register in (_add_fetch, _add_synth, _add_prepare, _add_train, _add_cluster, _add_attribute, _add_evaluate,
-                     _add_reconstruct, _add_cross, _add_interpolate, _add_sample, _add_map, _add_demo):
+                     _add_reconstruct, _add_cross, _add_interpolate, _add_sample, _add_map, _add_serve, _add_demo):
         register(commands)
     return parser
 
@@ -214,6 +214,26 @@ def _add_map(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", choices=["train", "val", "test"], default="train", help="which paintings (default train)")
     parser.add_argument("--projection", choices=["tsne", "pca"], default="tsne", help="t-SNE (default) or PCA")
     parser.add_argument("--per-artist", type=_positive_int, default=40, help="paintings per artist, evenly spread (default 40)")
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="a local page: drop a painting, see who, why and how sure",
+        description="Serve a page for a trained run: drop a painting to see the ranked painters with the evidence, "
+                    "each painter's encoder's view of it and its place on the map of the collection.",
+    )
+    _add_run_options(serve)
+    serve.add_argument("--data", type=Path, help="the run's prepared paintings, where they moved (default: the run's data)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+
+
+def _port(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got '{text}'")
+    return value
 
 
 def _add_demo(commands: argparse._SubParsersAction) -> None:

@@ -108,6 +108,10 @@ class ArtistClusters:
         """(N,) low = unlike every known artist (see each representation)."""
         return self.scorer.familiarity(views)
 
+    def embedding(self, views: LatentViews) -> np.ndarray:
+        """(N, D) the numbers the attribution reads of each painting (where evidence is looked for)."""
+        return self.scorer.embedding(views)
+
     def is_unknown(self, views: LatentViews) -> np.ndarray:
         return self.familiarity(views) < self.threshold
 

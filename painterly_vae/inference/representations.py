@@ -73,6 +73,12 @@ class Representation:
         """(N, artists) log-density-like scores: higher = more like that artist."""
         raise NotImplementedError
 
+    def embedding(self, views: LatentViews) -> np.ndarray:
+        """(N, D) the numbers it reads of each painting, unscaled: where "the nearest paintings"
+        are looked for when an answer shows its evidence. mu under every encoder, concatenated,
+        unless a representation reads more (or other numbers)."""
+        return views.concatenated_mu()
+
     def familiarity(self, views: LatentViews) -> np.ndarray:
         """(N,) low = unlike every known artist: the best artist's score, unless a
         representation knows better."""
@@ -171,6 +177,9 @@ class Elbo(Representation):
         objective = views.objective(self.loss)[:, self.encoder_of_artist]  # (N, A)
         return -(objective - self.objective_mean) / self.objective_std
 
+    def embedding(self, views: LatentViews) -> np.ndarray:
+        return views.objective(self.loss)
+
     def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("elbo clusters score reconstruction errors and hold no latent Gaussian")
 
@@ -188,6 +197,9 @@ class ConcatTrunk(Concat):
         super().__init__(artists, encoder_of_artist, loss)
         self.probe: dict[str, np.ndarray] | None = None  # z and the style statistics: mean, scale, coef (A, D), intercept
         self.novelty: dict[str, np.ndarray] | None = None  # the Gram statistics' regression (with its PCA)
+
+    def embedding(self, views: LatentViews) -> np.ndarray:
+        return _with_trunk(views)
 
     def fit(self, views: LatentViews, labels: np.ndarray) -> None:
         super().fit(views, labels)  # concat's Gaussians: what `sample --artist` draws from

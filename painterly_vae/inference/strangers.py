@@ -46,9 +46,12 @@ class StrangerRate:
                    int(state["paintings"]))
 
     def describe(self) -> str:
-        """'about 8 in 10 of the paintings by painters it never saw pass as one of them' (a sentence part)."""
-        return (f"about {round(self.pass_rate * 10):.0f} in 10 paintings by painters it never saw pass as one of them "
-                f"(measured leaving each of its painters out in turn)")
+        """'about 8 in 10 paintings by painters it never saw pass as one of them' (a sentence part)."""
+        tenths = round(self.pass_rate * 10)
+        share = ("nearly every painting" if tenths == 10 else "almost no painting" if tenths == 0
+                 else f"about {tenths} in 10 paintings")
+        verb = "passes" if tenths in (0, 10) else "pass"
+        return f"{share} by painters it never saw {verb} as one of them (measured leaving each of its painters out in turn)"
 
 
 # what `measure_strangers` needs to fit an attribution on a subset of painters: their indices -> an
