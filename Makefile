@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/trunk_step.py --quick
 	$(BIN)/python bench/loader.py --quick
 	$(BIN)/python bench/attribute.py --quick
+	$(BIN)/python bench/serve.py --quick
 	$(BIN)/python bench/prepare.py --quick
 	$(BIN)/python bench/prepare.py --memory --quick
 	$(BIN)/python bench/precision_curves.py --quick --out runs/precision_curves.png

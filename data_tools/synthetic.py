@@ -26,6 +26,7 @@ import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -36,6 +37,10 @@ from data_tools.manifest import MANIFEST_FILE, append_entry, read_manifest
 
 STROKE_SHAPES = ("dash", "dab", "curve")
 PALETTES = ("own", "shared")
+# where a painter puts the light colours of a painting: above the horizon (a bright sky), below it,
+# in the crowd of strokes at the focus (a lit figure on a dark ground), or around it
+LIGHTS = ("above", "below", "centre", "around")
+TONAL_SHARE = 0.8  # strokes that follow the tonal layout; the others take any colour of the painting
 SHARED_PALETTE = [(200, 190, 160), (70, 90, 120), (230, 225, 210), (120, 110, 80), (150, 60, 50), (90, 130, 90), (210, 160, 90)]
 OWN_COLOURS, COLOURS_PER_PAINTING = 1, 4
 
@@ -53,7 +58,9 @@ class PainterStyle:
     direction_spread: float  # standard deviation of the angle, radians
     strokes_per_area: float  # strokes per (shorter side / 10)^2
     horizon: float  # where the background changes colour, fraction of the height
-    centre_weight: float  # 0 = strokes anywhere, 1 = crowded around the centre
+    centre_weight: float  # 0 = strokes anywhere, 1 = crowded around the focus
+    focus: tuple[float, float]  # where the strokes crowd, fractions of width and height
+    light: str  # where the light colours go (LIGHTS): the painting's tonal layout
     texture: float  # amplitude of the canvas grain, 0..255
     blur: float  # softening radius
     landscape_share: float  # probability of a landscape (4:3) rather than portrait (3:4) canvas
@@ -87,9 +94,11 @@ def painter_style(artist: int, seed: int = 0, artists: int = 4, palette: str = "
         stroke_width=float(rng.uniform(0.02, 0.035) if long_strokes else rng.uniform(0.035, 0.05)),
         direction=float(math.pi * place + rng.uniform(-0.1, 0.1)),
         direction_spread=float(rng.uniform(0.1, 0.3)),
-        strokes_per_area=float(rng.uniform(1.5, 2.5) if long_strokes else rng.uniform(3.0, 4.0)),
+        strokes_per_area=float(rng.uniform(0.6, 1.0) if long_strokes else rng.uniform(1.2, 1.8)),
         horizon=float(0.25 + 0.55 * ((artist * 0.618) % 1.0)),
-        centre_weight=float(0.9 if artist % 2 == 0 else 0.1),
+        centre_weight=float(rng.uniform(0.7, 0.85)),
+        focus=(0.5, 0.5),
+        light=LIGHTS[artist % len(LIGHTS)],
         texture=float(rng.uniform(2.0, 16.0)),
         blur=float(rng.uniform(0.0, 0.006)),
         landscape_share=float(rng.uniform(0.2, 0.9)),
@@ -114,16 +123,26 @@ def paint(style: PainterStyle, size: int, seed: int, square: bool = False) -> Sy
     chosen = rng.choice(len(style.palette), size=COLOURS_PER_PAINTING, replace=False)  # this painting's colours
     palette = np.array(style.palette, dtype=float)[chosen] * rng.uniform(0.8, 1.15)  # and its light
     palette = np.clip(palette + rng.normal(0, 25, size=3), 0, 255)  # and its colour cast
-    sky, ground = palette[rng.choice(len(palette), size=2, replace=False)]
-    horizon = int(height * np.clip(style.horizon + rng.normal(0, 0.05), 0.1, 0.9))
+    order = np.argsort(palette @ np.array([0.299, 0.587, 0.114]))
+    dark, light = palette[order[:2]], palette[order[2:]]
+    sky, ground = {"above": (light[1], dark[0]), "below": (dark[0], light[1]),
+                   "centre": (dark[1], dark[0]), "around": (light[0], light[1])}[style.light]
+    horizon_share = float(np.clip(style.horizon + rng.normal(0, 0.05), 0.1, 0.9))
+    horizon = int(height * horizon_share)
     canvas = np.empty((height, width, 3))
     canvas[:horizon], canvas[horizon:] = sky, ground
     image = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
     length_scale = 1.0 + style.drift * progress
     count = int(style.strokes_per_area * (width * height / 100) * rng.uniform(0.8, 1.2))
+
+    def tonal(up: bool, focused: bool) -> np.ndarray:
+        """The colours a stroke there takes, by the painter's tonal layout."""
+        lit = {"above": up, "below": not up, "centre": focused, "around": not focused}[style.light]
+        return (light if lit else dark) if rng.random() < TONAL_SHARE else palette
+
     for _ in range(count):
-        _stroke(draw, style, (width, height), rng, palette, length_scale)
+        _stroke(draw, style, (width, height), rng, tonal, horizon_share, length_scale)
     if style.blur > 0:
         image = image.filter(ImageFilter.GaussianBlur(style.blur * size))
     grain = rng.normal(0.0, style.texture, size=(height, width, 1))
@@ -132,14 +151,16 @@ def paint(style: PainterStyle, size: int, seed: int, square: bool = False) -> Sy
 
 
 def _stroke(draw: ImageDraw.ImageDraw, style: PainterStyle, canvas: tuple[int, int], rng: np.random.Generator,
-            palette: np.ndarray, length_scale: float) -> None:
+            tonal: Callable[[bool, bool], np.ndarray], horizon: float, length_scale: float) -> None:
     width, height = canvas
     side = min(width, height)
-    if rng.random() < style.centre_weight:
-        x, y = np.clip(rng.normal(0.5, 0.18, size=2), 0, 1) * (width, height)
+    focused = rng.random() < style.centre_weight
+    if focused:
+        x, y = np.clip(rng.normal(style.focus, 0.15, size=2), 0, 1) * (width, height)
     else:
         x, y = rng.uniform(0, 1, size=2) * (width, height)
-    fill = tuple(int(c) for c in np.clip(palette[rng.integers(len(palette))] + rng.normal(0, 12, size=3), 0, 255))
+    colours = tonal(y < horizon * height, focused)
+    fill = tuple(int(c) for c in np.clip(colours[rng.integers(len(colours))] + rng.normal(0, 12, size=3), 0, 255))
     angle = style.direction + rng.normal(0, style.direction_spread)
     length = max(1.0, style.stroke_length * length_scale * side * rng.uniform(0.6, 1.4))
     stroke_width = max(1, int(round(style.stroke_width * side * rng.uniform(0.7, 1.3))))

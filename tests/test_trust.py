@@ -253,3 +253,22 @@ def test_the_estimate_is_said_only_beyond_a_day() -> None:
     assert "about 42 hours more at this pace (1 s a step, 149979 steps to go)" in estimate(1.0, 150_000)
     assert "about 11.6 days more" in estimate(10.0, 100_000)
     assert estimate(10_000.0, 21) is None  # too short a session to time
+
+
+def test_dating_falls_back_to_the_attributed_painters_usual_year_when_that_is_better() -> None:
+    """Two painters whose years sit far apart while the latents say nothing of the year: the
+    regression can only average, the attributed painter's median year is right to a few years;
+    calibration chooses the median, and says so."""
+    rng = np.random.default_rng(2)
+    labels = np.repeat([0, 1], 40)
+    years = np.where(labels == 0, 1860.0, 1900.0) + rng.normal(0, 3, 80)
+    points = rng.normal(0, 1, (80, 3))  # nothing of the painter or the year
+    train, val = np.arange(80) % 2 == 0, np.arange(80) % 2 == 1
+    medians = np.array([np.median(years[train & (labels == a)]) for a in (0, 1)])
+    regression = YearRegression().fit(_views(points[train]), years[train])
+    regression.calibrate(_views(points[val]), years[val], medians[labels[val]], medians, labels[val])
+    assert regression.use_medians and regression.validation_error < 5 < regression.regression_error
+    np.testing.assert_allclose(regression.predict(_views(points[val]), labels[val]), medians[labels[val]])
+    assert regression.describe_error().startswith("the attributed painter's usual year: ")
+    restored = YearRegression.from_state_dict(regression.state_dict())
+    np.testing.assert_allclose(restored.predict(_views(points[val]), labels[val]), medians[labels[val]])

@@ -46,7 +46,9 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
     dating = report.dating
     if dating is not None:
         floor = dating.artist_median_mae_years
-        print(f"dating: mean absolute error {dating.mae_years:.1f} years on {dating.paintings} dated paintings"
+        how = ("by the attributed painter's median year (chosen on validation paintings; the regression from the "
+               f"painting: {dating.regression_mae_years:.1f})" if dating.method == "painter-median" else "")
+        print(f"dating{' ' + how if how else ''}: mean absolute error {dating.mae_years:.1f} years on {dating.paintings} dated paintings"
               + (f" (each artist's median year: {floor:.1f})" if floor is not None else "")
               + (f"; interval +/-{dating.interval_half_width_years:.1f} years covers {dating.interval_coverage:.0%}"
                  if dating.interval_coverage is not None else ""))

@@ -189,7 +189,8 @@ def _dating(run: TrainedRun, training: ProcessedData, evaluation: EvaluationSet)
     """The year regression's error on dated paintings, against each artist's median training year."""
     train_labels = split_labels(training, run.artists, "train")
     medians = median_years(split_years(training, run.artists, "train"), train_labels, len(run.artists))
-    measured = dating_metrics(run.dating, evaluation.views, evaluation.years, evaluation.labels, medians)
+    attributed = run.require_clusters().predict(evaluation.views)
+    measured = dating_metrics(run.dating, evaluation.views, evaluation.years, evaluation.labels, medians, attributed)
     return Dating.from_json(measured) if measured else None
 
 

@@ -167,6 +167,8 @@ class Dating(JsonRecord):
     artist_median_mae_years: float | None  # the floor: each artist's median training year
     interval_half_width_years: float
     interval_coverage: float | None
+    method: str | None = _optional()  # "painter-median" when the run dates by the attributed painter's median year
+    regression_mae_years: float | None = _optional()  # then the regression's own error, beside it
 
 
 @dataclass

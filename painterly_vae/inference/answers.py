@@ -133,7 +133,7 @@ def attribute_paintings(run: TrainedRun, paintings: list[PaintingFile], top: int
     probabilities = clusters.predict_proba(views)
     familiarity = clusters.familiarity(views)
     unknown = familiarity < clusters.threshold
-    years = run.dating.predict(views) if run.dating is not None else None
+    years = run.dating.predict(views, probabilities.argmax(1)) if run.dating is not None else None
     for row, index in enumerate(readable):
         result = results[index]
         order = np.argsort(-probabilities[row])[:top]

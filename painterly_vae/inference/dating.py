@@ -54,8 +54,11 @@ class YearRegression:
         self.half_width = float("nan")  # years; NaN until calibrated
         self.fitted_on = 0
         self.reads_style = False  # fitted with the trunk's style statistics beside the latent
-        self.validation_error = float("nan")  # mean absolute error in years on the validation paintings
-        self.floor_error = float("nan")  # the same, dating each at its painter's median training year
+        self.validation_error = float("nan")  # mean absolute error in years on the validation paintings (as dated)
+        self.floor_error = float("nan")  # the same, dating each at its true painter's median training year
+        self.regression_error = float("nan")  # the regression's own validation error
+        self.medians: np.ndarray | None = None  # (A,) each painter's median training year (NaN: none dated)
+        self.use_medians = False  # chosen on validation: the attributed painter's median beats the regression
 
     def fit(self, views: LatentViews, years: np.ndarray) -> "YearRegression":
         """Fit on the paintings with a known year (others are ignored)."""
@@ -72,14 +75,32 @@ class YearRegression:
         self.fitted_on = int(dated.sum())
         return self
 
-    def calibrate(self, views: LatentViews, years: np.ndarray, floor: np.ndarray | None = None) -> "YearRegression":
-        """The interval half-width from the validation paintings' absolute errors, and their mean
-        beside that of `floor` (each painting's painter's median training year, NaN if unknown)."""
+    def calibrate(self, views: LatentViews, years: np.ndarray, floor: np.ndarray | None = None,
+                  medians: np.ndarray | None = None, painters: np.ndarray | None = None) -> "YearRegression":
+        """Measure on the validation paintings and choose how to date.
+
+        `floor`: each painting's true painter's median training year (the reference the error
+        is reported against). With `medians` (each painter's median training year) and
+        `painters` (the painter the run attributes each validation painting to), dating by the
+        attributed painter's median is measured too, and kept instead of the regression when
+        its error is lower: a run never dates worse than that. The interval's half-width comes
+        from the chosen way's errors."""
         dated = ~np.isnan(years)
-        if dated.any():
-            errors = np.abs(self.predict(views.select(dated)) - years[dated])
-            self.half_width = float(np.quantile(errors, self.coverage))
-            self.validation_error = float(errors.mean())
+        if not dated.any():
+            return self
+        regression = self.predict(views.select(dated))
+        errors = np.abs(regression - years[dated])
+        self.regression_error = float(errors.mean())
+        if medians is not None and painters is not None:
+            self.medians = np.asarray(medians, dtype=np.float64)
+            by_median = self.medians[np.asarray(painters)[dated]]
+            by_median = np.where(np.isnan(by_median), regression, by_median)
+            median_errors = np.abs(by_median - years[dated])
+            self.use_medians = bool(median_errors.mean() < errors.mean())
+            if self.use_medians:
+                errors = median_errors
+        self.half_width = float(np.quantile(errors, self.coverage))
+        self.validation_error = float(errors.mean())
         if floor is not None and (dated & ~np.isnan(floor)).any():
             both = dated & ~np.isnan(floor)
             self.floor_error = float(np.abs(floor[both] - years[both]).mean())
@@ -96,16 +117,25 @@ class YearRegression:
         """How far off its years were on validation paintings, beside the painters' usual years."""
         if np.isnan(self.validation_error):
             return "its error was not measured (the run was fitted before it was; `painterly-vae cluster` measures it)"
+        if self.use_medians:
+            return (f"the attributed painter's usual year: {self.validation_error:.0f} years off on average on validation "
+                    f"paintings, where the estimate from the painting itself was {self.regression_error:.0f}")
         against = "" if np.isnan(self.floor_error) else f", against {self.floor_error:.0f} for each painter's median year"
         if self.beats_floor is False:
             return (f"no better than each painter's usual year: {self.validation_error:.0f} years off on average on "
                     f"validation paintings{against}")
         return f"{self.validation_error:.0f} years off on average on validation paintings{against}"
 
-    def predict(self, views: LatentViews) -> np.ndarray:
+    def predict(self, views: LatentViews, painters: np.ndarray | None = None) -> np.ndarray:
+        """Years: from the regression, or, where calibration chose it and `painters` (the
+        attributed painter of each painting) is given, that painter's median training year."""
         if self.coef is None:
             raise RuntimeError("fit the regression first")
-        return ((self._features(views) - self.mean) / self.scale) @ self.coef + self.intercept
+        regression = ((self._features(views) - self.mean) / self.scale) @ self.coef + self.intercept
+        if not self.use_medians or painters is None or self.medians is None:
+            return regression
+        by_median = self.medians[np.asarray(painters)]
+        return np.where(np.isnan(by_median), regression, by_median)
 
     def _features(self, views: LatentViews) -> np.ndarray:
         if not self.reads_style:
@@ -118,6 +148,8 @@ class YearRegression:
             "coverage": self.coverage, "mean": tensor(self.mean), "scale": tensor(self.scale), "coef": tensor(self.coef),
             "intercept": self.intercept, "alpha": self.alpha, "half_width": self.half_width, "fitted_on": self.fitted_on,
             "reads_style": self.reads_style, "validation_error": self.validation_error, "floor_error": self.floor_error,
+            "regression_error": self.regression_error, "use_medians": self.use_medians,
+            "medians": None if self.medians is None else tensor(self.medians),
         }
 
     @classmethod
@@ -130,26 +162,36 @@ class YearRegression:
         regression.reads_style = bool(state.get("reads_style", False))  # absent: fitted on the latent alone
         regression.validation_error = float(state.get("validation_error", float("nan")))  # absent: not measured
         regression.floor_error = float(state.get("floor_error", float("nan")))
+        regression.regression_error = float(state.get("regression_error", regression.validation_error))
+        regression.use_medians = bool(state.get("use_medians", False))  # absent: the regression, always
+        regression.medians = state["medians"].numpy() if state.get("medians") is not None else None
         return regression
 
 
 def fit_dating(train_views: LatentViews, train_years: np.ndarray, train_labels: np.ndarray, val_views: LatentViews,
-               val_years: np.ndarray, val_labels: np.ndarray) -> YearRegression | None:
+               val_years: np.ndarray, val_labels: np.ndarray, val_attributed: np.ndarray | None = None) -> YearRegression | None:
     """A calibrated regression (its validation error measured beside each painter's median
-    year), or None when too few training paintings carry a year."""
+    year; dating by the attributed painter's median chosen instead where `val_attributed`, the
+    painters the run gives the validation paintings, shows it is better), or None when too
+    few training paintings carry a year."""
     if np.sum(~np.isnan(train_years)) < MIN_DATED_PAINTINGS:
         return None
-    medians = median_years(train_years, train_labels, int(max(train_labels.max(initial=-1), val_labels.max(initial=-1))) + 1)
-    return YearRegression().fit(train_views, train_years).calibrate(val_views, val_years, medians[val_labels])
+    artists = int(max(train_labels.max(initial=-1), val_labels.max(initial=-1))) + 1
+    medians = median_years(train_years, train_labels, artists)
+    return YearRegression().fit(train_views, train_years).calibrate(val_views, val_years, medians[val_labels], medians,
+                                                                    val_attributed)
 
 
 def dating_metrics(regression: YearRegression, views: LatentViews, years: np.ndarray, labels: np.ndarray,
-                   median_year_of_artist: np.ndarray) -> dict[str, Any]:
-    """Mean absolute error in years on dated paintings of known artists, against the artist-median floor."""
+                   median_year_of_artist: np.ndarray, attributed: np.ndarray | None = None) -> dict[str, Any]:
+    """Mean absolute error in years on dated paintings of known artists, as the run dates them
+    (`attributed`: the painter it gives each painting), against the artist-median floor, and
+    the regression's own error where the run dates by the painter's median instead."""
     chosen = ~np.isnan(years) & (labels >= 0)
     if not chosen.any():
         return {}
-    predicted = regression.predict(views.select(chosen))
+    painters = None if attributed is None else np.asarray(attributed)[chosen]
+    predicted = regression.predict(views.select(chosen), painters)
     truth = years[chosen]
     floor = median_year_of_artist[labels[chosen]]
     usable = ~np.isnan(floor)
@@ -161,6 +203,9 @@ def dating_metrics(regression: YearRegression, views: LatentViews, years: np.nda
         "artist_median_mae_years": float(np.abs(floor[usable] - truth[usable]).mean()) if usable.any() else None,
         "interval_half_width_years": regression.half_width,
         "interval_coverage": float(np.mean(errors <= regression.half_width)) if np.isfinite(regression.half_width) else None,
+        **({"method": "painter-median",
+            "regression_mae_years": float(np.abs(regression.predict(views.select(chosen)) - truth).mean())}
+           if regression.use_medians and painters is not None else {}),
     }
 
 

@@ -143,7 +143,7 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     clusters.strangers = measure_strangers(clusters_of, artists, train_views, train_labels, val_views, val_labels)
     clusters.known = KnownPaintings.of(data, artists)
     dating = fit_dating(train_views, split_years(data, artists, "train"), train_labels,
-                        val_views, split_years(data, artists, "val"), val_labels)
+                        val_views, split_years(data, artists, "val"), val_labels, clusters.predict(val_views))
     return clusters, dating
 
 
