@@ -5,13 +5,15 @@ style drawn from a seed, and differs from the others in its hand at least as muc
 palette (a model that reads only colour should lose to one that sees the painting): a stroke
 shape (straight dashes, round dabs, or curved strokes), short or long strokes, a preferred
 stroke direction of its own and how strictly it is kept, a canvas grain, composition habits
-(where the horizon sits, whether strokes crowd the centre, landscape or portrait canvases);
-a palette that is the common one plus one colour of its own; and a career: each painting has
-a year, and the strokes lengthen or shorten over the career, so a painting's date is
-(weakly) visible in it. Every painting is a new draw from its artist's style, so artists are
-separable but not trivially, and attribution accuracy on them is a meaningful smoke test.
-Measured on the demo's painters (4 x 120 at 64 px): a colour histogram names 43% of held-out
-paintings (chance 25%), a histogram of stroke orientations 100%.
+(where the horizon sits, how the strokes crowd the focus, landscape or portrait canvases, and
+a tonal layout: where the light colours of the painting go, above the horizon, below it, at
+the focus or around it); a palette that is the common one plus one colour of its own; and a
+career: each painting has a year, and the strokes lengthen or shorten over the career, so a
+painting's date is (weakly) visible in it. Every painting is a new draw from its artist's
+style. Measured on the demo's painters (4 x 120 at 64 px, 384 to fit, 96 held out): a colour
+histogram names 45% of the held-out paintings (chance 25%), a histogram of stroke
+orientations 99%, the 8 x 8 thumbnail (the layout) 98%; the demo's VAE run 100% of its test
+split against 48% for the colour histogram.
 
 `painterly-vae synth` writes them in the raw layout (one folder per artist, a manifest), so
 `prepare` treats them exactly like fetched paintings.

@@ -44,7 +44,12 @@ def test_a_built_wheel_runs_the_demo(tmp_path: Path) -> None:
                              capture_output=True, text=True, cwd=empty, env=env, timeout=120)
     assert located.returncode == 0, located.stderr
     assert Path(located.stdout.strip()).is_relative_to(site)  # the installed copy, not the repository's
+    page = subprocess.run([str(python), "-c", "from painterly_vae.serve.app import STATIC; "
+                           "print(all((STATIC / name).is_file() for name in ('index.html', 'app.js', 'style.css')))"],
+                          capture_output=True, text=True, cwd=empty, env=env, timeout=120)
+    assert page.stdout.strip() == "True", page.stderr  # the page's files ship inside the package
     demo = subprocess.run([str(python), "-m", "painterly_vae", "demo", "--steps", "40", "--no-progress", "--device", "cpu"],
                           capture_output=True, text=True, cwd=empty, env=env, timeout=900)
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "Attributing" in demo.stdout and (empty / "demo" / "runs").is_dir()
+    assert "How it did: on " in demo.stdout and "a colour histogram, which sees the palette" in demo.stdout

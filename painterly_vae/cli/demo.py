@@ -84,7 +84,7 @@ def how_it_did(report: EvaluationReport) -> str:
     verdict = {"ahead": f"the run is ahead by {lead.top1.difference * 100:.0f} points",
                "behind": f"the run is behind by {-lead.top1.difference * 100:.0f} points",
                "level": "the two are level (the difference could be chance)"}[lead.verdict]
-    return (f"{sentence}; a colour histogram, which sees the palette and nothing of the brushwork, names {colour.top1:.0%}: "
+    return (f"{sentence}; a colour histogram, which sees the palette but not where the colours go or how they are laid on, names {colour.top1:.0%}: "
             f"{verdict} (95% interval of the difference {low:+.0f} to {high:+.0f} points).")
 
 
