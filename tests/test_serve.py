@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -132,6 +133,7 @@ def test_a_dropped_painting_gets_ranked_painters_evidence_crossings_and_a_point(
     _assert_full_answer(page, served)
     assert "Probabilities are among these 3 painters only" in page.inner_text("#among")
     assert "no evidence" not in page.inner_text("#likeness")  # the run never saw it
+    assert "the run calls a painting unknown below" in page.get_attribute("#likeness", "title")  # the numbers, on hover
     page.screenshot(path=str(tmp_path / "dropped.png"), full_page=True)
 
 
@@ -248,3 +250,33 @@ def test_a_port_in_use_or_no_run_is_one_line_and_exit_2(served, tmp_path: Path) 
                           capture_output=True, text=True, timeout=300, env={k: v for k, v in os.environ.items()
                                                                              if k != "PAINTERLY_VAE_RUNS"})
     assert none.returncode == 2 and "no runs in runs" in none.stderr and len(none.stderr.strip().splitlines()) == 1
+
+
+def test_paintings_not_on_disk_are_one_line_and_ctrl_c_stops_it_cleanly(served, tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-m", "painterly_vae", "serve", "--run", str(served["run"]), "--data",
+                           str(tmp_path / "moved-away"), "--port", str(_free_port()), "--device", "cpu"],
+                          capture_output=True, text=True, timeout=300)
+    assert gone.returncode == 2 and "Traceback" not in gone.stderr and len(gone.stderr.strip().splitlines()) == 1
+    assert "moved-away" in gone.stderr
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "painterly_vae", "serve", "--run", str(served["run"]), "--port",
+                               str(port), "--device", "cpu", "--no-progress"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/run", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert server.returncode == 0 and "Traceback" not in err, err[-2000:]
+    assert f"at http://127.0.0.1:{port}/ (Ctrl-C stops it)" in out

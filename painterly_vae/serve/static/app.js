@@ -83,6 +83,8 @@ function showAnswer(result) {
   else if (likeness) likeness += ".";
   if (a.seen_in) likeness += ` This is ${a.seen_in === "train" ? "one of the paintings the run trained on" : "one of the paintings the run calibrated on"}: its answer is no evidence.`;
   $("likeness").textContent = likeness;
+  $("likeness").title = a.familiarity == null ? "" :
+    `familiarity ${a.familiarity.toPrecision(3)}; the run calls a painting unknown below ${a.threshold.toPrecision(3)}`;
   $("year").textContent = a.year_text ? `Painted ${a.year_text.replace(/^painted /, "")}.` : "";
   $("warnings").replaceChildren(...a.warnings.map((w) => el("li", {}, `Warning: ${w}`)));
   $("ranking").replaceChildren(...a.ranking.map((r) => el("li", { class: "rank" },
