@@ -6,12 +6,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 from conftest import TINY
+from processes import signal_when_ready
 
 from painterly_vae.runtime.checkpoint import load_checkpoint
 
@@ -32,18 +32,10 @@ def test_a_signal_keeps_the_step_reached_and_resume_continues_it_exactly(tiny_da
     runs = tmp_path / "runs"
     job = subprocess.Popen(_train(tiny_data, runs, "stopped", "--steps", "1000000"), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        events = runs / "stopped" / "tensorboard"
-        while not events.is_dir() or sum(f.stat().st_size for f in events.iterdir()) < 4000:  # some steps logged
-            assert job.poll() is None and time.monotonic() < deadline, "training did not start"
-            time.sleep(0.1)
-        job.send_signal(number)
-        _, stderr = job.communicate(timeout=120)
-    finally:
-        if job.poll() is None:
-            job.kill()
-            job.communicate()
+    events = runs / "stopped" / "tensorboard"
+    _, stderr = signal_when_ready(  # once some steps are logged
+        job, lambda: events.is_dir() and sum(f.stat().st_size for f in events.iterdir()) >= 4000, number,
+        "training did not start")
     assert job.returncode == code, stderr[-3000:]
     state = load_checkpoint(runs / "stopped" / "checkpoints" / "last.pt")
     step = state["step"]

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import torch
 from images import painting, save, truncated_jpeg
+from processes import signal_when_ready
 
 from data_tools.prepare import PrepareOptions, prepare
 from data_tools.synthetic import write_synthetic_raw
@@ -262,21 +263,13 @@ def test_paintings_not_on_disk_are_one_line_and_ctrl_c_stops_it_cleanly(served, 
     server = subprocess.Popen([sys.executable, "-m", "painterly_vae", "serve", "--run", str(served["run"]), "--port",
                                str(port), "--device", "cpu", "--no-progress"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/run", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
-        server.send_signal(signal.SIGINT)
-        out, err = server.communicate(timeout=60)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.communicate()
+
+    def answering() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/run", timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    out, err = signal_when_ready(server, answering, signal.SIGINT, "the server did not start")
     assert server.returncode == 0 and "Traceback" not in err, err[-2000:]
     assert f"at http://127.0.0.1:{port}/ (Ctrl-C stops it)" in out

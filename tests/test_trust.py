@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 from conftest import TINY
 from images import painting, save
 from PIL import Image
+from processes import signal_when_ready
 
 from data_tools.painting_checks import check_painting, first_refusal
 from data_tools.prepare import PrepareOptions, prepare
@@ -220,18 +220,14 @@ def test_a_training_of_more_than_a_day_says_so_up_front(tiny_data: Path, tmp_pat
     goes on until the user stops it (Ctrl-C, which keeps the steps done)."""
     job = subprocess.Popen(_train_command(tiny_data, tmp_path / "runs", "--steps", "100000000", "--name", "long"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        warning = ""
-        deadline = time.monotonic() + 180
-        while "this training will take" not in warning:
-            assert time.monotonic() < deadline and job.poll() is None, "no estimate was printed"
-            warning = job.stderr.readline()
-        job.send_signal(signal.SIGINT)
-        _, rest = job.communicate(timeout=120)
-    finally:
-        if job.poll() is None:
-            job.kill()
-            job.communicate()
+    lines: list[str] = []
+
+    def estimated() -> bool:
+        lines.append(job.stderr.readline())
+        return "this training will take" in lines[-1]
+
+    _, rest = signal_when_ready(job, estimated, signal.SIGINT, "no estimate was printed", wait_s=180)
+    warning = lines[-1]
     assert warning.startswith("painterly-vae train: this training will take about ") and " days more at this pace" in warning
     assert "Ctrl-C stops it with the steps done kept" in warning
     assert job.returncode == 130 and "Traceback" not in rest

@@ -8,12 +8,10 @@ the pictures made from it.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from tqdm import tqdm
 
 from data_tools.atomic import atomic_write_bytes
@@ -22,6 +20,7 @@ from painterly_vae.evaluation import plots
 from painterly_vae.inference import explore
 from painterly_vae.inference.latents import encode_views
 from painterly_vae.inference.painting_files import read_paintings
+from painterly_vae.inference.png import png_bytes, to_pixels
 from painterly_vae.inference.projections import project, shared_space_features
 from painterly_vae.inference.run_data import open_run_data
 from painterly_vae.inference.trained_run import TrainedRun
@@ -53,13 +52,6 @@ def _artist_or_attributed(run: TrainedRun, image: torch.Tensor, name: str | None
 
 def _numpy(images: torch.Tensor) -> np.ndarray:
     return images.detach().float().cpu().numpy()
-
-
-def _png_bytes(image: np.ndarray) -> bytes:
-    """One (3, H, W) image in [0, 1] as the bytes of a PNG file, at its own size."""
-    buffer = io.BytesIO()
-    Image.fromarray((np.clip(image.transpose(1, 2, 0), 0, 1) * 255 + 0.5).astype(np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _as_decoded(run: TrainedRun, image: torch.Tensor) -> np.ndarray:
@@ -150,7 +142,7 @@ def sample_folder(run: TrainedRun, clusters, artist: int | None, count: int, see
             for offset, image in enumerate(_numpy(images)):
                 path = folder / f"sample-{start + offset + 1:0{digits}d}.png"
                 if not path.exists():
-                    atomic_write_bytes(path, _png_bytes(image))
+                    atomic_write_bytes(path, png_bytes(to_pixels(image)))
             bar.update(len(images))
     return folder
 

@@ -22,7 +22,14 @@ from data_tools.processed import ProcessedData
 from painterly_vae.config import Config, chosen_keys, load_config, save_config
 from painterly_vae.errors import UsageError
 from painterly_vae.runtime.run_log import close_run_log, open_run_log
-from painterly_vae.runtime.runs import describe_folders, find_run, last_checkpoint, new_run_dir, runs_dirs
+from painterly_vae.runtime.runs import (
+    describe_folders,
+    find_run,
+    last_checkpoint,
+    last_checkpoints,
+    new_run_dir,
+    runs_dirs,
+)
 from painterly_vae.training.training_plan import follow_data_size, plan_training
 
 if TYPE_CHECKING:
@@ -131,8 +138,7 @@ def _latest_unfinished(folders: list[Path]) -> Path:
     attribution: interrupted, or killed, before the end); finished runs are continued by name."""
     from painterly_vae.runtime.run_state import load_run_state
 
-    checkpoints = sorted((p for folder in folders for p in folder.glob("*/checkpoints/last.pt")),
-                         key=lambda p: p.stat().st_mtime, reverse=True)
+    checkpoints = last_checkpoints(folders)
     for checkpoint in checkpoints:
         if load_run_state(checkpoint, mmap=True).clusters is None:
             return checkpoint.parent.parent

@@ -27,21 +27,31 @@ RUNS_VARIABLE = "PAINTERLY_VAE_RUNS"
 DEFAULT_RUNS_DIR = Path("runs")
 
 
+def _folder_from_environment() -> Path | None:
+    """The folder $PAINTERLY_VAE_RUNS names, or None when it is unset or empty."""
+    value = os.environ.get(RUNS_VARIABLE, "").strip()
+    return Path(value).expanduser() if value else None
+
+
 def runs_dirs(given: Path | None = None) -> list[Path]:
     """Where to look for runs, in order: `given` (--runs-dir) alone, else $PAINTERLY_VAE_RUNS and runs/."""
     if given is not None:
         return [Path(given)]
-    from_environment = os.environ.get(RUNS_VARIABLE, "").strip()
-    folders = [Path(from_environment).expanduser()] if from_environment else []
+    from_environment = _folder_from_environment()
+    folders = [from_environment] if from_environment is not None else []
     return folders + ([DEFAULT_RUNS_DIR] if DEFAULT_RUNS_DIR not in folders else [])
 
 
 def describe_folders(folders: list[Path]) -> str:
     """'runs', or '/data/runs ($PAINTERLY_VAE_RUNS) or runs': the folders searched, for an error."""
-    from_environment = os.environ.get(RUNS_VARIABLE, "").strip()
-    named = [f"{folder} (${RUNS_VARIABLE})" if from_environment and folder == Path(from_environment).expanduser()
-             else str(folder) for folder in folders]
-    return " or ".join(named)
+    from_environment = _folder_from_environment()
+    return " or ".join(f"{folder} (${RUNS_VARIABLE})" if folder == from_environment else str(folder) for folder in folders)
+
+
+def last_checkpoints(folders: list[Path]) -> list[Path]:
+    """The last.pt of every run in `folders`, the most recently written first."""
+    return sorted((p for folder in folders for p in folder.glob("*/checkpoints/last.pt")),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def last_checkpoint(run_dir: Path) -> Path:
@@ -64,21 +74,20 @@ def new_run_dir(runs_dir: Path, name: str | None) -> Path:
     return run_dir
 
 
-def find_run(runs_dir: Path | list[Path], name: str | None) -> Path:
+def find_run(folders: list[Path], name: str | None) -> Path:
     """An existing run: by name (in the first folder that holds it), or the one whose last
     checkpoint is the most recent in any of the folders (`runs_dirs`)."""
-    folders = [runs_dir] if isinstance(runs_dir, Path) else list(runs_dir)
     if name is not None:
         check_run_name(name)
         for folder in folders:
             if last_checkpoint(folder / name).is_file():
                 return folder / name
         raise UsageError(f"no run named '{name}' in {describe_folders(folders)} (no {last_checkpoint(folders[0] / name)})")
-    candidates = sorted((p for folder in folders for p in folder.glob("*/checkpoints/last.pt")), key=lambda p: p.stat().st_mtime)
+    candidates = last_checkpoints(folders)
     if not candidates:
         hint = "" if len(folders) > 1 or folders[0] != DEFAULT_RUNS_DIR else f", or set {RUNS_VARIABLE} to where they are"
         raise UsageError(f"no runs in {describe_folders(folders)}: train one first with `painterly-vae train`{hint}")
-    return candidates[-1].parent.parent
+    return candidates[0].parent.parent
 
 
 def check_run_name(name: str) -> None:

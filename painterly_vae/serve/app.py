@@ -17,12 +17,12 @@ sentence (`{"error": ...}`) and a 4xx status; the server keeps serving.
 from __future__ import annotations
 
 import importlib.resources
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from painterly_vae.serve.service import MAX_UPLOAD_BYTES, Refused, Service
 
@@ -60,10 +60,7 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/api/plots/{name}")
     def plot(name: str) -> FileResponse:
-        listed = {Path(plot).name for plot in (service.about_run().get("report") or {}).get("plots", [])}
-        if name not in listed:
-            raise Refused(404, f"no plot {name!r} in the run's latest report")
-        return FileResponse(str(service.run.run_dir / "plots" / name), media_type="image/png")
+        return FileResponse(str(service.plot(name)), media_type="image/png")
 
     @app.post("/api/attribute")
     async def attribute(painting: UploadFile = File(...)) -> dict[str, Any]:
@@ -72,8 +69,6 @@ def create_app(service: Service) -> FastAPI:
             content += chunk
             if len(content) > MAX_UPLOAD_BYTES:
                 raise Refused(413, f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-        from starlette.concurrency import run_in_threadpool
-
         return await run_in_threadpool(service.attribute_upload, painting.filename or "upload", bytes(content))
 
     @app.post("/api/attribute/{index}")

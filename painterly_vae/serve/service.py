@@ -11,7 +11,6 @@ sentence when it is not a painting to attribute.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import tempfile
 import threading
@@ -19,14 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-from PIL import Image
-
 from painterly_vae.evaluation.report import EvaluationReport
 from painterly_vae.inference import explore
 from painterly_vae.inference.answers import Attribution, attribute_paintings, describe_run
 from painterly_vae.inference.painting_files import PaintingFile, read_paintings
+from painterly_vae.inference.png import png_bytes, to_pixels
 from painterly_vae.inference.trained_run import TrainedRun
 from painterly_vae.runtime.batches import to_device_images
 from painterly_vae.serve.collection import Collection
@@ -66,29 +62,46 @@ class Service:
             "encoders": "single" if len(run.model.encoders) == 1 else "per-artist",
             "best_validation_loss": state.best_val_loss, "attribution": clusters.describe_validation(),
             "strangers_pass_rate": None if clusters.strangers is None else clusters.strangers.pass_rate,
-            "report": None,
         }
-        report_path = run.run_dir / "report.json"
-        if report_path.is_file():
-            summary["report"] = _report_summary(EvaluationReport.from_json(json.loads(report_path.read_text("utf-8"))))
+        report = self._latest_report()
+        summary["report"] = None if report is None else _report_summary(report)
         return summary
+
+    def plot(self, name: str) -> Path:
+        """A plot of the latest report, by a name the report lists (never a path the client names)."""
+        report = self._latest_report()
+        listed = {Path(plot).name: plot for plot in (report.plots if report is not None else [])}
+        if name not in listed:
+            raise Refused(404, f"no plot {name!r} in the run's latest report")
+        return self.run.run_dir / listed[name]
+
+    def _latest_report(self) -> EvaluationReport | None:
+        """The run's report.json as `evaluate` last wrote it (read on each request: evaluate may run meanwhile)."""
+        path = self.run.run_dir / "report.json"
+        return EvaluationReport.from_json(json.loads(path.read_text("utf-8"))) if path.is_file() else None
 
     def map_points(self) -> list[dict[str, Any]]:
         c = self.collection
-        return [{"id": i, "artist": c.artists[int(c.labels[i])], "x": float(c.points[i, 0]), "y": float(c.points[i, 1]),
-                 "title": c.row(i).get("title"), "year": c.row(i).get("year")} for i in range(len(c))]
+        points = []
+        for i in range(len(c)):
+            row = c.row(i)
+            points.append({"id": i, "artist": c.artists[int(c.labels[i])], "x": float(c.points[i, 0]),
+                           "y": float(c.points[i, 1]), "title": row.get("title"), "year": row.get("year")})
+        return points
 
     def thumbnail(self, index: int) -> bytes:
-        if not 0 <= index < len(self.collection):
-            raise Refused(404, f"no painting {index} in this run's collection")
+        self._check(index)
         if index not in self.thumbnails:
-            self.thumbnails[index] = _png(self.collection.square(index), THUMBNAIL_SIDE)
+            self.thumbnails[index] = png_bytes(self.collection.square(index), THUMBNAIL_SIDE)
         return self.thumbnails[index]
 
     def painting(self, index: int) -> dict[str, Any]:
+        self._check(index)
+        return self.collection.describe(index)
+
+    def _check(self, index: int) -> None:
         if not 0 <= index < len(self.collection):
             raise Refused(404, f"no painting {index} in this run's collection")
-        return self.collection.describe(index)
 
     # ------------------------------------------------------------ answers
     def attribute_upload(self, name: str, content: bytes) -> dict[str, Any]:
@@ -128,12 +141,12 @@ class Service:
             evidence.append({"artist": artist, "probability": probability,
                              "paintings": [{**self.collection.describe(i), "distance": d} for i, d in nearest]})
         encoders = self.run.model.encoder_of_each_artist()
-        crossing_of = {artist: _data_url(crossings[encoders[a]]) for a, artist in enumerate(artists)}
+        crossing_of = {artist: _data_url(png_bytes(to_pixels(crossings[encoders[a]]))) for a, artist in enumerate(artists)}
         x, y = self.collection.place(embedding)
         return {"answer": _answer_json(result), "evidence": evidence,
                 "crossings": [{"artist": artist, "image": crossing_of[artist], "own": artist == result.ranked[0][0]}
                               for artist in artists],
-                "input": _data_url(torch.from_numpy(np.array(painting.square, dtype=np.float32)) / 255),
+                "input": _data_url(png_bytes(painting.square)),
                 "point": {"x": float(x), "y": float(y)}}
 
 
@@ -159,16 +172,6 @@ def _report_summary(report: EvaluationReport) -> dict[str, Any]:
             "plots": list(report.plots)}
 
 
-def _png(square: np.ndarray, side: int) -> bytes:
-    image = Image.fromarray(np.ascontiguousarray(square.transpose(1, 2, 0)))
-    if image.width != side:
-        image = image.resize((side, side), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _data_url(image: torch.Tensor) -> str:
-    """(3, H, W) floats in [0, 1] -> a PNG as a data: URL (the page shows it without another request)."""
-    pixels = (image.detach().float().cpu().clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
-    return "data:image/png;base64," + base64.b64encode(_png(pixels, pixels.shape[-1])).decode("ascii")
+def _data_url(png: bytes) -> str:
+    """A PNG as a data: URL (the page shows it without another request)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
