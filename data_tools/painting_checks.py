@@ -9,7 +9,7 @@ with the reason instead of giving a confident name, and warns, without refusing,
 pictures that are merely low in contrast or elongated enough that the square misses much of
 them.
 
-The thresholds were measured on ../shared/paintings (3,875 paintings by eight painters): the
+The thresholds were measured on 3,875 WikiArt reproductions by eight Impressionist-circle painters: the
 flattest, Monet's London fogs and water lilies, have a per-channel standard deviation of 11
 (of 255) on a 64 px thumbnail, well above `FLAT_REFUSED` and `FLAT_WARNED`; real paintings
 rarely exceed 4:1 (Monet's Orangerie panels reach about 6.4:1, warned, not refused).
