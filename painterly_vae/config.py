@@ -23,7 +23,10 @@ from painterly_vae.feature_networks import INPUT_SCALINGS, NETWORKS, PADDINGS, n
 L1_REDUCTIONS = ("mean", "sum")
 KL_REDUCTIONS = ("sum", "mean")
 ENCODER_LAYOUTS = ("per-artist", "single")
-REPRESENTATIONS = ("own", "concat", "elbo", "concat+trunk")  # painterly_vae.inference.clustering implements them
+# painterly_vae.inference.representations implements them; "auto": chosen on the validation paintings
+REPRESENTATIONS = ("own", "concat", "elbo", "concat+trunk", "style", "gram", "concat+trunk+gram")
+TRUNK_REPRESENTATIONS = ("concat+trunk", "style", "gram", "concat+trunk+gram")
+CHOSEN_REPRESENTATION = "auto"
 DECODERS = ("dfc", "residual")  # painterly_vae.model.decoders builds them
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.runtime.precision resolves them
 
@@ -164,7 +167,9 @@ class TrainingConfig:
 class ClusteringConfig:
     """How paintings are attributed from their latents (see painterly_vae.inference.clustering)."""
 
-    representation: str = "concat"  # "concat", "own", "elbo" or "concat+trunk" (needs model.trunk): docs/results.md
+    # "concat", "own", "elbo"; with model.trunk "concat+trunk", "style", "gram", "concat+trunk+gram";
+    # or "auto": the best of them on the validation paintings (docs/results.md)
+    representation: str = "concat"
     accept_share: float = 0.95  # share of validation paintings the "unknown" threshold lets through
 
 
@@ -314,9 +319,10 @@ class Config:
         _require(bool(t.ratio.strip()), "training.ratio", "must not be empty")
         _require(t.precision in PRECISIONS, "training.precision", f"must be one of {PRECISIONS}")
         c = self.clustering
-        _require(c.representation in REPRESENTATIONS, "clustering.representation", f"must be one of {REPRESENTATIONS}")
-        _require(c.representation != "concat+trunk" or bool(m.trunk), "clustering.representation",
-                 "concat+trunk needs a trunk (model.trunk)")
+        named = (*REPRESENTATIONS, CHOSEN_REPRESENTATION)
+        _require(c.representation in named, "clustering.representation", f"must be one of {named}")
+        _require(c.representation not in TRUNK_REPRESENTATIONS or bool(m.trunk), "clustering.representation",
+                 f"{c.representation} needs a trunk (model.trunk)")
         _require(0 < c.accept_share <= 1, "clustering.accept_share", "must be in (0, 1]")
 
 

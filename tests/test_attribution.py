@@ -248,7 +248,7 @@ def test_every_representation_named_in_the_config_is_one_class_of_the_registry()
     labels = np.repeat([0, 1, 2], 20)
     mu = rng.normal(size=(60, 3, 4)) + labels[:, None, None]  # each artist shifted along every encoder
     views = LatentViews(mu.astype(np.float32), rng.random((60, 3)), rng.random((60, 3)) + 1,
-                        rng.normal(size=(60, 6)) + labels[:, None], rng.normal(size=(60, 10)) + labels[:, None])
+                        rng.normal(size=(60, 6)) + 2 * labels[:, None], rng.normal(size=(60, 10)) + 2 * labels[:, None])
     config = Config()
     for name in NAMES:
         clusters = ArtistClusters(["a", "b", "c"], [0, 1, 2], config.loss, name).fit(views, labels).calibrate(views, labels)
@@ -258,4 +258,4 @@ def test_every_representation_named_in_the_config_is_one_class_of_the_registry()
         np.testing.assert_allclose(reopened.predict_proba(views), clusters.predict_proba(views))
         np.testing.assert_allclose(reopened.familiarity(views), clusters.familiarity(views))
         # the latents separate the artists (own sees one encoder's block only); elbo's losses here are noise
-        assert clusters.score(views, labels) >= {"own": 0.6, "concat": 0.9, "elbo": 0.0, "concat+trunk": 0.9}[name]
+        assert clusters.score(views, labels) >= {"own": 0.6, "concat": 0.9, "elbo": 0.0}.get(name, 0.9)

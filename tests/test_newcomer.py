@@ -123,7 +123,8 @@ def test_attribute_says_which_run_answered_and_what_unknown_means(workspace: Pat
     assert lines[0] == f"Run {Path('runs') / 'three'} (3 artists: painter-1, painter-2, painter-3)."
     assert re.match(r"Probabilities are among these 3 painters only: (about \d in 10 paintings|nearly every painting|"
                     r"almost no painting) by painters it never saw pass(es)? as one of them", lines[1]), lines[1]
-    assert lines[2].startswith(f"{painting}: painter-") and lines[2].endswith("%")
+    assert lines[2].startswith("'unknown artist' means less like these painters than 95% of their own validation")
+    assert lines[3].startswith(f"{painting}: painter-") and lines[3].endswith("%")
 
 
 def test_runs_are_found_from_any_folder_once_the_variable_names_them(workspace: Path, tmp_path: Path) -> None:

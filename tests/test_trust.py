@@ -119,6 +119,10 @@ def test_every_answer_says_among_whom_and_how_often_strangers_pass(run: dict[str
     lines = result.stdout.splitlines()
     assert re.match(r"Probabilities are among these 3 painters only: (about \d in 10 paintings|nearly every painting|"
                     r"almost no painting) by painters it never saw pass(es)? as one of them", lines[1]), lines[1]
+    # what the threshold means, in one sentence
+    assert re.match(r"'unknown artist' means less like these painters than 95% of their own validation paintings are "
+                    r"\(so about 5% of theirs are called unknown too\); with each painter left out in turn, it caught "
+                    r"\d+% of that painter's paintings\.$", lines[2]), lines[2]
     # the familiarity in words, the numbers only on demand
     assert any(" of their own paintings" in line for line in lines) and "familiarity" not in result.stdout
     # these are the run's own paintings (train, val or test split): the ones it has seen are marked

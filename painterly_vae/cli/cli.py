@@ -122,13 +122,21 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _cluster(args: argparse.Namespace) -> int:
+    from painterly_vae.config import TRUNK_REPRESENTATIONS
     from painterly_vae.inference.trained_run import refit_clusters
 
     run = _open_run_for(args)
-    clusters = refit_clusters(run, args.data, args.representation, progress=not args.no_progress)
+    if args.representation in TRUNK_REPRESENTATIONS and not run.config.model.trunk:
+        raise UsageError(f"--representation {args.representation} needs a run that reads paintings through a trunk; "
+                         f"{run.run_dir} has none")
+    if args.accept_share is not None and not 0 < args.accept_share <= 1:
+        raise UsageError(f"--accept-share must be in (0, 1], got {args.accept_share}")
+    clusters = refit_clusters(run, args.data, args.representation, not args.no_progress, args.accept_share)
     print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
           f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")
     print(f"Attribution {clusters.describe_validation()}")
+    if clusters.strangers is not None:
+        print(f"The threshold: {clusters.describe_threshold()}.")
     return 0
 
 
@@ -141,13 +149,20 @@ def _attribute(args: argparse.Namespace) -> int:
     files = expand_inputs(args.paths)
     run = _open_run_for(args)
     results = attribute_files(run, files, args.top, progress=not args.no_progress)
+    clusters = run.require_clusters()
     if args.json:
-        strangers = run.clusters.strangers if run.clusters is not None else None
+        strangers, mix = clusters.strangers, clusters.familiarity_mix
         print(json.dumps({"run": str(run.run_dir), "among": list(run.artists),
+                          "representation": clusters.representation, "chosen_on_validation": clusters.selection,
+                          "unknown_means": clusters.describe_threshold(),
+                          "familiarity_mix": None if mix is None else mix.mix,
                           "strangers_pass_rate": None if strangers is None else round(strangers.pass_rate, 4),
+                          "strangers_auroc": None if strangers is None or strangers.auroc is None else round(strangers.auroc, 4),
                           "paintings": [r.to_json() for r in results]}, indent=1, ensure_ascii=False))
     else:
         print(describe_run(run))
+        if args.verbose:
+            print(f"Attribution {clusters.describe_validation()}")
         for result in results:
             print(result.describe(verbose=args.verbose))
         if len(results) > 1:

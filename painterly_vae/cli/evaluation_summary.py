@@ -8,6 +8,7 @@ from pathlib import Path
 from painterly_vae.cli.summary import print_table
 from painterly_vae.evaluation.baselines import shown
 from painterly_vae.evaluation.report import Accuracy, Baseline, EvaluationReport
+from painterly_vae.inference.representation_choice import describe_selection
 
 
 def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
@@ -37,7 +38,13 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
         line += f"; unknown artists flagged {unknown_metrics.detection_rate:.1%}, AUROC {unknown_metrics.auroc:.3f}"
         line += " (" + ", ".join(f"{name} {values['auroc']:.2f}"
                                  for name, values in (unknown_metrics.per_artist or {}).items()) + ")"
+    if unknown_metrics.held_out_auroc is not None:
+        line += (f"; leaving each of its painters out (validation): flagged {unknown_metrics.held_out_flagged:.1%}, "
+                 f"AUROC {unknown_metrics.held_out_auroc:.3f} (familiarity: {unknown_metrics.familiarity_mix})")
     print(line)
+    chosen = describe_selection(report.selection)
+    if chosen:
+        print(f"representation {report.representation}, {chosen}")
     clustering = report.clustering
     if clustering:
         print(f"clusters of the latents: k-means NMI {clustering['kmeans']['nmi']:.3f} ARI {clustering['kmeans']['ari']:.3f}; "

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from data_tools.geometry import FITS
 from painterly_vae import __version__
-from painterly_vae.config import REPRESENTATIONS
+from painterly_vae.config import CHOSEN_REPRESENTATION, REPRESENTATIONS
 from painterly_vae.feature_networks import NETWORKS
 
 DESCRIPTION = "The `painterly-vae` command line: parse arguments, call one function, print a summary."
@@ -132,8 +132,12 @@ def _add_cluster(commands: argparse._SubParsersAction) -> None:
         description="Fit the artist clusters on the training split and calibrate them on the validation split.",
     )
     _add_run_options(cluster)
-    cluster.add_argument("--representation", choices=REPRESENTATIONS,
-                         help="how paintings are scored (default: the run's clustering.representation)")
+    cluster.add_argument("--representation", choices=(*REPRESENTATIONS, CHOSEN_REPRESENTATION),
+                         help="how paintings are scored; auto: the best on the validation paintings "
+                              "(default: the run's clustering.representation)")
+    cluster.add_argument("--accept-share", type=float,
+                         help="share of validation paintings the unknown-artist threshold lets through, in (0, 1] "
+                              "(default: the run's clustering.accept_share)")
     cluster.add_argument("--data", type=Path, help="a folder of artist sub-folders or a prepared directory, with the run's artists (default: the run's data)")
 
 

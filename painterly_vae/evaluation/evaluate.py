@@ -88,6 +88,7 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         trunk=run.config.model.trunk or None,
         encoders=run.config.model.encoders,
         representation=clusters.representation,
+        selection=clusters.selection,
         paintings={"known": int(evaluation.known.sum()), "unknown_artists": int((~evaluation.known).sum())},
         artists=run.artists,
         unknown_artists=sorted({n for n, k in zip(evaluation.names, evaluation.known) if not k}),
@@ -154,6 +155,10 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> Unk
     known = evaluation.known
     metrics = Unknown(threshold=clusters.threshold, accept_share_on_val=clusters.accept_share,
                       false_rejection_rate=float(flagged[known].mean()))
+    if clusters.familiarity_mix is not None:
+        metrics.familiarity_mix = clusters.familiarity_mix.mix
+    if clusters.strangers is not None and clusters.strangers.auroc is not None:
+        metrics.held_out_auroc, metrics.held_out_flagged = clusters.strangers.auroc, 1 - clusters.strangers.pass_rate
     if (~known).any():
         metrics.detection_rate = float(flagged[~known].mean())
         metrics.auroc = float(roc_auc_score(~known, -familiarity))

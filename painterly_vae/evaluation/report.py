@@ -127,6 +127,9 @@ class Unknown(JsonRecord):
     detection_rate: float | None = _optional()  # with paintings by other artists: the share flagged
     auroc: float | None = _optional()
     per_artist: dict[str, dict[str, float]] | None = _optional()  # unknown painter -> paintings, detection_rate, auroc
+    familiarity_mix: str | None = _optional()  # the signals the familiarity mixes (`inference.familiarity`)
+    held_out_auroc: float | None = _optional()  # leaving each of the run's painters out, on validation paintings
+    held_out_flagged: float | None = _optional()  # ... the share of the left-out painter's paintings flagged
 
 
 @dataclass
@@ -225,6 +228,7 @@ class EvaluationReport(JsonRecord):
     dating: Dating | None = _optional()
     fidelity: Fidelity | None = _optional()
     representations: dict[str, RepresentationScore] | None = _optional()
+    selection: dict[str, Any] | None = _optional()  # how "auto" chose the representation on validation paintings
     baselines: list[MeasuredBaseline] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
 

@@ -152,16 +152,20 @@ def attribute_paintings(run: TrainedRun, paintings: list[PaintingFile], top: int
 
 def describe_run(run: TrainedRun) -> str:
     """The header of every answer: which run, its painters, and what its probabilities mean."""
-    return describe_painters(run.run_dir, run.artists, run.clusters.strangers if run.clusters is not None else None)
+    clusters = run.clusters
+    return describe_painters(run.run_dir, run.artists, clusters.strangers if clusters is not None else None,
+                             clusters.describe_threshold() if clusters is not None else None)
 
 
-def describe_painters(run_dir: Path, artists: list[str], strangers: StrangerRate | None) -> str:
+def describe_painters(run_dir: Path, artists: list[str], strangers: StrangerRate | None,
+                      threshold: str | None = None) -> str:
     measured = (strangers.describe() if strangers is not None
                 else "how often paintings by other painters pass as one of them was not measured for this run"
                      + (" (it has fewer than three painters)" if len(artists) < MIN_PAINTERS else
                         " (fitted before it was; `painterly-vae cluster` measures it)"))
     return (f"Run {run_dir} ({len(artists)} artists: {', '.join(artists)}).\n"
-            f"Probabilities are among these {len(artists)} painters only: {measured}.")
+            f"Probabilities are among these {len(artists)} painters only: {measured}."
+            + (f"\n{threshold[0].upper()}{threshold[1:]}." if threshold else ""))
 
 
 def tally(results: list[Attribution]) -> str:

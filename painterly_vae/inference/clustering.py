@@ -2,10 +2,11 @@
 
 `ArtistClusters` is a small estimator in the scikit-learn manner (fit, predict,
 predict_proba, score) over `LatentViews`. A representation (`representations`, chosen by
-name: concat, own, elbo, concat+trunk) scores each painting against each artist; the scores
-become probabilities with a temperature calibrated on the validation split, and a painting
-whose familiarity is below a threshold (calibrated so that a set share of validation paintings
-pass) is "unknown". Its state is tensors and plain numbers, stored in the checkpoint and
+name, or by the validation paintings: `representation_choice`) scores each painting against
+each artist; the scores become probabilities with a temperature calibrated on the validation
+split, and a painting whose familiarity (`familiarity`: the representation's own score, the
+similarity to the nearest training painting, or their mean, as leaving painters out chose) is
+below a threshold (calibrated so that a set share of validation paintings pass) is "unknown". Its state is tensors and plain numbers, stored in the checkpoint and
 loaded with `weights_only=True`, under the keys it has always had.
 """
 
@@ -19,8 +20,10 @@ from scipy.special import log_softmax, softmax
 
 from painterly_vae.config import REPRESENTATIONS, ClusteringConfig, LossConfig
 from painterly_vae.inference import representations
+from painterly_vae.inference.familiarity import FamiliarityMix, available_mixes
 from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews
+from painterly_vae.inference.representation_choice import describe_selection
 from painterly_vae.inference.representations import STORED_KEYS, Representation
 from painterly_vae.inference.strangers import StrangerRate
 
@@ -47,6 +50,8 @@ class ArtistClusters:
         self.familiarity_reference: np.ndarray | None = None  # the validation paintings' familiarities, sorted
         self.strangers: StrangerRate | None = None  # how often a painter it never saw passes (`strangers`)
         self.known: KnownPaintings | None = None  # the paintings it was fitted and calibrated on
+        self.familiarity_mix: FamiliarityMix | None = None  # None: runs calibrated before it (the score alone, raw)
+        self.selection: dict[str, Any] | None = None  # how `representation_choice` chose (None: named in the config)
 
     @property
     def needs_reconstructions(self) -> bool:
@@ -71,16 +76,20 @@ class ArtistClusters:
         if missing:
             raise ValueError(f"no training paintings for {', '.join(missing)}")
         self.scorer.fit(views, labels)
+        self.scorer.fit_neighbours(views)
         return self
 
-    def calibrate(self, views: LatentViews, labels: np.ndarray) -> "ArtistClusters":
-        """Temperature (lowest NLL on a grid) and rejection threshold from validation paintings."""
+    def calibrate(self, views: LatentViews, labels: np.ndarray, mix: str | None = None) -> "ArtistClusters":
+        """Temperature (lowest NLL on a grid) and rejection threshold from validation paintings;
+        `mix`: which familiarity signals (`familiarity.MIXES`; default: every one the run has)."""
         scores = self.decision_scores(views)
         labels = np.asarray(labels)
         if len(labels):
             nll = [-log_softmax(scores / t, axis=1)[np.arange(len(labels)), labels].mean() for t in TEMPERATURES]
             self.temperature = float(TEMPERATURES[int(np.argmin(nll))])
-            familiarity = self.familiarity(views)
+            signals = self.familiarity_signals(views)
+            self.familiarity_mix = FamiliarityMix.fit(signals, mix or available_mixes(signals.shape[1])[-1])
+            familiarity = self.familiarity_mix.combine(signals)
             self.threshold = float(np.quantile(familiarity, 1 - self.accept_share))
             self.familiarity_reference = np.sort(familiarity)
             predicted = scores.argmax(1)
@@ -105,8 +114,13 @@ class ArtistClusters:
         return float(np.mean(self.predict(views) == np.asarray(labels)))
 
     def familiarity(self, views: LatentViews) -> np.ndarray:
-        """(N,) low = unlike every known artist (see each representation)."""
-        return self.scorer.familiarity(views)
+        """(N,) low = unlike every known artist: the chosen mix of `familiarity_signals`."""
+        signals = self.familiarity_signals(views)
+        return signals[:, 0] if self.familiarity_mix is None else self.familiarity_mix.combine(signals)
+
+    def familiarity_signals(self, views: LatentViews) -> np.ndarray:
+        """(N, signals) every familiarity signal (`familiarity.SIGNALS`) before they are mixed."""
+        return self.scorer.familiarity_signals(views)
 
     def embedding(self, views: LatentViews) -> np.ndarray:
         """(N, D) the numbers the attribution reads of each painting (where evidence is looked for)."""
@@ -126,6 +140,17 @@ class ArtistClusters:
         if below < 0.5:
             return f"less like these painters than {round((1 - below) * 100)}% of their own paintings"
         return f"as like these painters as {round(below * 100)}% of their own paintings are, or more"
+
+    def describe_threshold(self) -> str:
+        """What "unknown artist" means for this run, in one sentence (what it costs the run's own
+        painters, and what it caught when each painter was left out)."""
+        passing = round(self.accept_share * 100)
+        sentence = (f"'unknown artist' means less like these painters than {passing}% of their own validation "
+                    f"paintings are (so about {100 - passing}% of theirs are called unknown too)")
+        rate = self.strangers
+        if rate is not None and rate.auroc is not None:
+            sentence += f"; with each painter left out in turn, it caught {1 - rate.pass_rate:.0%} of that painter's paintings"
+        return sentence
 
     def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
         """The artist's cluster seen from its own encoder: mean (latent,) and covariance
@@ -150,6 +175,8 @@ class ArtistClusters:
             "familiarity_reference": _tensors(self.familiarity_reference),
             "strangers": self.strangers.state_dict() if self.strangers is not None else None,
             "known_paintings": self.known.state_dict() if self.known is not None else None,
+            "familiarity_mix": _tensors(self.familiarity_mix.state_dict()) if self.familiarity_mix is not None else None,
+            "selection": self.selection,
         }
 
     @classmethod
@@ -161,6 +188,8 @@ class ArtistClusters:
         clusters.familiarity_reference = _arrays(state.get("familiarity_reference"))  # these three: likewise
         clusters.strangers = StrangerRate.from_state_dict(state.get("strangers"))
         clusters.known = KnownPaintings.from_state_dict(state.get("known_paintings"))
+        clusters.familiarity_mix = FamiliarityMix.from_state_dict(_arrays(state.get("familiarity_mix")))
+        clusters.selection = state.get("selection")
         return clusters
 
     def describe_validation(self) -> str:
@@ -168,22 +197,26 @@ class ArtistClusters:
         if not self.validation:
             return f"{self.representation}; no validation paintings to measure it on"
         v = self.validation
+        chosen = describe_selection(self.selection)
         return (f"{self.representation}: {v['top1']:.1%} top-1, {v['balanced_accuracy']:.1%} balanced on "
-                f"{v['paintings']} validation paintings (evaluate measures the test split)")
+                f"{v['paintings']} validation paintings (evaluate measures the test split)"
+                + (f"; {chosen}" if chosen else ""))
 
 
 def _tensors(value: Any) -> Any:
-    """Arrays (or a dict of them) as float64 tensors for the checkpoint."""
-    if value is None:
-        return None
+    """Arrays (or a dict of them) as tensors for the checkpoint: float64, float32 ones kept float32
+    (the stored training paintings of `nearest`); other values as they are."""
+    if value is None or isinstance(value, (str, int, float)):
+        return value
     if isinstance(value, dict):
         return {key: _tensors(item) for key, item in value.items()}
-    return torch.from_numpy(np.ascontiguousarray(value, dtype=np.float64))
+    array = np.asarray(value)
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32 if array.dtype == np.float32 else np.float64))
 
 
 def _arrays(value: Any) -> Any:
-    if value is None:
-        return None
+    if value is None or isinstance(value, (str, int, float)):
+        return value
     if isinstance(value, dict):
         return {key: _arrays(item) for key, item in value.items()}
     return value.numpy()

@@ -28,6 +28,13 @@ probabilities and a threshold, and stores it. Chosen by name in `REPRESENTATIONS
              256 principal components): the best unknown-artist detector measured, and one z
              does not improve (docs/results.md). The Gaussian clusters of concat are fitted too
              (what `sample --artist` draws from).
+    style    (runs with a trunk) the style statistics alone, in the same regression
+    gram     (runs with a trunk) the Gram statistics' regression (concat+trunk's familiarity) alone
+    concat+trunk+gram  (runs with a trunk) both regressions of concat+trunk, their
+             probabilities multiplied: z and the style statistics beside the Gram statistics
+             (the best of these on the five painters' validation paintings with MobileNetV2)
+Which of them a run uses can be left to the validation paintings (`clustering.representation =
+"auto"`, `representation_choice`).
 Gaussians share one covariance (pooled within artists, Ledoit-Wolf shrinkage), as in linear
 discriminant analysis: a few hundred paintings per artist cannot support one each.
 
@@ -41,6 +48,7 @@ import numpy as np
 from scipy.special import log_softmax
 
 from painterly_vae.config import LossConfig
+from painterly_vae.inference.familiarity import nearest_similarity, unit_vectors
 from painterly_vae.inference.latents import LatentViews
 
 # concat+trunk's regularisation (scikit-learn's C): the best top-1 + balanced accuracy on the
@@ -50,7 +58,7 @@ TRUNK_PROBE_STRENGTH = 0.01
 # the best of the candidates by leave-one-artist-out AUROC on the five painters (docs/results.md).
 GRAM_COMPONENTS = 256
 # every key a fitted representation may store in the checkpoint's "clusters" (the others stored as None)
-STORED_KEYS = ("means", "precision", "objective_mean", "objective_std", "probe", "novelty")
+STORED_KEYS = ("means", "precision", "objective_mean", "objective_std", "probe", "novelty", "neighbours")
 
 Arrays = dict[str, "np.ndarray | dict[str, np.ndarray] | None"]
 
@@ -65,9 +73,32 @@ class Representation:
         self.artists = artists
         self.encoder_of_artist = list(encoder_of_artist)
         self.loss = loss
+        # the training paintings where familiarity's `nearest` looks (`fit_neighbours`); None in runs fitted before it
+        self.neighbours: dict[str, np.ndarray] | None = None
 
     def fit(self, views: LatentViews, labels: np.ndarray) -> None:
         raise NotImplementedError
+
+    def fit_neighbours(self, views: LatentViews) -> None:
+        """Keep the training paintings, standardised, in the space `nearest` compares in."""
+        features = self._neighbour_features(views)
+        mean, scale = features.mean(0), np.maximum(features.std(0), 1e-9)
+        self.neighbours = {"vectors": unit_vectors((features - mean) / scale), "mean": mean, "scale": scale}
+
+    def familiarity_signals(self, views: LatentViews) -> np.ndarray:
+        """(N, signals) `familiarity.SIGNALS`: the representation's own familiarity, and the
+        similarity to the nearest training painting (absent for runs fitted before it)."""
+        signals = [self.familiarity(views)]
+        if self.neighbours is not None:
+            stored = self.neighbours
+            features = (self._neighbour_features(views) - stored["mean"]) / stored["scale"]
+            signals.append(nearest_similarity(features, stored["vectors"]))
+        return np.stack(signals, 1)
+
+    def _neighbour_features(self, views: LatentViews) -> np.ndarray:
+        """Where the nearest training painting is looked for: the embedding, unless a
+        representation knows a better space."""
+        return self.embedding(views)
 
     def scores(self, views: LatentViews) -> np.ndarray:
         """(N, artists) log-density-like scores: higher = more like that artist."""
@@ -125,10 +156,11 @@ class GaussianClusters(Representation):
         return scores
 
     def arrays(self) -> Arrays:
-        return {"means": self.means, "precision": self.inverse_covariance}
+        return {"means": self.means, "precision": self.inverse_covariance, "neighbours": self.neighbours}
 
     def load_arrays(self, stored: Arrays) -> None:
         self.means, self.inverse_covariance = stored["means"], stored["precision"]
+        self.neighbours = stored.get("neighbours")
 
     def _covariance(self) -> np.ndarray:
         if self.means is None or self.inverse_covariance is None:
@@ -184,10 +216,11 @@ class Elbo(Representation):
         raise ValueError("elbo clusters score reconstruction errors and hold no latent Gaussian")
 
     def arrays(self) -> Arrays:
-        return {"objective_mean": self.objective_mean, "objective_std": self.objective_std}
+        return {"objective_mean": self.objective_mean, "objective_std": self.objective_std, "neighbours": self.neighbours}
 
     def load_arrays(self, stored: Arrays) -> None:
         self.objective_mean, self.objective_std = stored["objective_mean"], stored["objective_std"]
+        self.neighbours = stored.get("neighbours")
 
 
 class ConcatTrunk(Concat):
@@ -214,7 +247,18 @@ class ConcatTrunk(Concat):
     def familiarity(self, views: LatentViews) -> np.ndarray:
         if self.novelty is None:  # stored before the Gram regression existed: the best score, as the others
             return super().familiarity(views)
-        return _probe_log_proba(self.novelty, views.gram.astype(np.float64)).max(1)
+        return self._gram_log_proba(views).max(1)
+
+    def _gram_log_proba(self, views: LatentViews) -> np.ndarray:
+        if self.novelty is None:
+            raise RuntimeError("fit the clusters first")
+        return _probe_log_proba(self.novelty, views.gram.astype(np.float64))
+
+    def _neighbour_features(self, views: LatentViews) -> np.ndarray:
+        """The Gram regression's own space (its standardised principal components)."""
+        if self.novelty is None:
+            raise RuntimeError("fit the clusters first")
+        return _probe_space(self.novelty, views.gram.astype(np.float64))
 
     def arrays(self) -> Arrays:
         return {**super().arrays(), "probe": self.probe, "novelty": self.novelty}
@@ -224,19 +268,73 @@ class ConcatTrunk(Concat):
         self.probe, self.novelty = stored.get("probe"), stored.get("novelty")
 
 
+class GramStatistics(ConcatTrunk):
+    """The Gram statistics' regression alone (fitted as concat+trunk's familiarity)."""
+
+    def scores(self, views: LatentViews) -> np.ndarray:
+        return self._gram_log_proba(views)
+
+    def embedding(self, views: LatentViews) -> np.ndarray:
+        return self._neighbour_features(views)
+
+
+class ConcatTrunkGram(ConcatTrunk):
+    """concat+trunk's two regressions, their probabilities multiplied (and normalised again)."""
+
+    def scores(self, views: LatentViews) -> np.ndarray:
+        return log_softmax(super().scores(views) + self._gram_log_proba(views), axis=1)
+
+    def embedding(self, views: LatentViews) -> np.ndarray:
+        return np.hstack([_with_trunk(views), self._neighbour_features(views)])
+
+
+class StyleStatistics(Representation):
+    """The trunk's style statistics alone, in concat+trunk's regression."""
+
+    needs_trunk = True
+
+    def __init__(self, artists: int, encoder_of_artist: list[int], loss: LossConfig) -> None:
+        super().__init__(artists, encoder_of_artist, loss)
+        self.probe: dict[str, np.ndarray] | None = None
+
+    def embedding(self, views: LatentViews) -> np.ndarray:
+        return _style(views)
+
+    def fit(self, views: LatentViews, labels: np.ndarray) -> None:
+        self.probe = _fit_probe(_style(views), labels, self.artists)
+
+    def scores(self, views: LatentViews) -> np.ndarray:
+        if self.probe is None:
+            raise RuntimeError("fit the clusters first")
+        return _probe_log_proba(self.probe, _style(views))
+
+    def arrays(self) -> Arrays:
+        return {"probe": self.probe, "neighbours": self.neighbours}
+
+    def load_arrays(self, stored: Arrays) -> None:
+        self.probe, self.neighbours = stored.get("probe"), stored.get("neighbours")
+
+
 REPRESENTATIONS: dict[str, type[Representation]] = {
     "own": Own,
     "concat": Concat,
     "elbo": Elbo,
     "concat+trunk": ConcatTrunk,
+    "style": StyleStatistics,
+    "gram": GramStatistics,
+    "concat+trunk+gram": ConcatTrunkGram,
 }
 
 
 def _with_trunk(views: LatentViews) -> np.ndarray:
     """(N, E * latent + S) concat and the trunk's style statistics side by side."""
+    return np.hstack([views.concatenated_mu(), _style(views)])
+
+
+def _style(views: LatentViews) -> np.ndarray:
     if views.style.shape[1] == 0:
-        raise ValueError("concat+trunk needs a run with a trunk (model.trunk)")
-    return np.hstack([views.concatenated_mu(), views.style.astype(np.float64)])
+        raise ValueError("this representation needs a run with a trunk (model.trunk)")
+    return views.style.astype(np.float64)
 
 
 def _fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
@@ -257,9 +355,14 @@ def _fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
     return probe
 
 
-def _probe_log_proba(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
+def _probe_space(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
+    """The features as the regression reads them: standardised (and reduced, when it was)."""
     features = (features - probe["mean"]) / probe["scale"]
     if "pca_components" in probe:
         features = ((features - probe["pca_mean"]) @ probe["pca_components"].T - probe["mean2"]) / probe["scale2"]
-    logits = features @ probe["coef"].T + probe["intercept"]
+    return features
+
+
+def _probe_log_proba(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
+    logits = _probe_space(probe, features) @ probe["coef"].T + probe["intercept"]
     return log_softmax(logits, axis=1)

@@ -11,6 +11,10 @@ then strangers, and the share of them above that threshold is how often a strang
 The mean over painters is what `attribute` quotes ("about 8 in 10 paintings by painters it
 never saw pass as one of them").
 
+The same folds choose what familiarity is (`familiarity.MIXES`): for each mix of signals, its
+AUROC between the held-out painter's paintings and the others' validation paintings, and its
+pass rate at that mix's threshold; the run keeps the mix with the best mean AUROC.
+
 A run of two painters cannot do this (one painter left is not an attribution); the answer
 then says it was not measured.
 """
@@ -22,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+from painterly_vae.inference.familiarity import FamiliarityMix, available_mixes
 from painterly_vae.inference.latents import LatentViews
 
 MIN_PAINTERS = 3  # leaving one out must leave an attribution between at least two
@@ -34,16 +39,22 @@ class StrangerRate:
     pass_rate: float  # mean over the held-out painters
     per_artist: dict[str, float]
     paintings: int  # held-out validation paintings counted, over all painters
+    mix: str = "score"  # the familiarity mix measured (and chosen); runs fitted before mixes: the score
+    auroc: float | None = None  # its mean AUROC, strangers against the others' validation paintings
+    mixes: dict[str, dict[str, float]] | None = None  # every mix measured: auroc, pass_rate
 
     def state_dict(self) -> dict[str, object]:
-        return {"pass_rate": self.pass_rate, "per_artist": dict(self.per_artist), "paintings": self.paintings}
+        return {"pass_rate": self.pass_rate, "per_artist": dict(self.per_artist), "paintings": self.paintings,
+                "mix": self.mix, "auroc": self.auroc, "mixes": self.mixes}
 
     @classmethod
     def from_state_dict(cls, state: dict[str, object] | None) -> "StrangerRate | None":
         if not state:
             return None
+        auroc = state.get("auroc")
         return cls(float(state["pass_rate"]), {k: float(v) for k, v in dict(state["per_artist"]).items()},
-                   int(state["paintings"]))
+                   int(state["paintings"]), str(state.get("mix", "score")), None if auroc is None else float(auroc),
+                   state.get("mixes"))
 
     def describe(self) -> str:
         """'about 8 in 10 paintings by painters it never saw pass as one of them' (a sentence part)."""
@@ -55,18 +66,23 @@ class StrangerRate:
 
 
 # what `measure_strangers` needs to fit an attribution on a subset of painters: their indices -> an
-# object with fit(views, labels), calibrate(views, labels), familiarity(views) and threshold
+# object with fit(views, labels), calibrate(views, labels), familiarity_signals(views) and accept_share
 ClustersFactory = Callable[[list[int]], object]
 
 
 def measure_strangers(make_clusters: ClustersFactory, artists: list[str], train_views: LatentViews,
                       train_labels: np.ndarray, val_views: LatentViews, val_labels: np.ndarray) -> StrangerRate | None:
-    """Leave each painter out in turn (see the module's docstring); None with fewer than
-    MIN_PAINTERS painters or without validation paintings of every one of them."""
+    """Leave each painter out in turn (see the module's docstring) and keep the familiarity mix
+    with the best mean AUROC; None with fewer than MIN_PAINTERS painters or without validation
+    paintings of every one of them."""
+    from sklearn.metrics import roc_auc_score  # imported here: attribution never needs scikit-learn
+
     present = [a for a in range(len(artists)) if np.any(val_labels == a) and np.any(train_labels == a)]
     if len(artists) < MIN_PAINTERS or len(present) < len(artists):
         return None
-    per_artist, counted = {}, 0
+    passed: dict[str, dict[str, float]] = {}  # mix -> held-out painter -> share passed
+    aurocs: dict[str, list[float]] = {}
+    counted = 0
     for held_out in range(len(artists)):
         kept = [a for a in range(len(artists)) if a != held_out]
         relabel = np.full(len(artists), -1)
@@ -75,7 +91,17 @@ def measure_strangers(make_clusters: ClustersFactory, artists: list[str], train_
         in_train, in_val = train_labels != held_out, val_labels != held_out
         clusters.fit(train_views.select(in_train), relabel[train_labels[in_train]])
         clusters.calibrate(val_views.select(in_val), relabel[val_labels[in_val]])
-        strangers = val_views.select(val_labels == held_out)
-        per_artist[artists[held_out]] = float(np.mean(clusters.familiarity(strangers) >= clusters.threshold))
+        known = clusters.familiarity_signals(val_views.select(in_val))
+        strangers = clusters.familiarity_signals(val_views.select(~in_val))
+        for mix in available_mixes(known.shape[1]):
+            combined = FamiliarityMix.fit(known, mix)
+            familiar, stranger = combined.combine(known), combined.combine(strangers)
+            threshold = np.quantile(familiar, 1 - clusters.accept_share)
+            passed.setdefault(mix, {})[artists[held_out]] = float(np.mean(stranger >= threshold))
+            is_stranger = np.r_[np.zeros(len(familiar)), np.ones(len(stranger))]
+            aurocs.setdefault(mix, []).append(float(roc_auc_score(is_stranger, -np.r_[familiar, stranger])))
         counted += len(strangers)
-    return StrangerRate(float(np.mean(list(per_artist.values()))), per_artist, counted)
+    mixes = {mix: {"auroc": float(np.mean(aurocs[mix])), "pass_rate": float(np.mean(list(passed[mix].values())))}
+             for mix in passed}
+    best = max(mixes, key=lambda mix: mixes[mix]["auroc"])
+    return StrangerRate(mixes[best]["pass_rate"], passed[best], counted, best, mixes[best]["auroc"], mixes)

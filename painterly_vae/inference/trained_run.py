@@ -24,6 +24,7 @@ from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import YearRegression, fit_dating, split_years
 from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
+from painterly_vae.inference.representation_choice import AUTO, choose_representation
 from painterly_vae.inference.run_data import open_run_data
 from painterly_vae.inference.strangers import measure_strangers
 from painterly_vae.model.model import PainterlyVAE
@@ -123,24 +124,32 @@ def split_views(model: PainterlyVAE, data: ProcessedData, split: str, settings: 
 
 def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
                       representation: str | None = None, progress: bool = False) -> tuple[ArtistClusters, YearRegression | None]:
-    """The clusters (fitted on the training split, temperature and unknown threshold calibrated
-    on val, how often strangers pass measured by leaving each painter out, the paintings it
-    has seen remembered) and the year regression (None if too few paintings carry a year), from one
-    encoding of each split."""
+    """The clusters (the representation named, or chosen on the validation paintings when
+    "auto"; fitted on the training split, temperature and unknown threshold calibrated on val,
+    the familiarity mix chosen and how often strangers pass measured by leaving each painter
+    out, the paintings it has seen remembered) and the year regression (None if too few
+    paintings carry a year), from one encoding of each split."""
     settings = InferenceSettings.of(config, device)
     encoders, artists = model.encoder_of_each_artist(), model.artists
     representation = representation or config.clustering.representation
-
-    def clusters_of(chosen: list[int]) -> ArtistClusters:
-        return ArtistClusters([artists[a] for a in chosen], [encoders[a] for a in chosen], config.loss,
-                              representation, config.clustering.accept_share)
-
-    clusters = clusters_of(list(range(len(artists))))
     train_views, train_labels = split_views(model, data, "train", settings, progress)
-    clusters.fit(train_views, train_labels)
     val_views, val_labels = split_views(model, data, "val", settings, progress)
-    clusters.calibrate(val_views, val_labels)
-    clusters.strangers = measure_strangers(clusters_of, artists, train_views, train_labels, val_views, val_labels)
+
+    def clusters_of(chosen: list[int], name: str) -> ArtistClusters:
+        return ArtistClusters([artists[a] for a in chosen], [encoders[a] for a in chosen], config.loss,
+                              name, config.clustering.accept_share)
+
+    selection = None
+    if representation == AUTO:
+        representation, selection = choose_representation(
+            lambda name: clusters_of(list(range(len(artists))), name), bool(config.model.trunk),
+            train_views, train_labels, val_views, val_labels)
+    clusters = clusters_of(list(range(len(artists))), representation)
+    clusters.fit(train_views, train_labels)
+    clusters.strangers = measure_strangers(lambda chosen: clusters_of(chosen, representation), artists,
+                                           train_views, train_labels, val_views, val_labels)
+    clusters.calibrate(val_views, val_labels, clusters.strangers.mix if clusters.strangers is not None else None)
+    clusters.selection = selection
     clusters.known = KnownPaintings.of(data, artists)
     dating = fit_dating(train_views, split_years(data, artists, "train"), train_labels,
                         val_views, split_years(data, artists, "val"), val_labels, clusters.predict(val_views))
@@ -148,10 +157,12 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
 
 
 def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None,
-                   progress: bool = True) -> ArtistClusters:
-    """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run again and store them."""
+                   progress: bool = True, accept_share: float | None = None) -> ArtistClusters:
+    """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run
+    again and store them (`accept_share`: instead of the run's clustering.accept_share)."""
     data = open_run_data(run, data_path, progress=progress)
-    clusters, dating = fit_latent_models(run.model, run.config, data, run.device, representation, progress)
+    config = run.config if accept_share is None else run.config.with_values({"clustering.accept_share": accept_share})
+    clusters, dating = fit_latent_models(run.model, config, data, run.device, representation, progress)
     state = dataclasses.replace(run.state, clusters=clusters.state_dict(),
                                 dating=dating.state_dict() if dating is not None else None)
     save_run_state(last_checkpoint(run.run_dir), state)

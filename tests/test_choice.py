@@ -1,0 +1,172 @@
+"""What the run chooses on its validation paintings: the representation it attributes with, and
+the familiarity that says "unknown artist" (issue #23).
+
+Constructed collections where the answer is known: the information about the painter lies in
+z, in the style statistics or in the Gram statistics only; strangers that the regression names
+with confidence but that no training painting resembles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from painterly_vae.config import Config, LossConfig
+from painterly_vae.errors import ConfigError
+from painterly_vae.inference.clustering import ArtistClusters
+from painterly_vae.inference.familiarity import MIXES, FamiliarityMix, nearest_similarity, unit_vectors
+from painterly_vae.inference.latents import LatentViews
+from painterly_vae.inference.representation_choice import choose_representation, describe_selection
+from painterly_vae.inference.strangers import measure_strangers
+
+ARTISTS = ["a", "b", "c"]
+
+
+def _views(labels: np.ndarray, rng: np.random.Generator, where: str, trunk: bool = True) -> LatentViews:
+    """Paintings of len(labels) painters: `where` ("z", "style", "gram") holds their painter
+    (centres 4 apart), every other part is noise of the same size."""
+    n = len(labels)
+
+    def part(width: int, informative: bool) -> np.ndarray:
+        noise = rng.normal(size=(n, width))
+        if informative:
+            noise[:, :3] += 4 * np.eye(3)[labels]
+        return noise
+
+    mu = part(3 * 4, where == "z").reshape(n, 3, 4)
+    style = part(12, where == "style") if trunk else np.zeros((n, 0))
+    gram = part(40, where == "gram") if trunk else np.zeros((n, 0))
+    return LatentViews(mu.astype(np.float32), np.zeros((n, 3)), np.zeros((n, 3)), style, gram)
+
+
+def _choose(where: str, trunk: bool = True, seed: int = 0) -> tuple[str, dict]:
+    rng = np.random.default_rng(seed)
+    train_labels, val_labels = np.repeat([0, 1, 2], 40), np.repeat([0, 1, 2], 20)
+    train, val = _views(train_labels, rng, where, trunk), _views(val_labels, rng, where, trunk)
+    return choose_representation(lambda name: ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), name), trunk,
+                                 train, train_labels, val, val_labels)
+
+
+@pytest.mark.parametrize("where, readers", [
+    ("gram", {"gram", "concat+trunk+gram"}),
+    ("style", {"style", "concat+trunk", "concat+trunk+gram"}),
+    ("z", {"concat", "concat+trunk", "concat+trunk+gram"}),
+])
+def test_the_run_attributes_with_what_names_the_painter_on_its_validation_paintings(where: str, readers: set) -> None:
+    chosen, selection = _choose(where)
+    assert chosen in readers
+    measured = selection["candidates"]
+    assert set(measured) == {"concat", "concat+trunk", "style", "gram", "concat+trunk+gram"}
+    merit = {name: scores["top1"] + scores["balanced_accuracy"] for name, scores in measured.items()}
+    assert merit[chosen] == max(merit.values()) and selection["paintings"] == 60
+    blind = set(measured) - readers  # those that cannot see the information do no better than chance
+    assert all(measured[name]["top1"] < 0.6 for name in blind), measured
+    assert describe_selection(selection).startswith(f"chosen on 60 validation paintings (top-1/balanced): {chosen} ")
+
+
+def test_without_a_trunk_the_choice_is_among_what_the_run_has() -> None:
+    chosen, selection = _choose("z", trunk=False)
+    assert chosen == "concat" and list(selection["candidates"]) == ["concat"]
+    assert Config.from_dict({"clustering": {"representation": "auto"}}).clustering.representation == "auto"
+    with pytest.raises(ConfigError, match="gram needs a trunk"):
+        Config.from_dict({"clustering": {"representation": "gram"}})
+
+
+def test_the_stored_choice_reopens_from_a_checkpoint_identically(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    train_labels, val_labels = np.repeat([0, 1, 2], 40), np.repeat([0, 1, 2], 20)
+    train, val = _views(train_labels, rng, "gram"), _views(val_labels, rng, "gram")
+    chosen, selection = choose_representation(lambda name: ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), name),
+                                              True, train, train_labels, val, val_labels)
+    clusters = ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), chosen, accept_share=0.9).fit(train, train_labels)
+    clusters.strangers = measure_strangers(lambda kept: ArtistClusters([ARTISTS[a] for a in kept], kept, LossConfig(),
+                                                                       chosen, 0.9), ARTISTS, train, train_labels,
+                                           val, val_labels)
+    clusters.calibrate(val, val_labels, clusters.strangers.mix)
+    clusters.selection = selection
+    torch.save({"clusters": clusters.state_dict()}, tmp_path / "last.pt")
+    stored = torch.load(tmp_path / "last.pt", weights_only=True)["clusters"]  # how runs are opened
+    reopened = ArtistClusters.from_state_dict(stored, LossConfig())
+    fresh = _views(np.repeat([0, 1, 2], 5), rng, "gram")
+    assert reopened.representation == chosen and reopened.selection == selection
+    np.testing.assert_array_equal(reopened.predict_proba(fresh), clusters.predict_proba(fresh))
+    np.testing.assert_array_equal(reopened.familiarity(fresh), clusters.familiarity(fresh))
+    assert reopened.familiarity_mix.mix == clusters.strangers.mix and reopened.threshold == clusters.threshold
+    assert reopened.describe_validation() == clusters.describe_validation()
+    assert reopened.describe_threshold() == clusters.describe_threshold()
+
+
+def _style_views(points: np.ndarray) -> LatentViews:
+    n = len(points)
+    return LatentViews(np.zeros((n, 1, 2), np.float32), np.zeros((n, 1)), np.zeros((n, 1)), points, np.zeros((n, 0)))
+
+
+def test_a_stranger_the_regression_is_sure_of_is_caught_by_its_nearest_painting() -> None:
+    """Three painters along three directions of the style statistics, a fourth statistic that
+    varies a lot within every painter and tells none apart; a stranger like the first painter but
+    far out along that fourth one. The regression has learnt to ignore it and names the first
+    painter as surely as her own paintings; no training painting lies that far out, so `nearest`
+    calls it unlike every one of them."""
+    rng = np.random.default_rng(2)
+    centres = 6 * np.eye(4)[:3]
+    spread = np.array([0.5, 0.5, 0.5, 3.0])
+    labels = np.repeat([0, 1, 2], 60)
+    train = _style_views(centres[labels] + rng.normal(0, spread, (180, 4)))
+    val = _style_views(centres[labels] + rng.normal(0, spread, (180, 4)))
+    strangers = _style_views(np.array([6.0, 0, 0, 15.0]) + rng.normal(0, spread, (40, 4)))
+    clusters = ArtistClusters(ARTISTS, [0, 0, 0], LossConfig(), "style").fit(train, labels).calibrate(val, labels)
+    known, stranger = clusters.familiarity_signals(val), clusters.familiarity_signals(strangers)
+    assert (clusters.predict(strangers) == 0).all()  # named the first painter, as surely as most of hers
+    assert np.median(stranger[:, 0]) > np.quantile(known[labels == 0, 0], 0.2)
+    assert np.median(stranger[:, 1]) < np.quantile(known[:, 1], 0.05)  # further from every training painting
+    assert clusters.familiarity_mix.mix == "score+nearest"
+    score_only = ArtistClusters(ARTISTS, [0, 0, 0], LossConfig(), "style").fit(train, labels).calibrate(val, labels, "score")
+    assert score_only.is_unknown(strangers).mean() < 0.2 < 0.8 < clusters.is_unknown(strangers).mean()
+
+
+def test_leaving_painters_out_chooses_the_mix_and_its_threshold_holds_on_fresh_paintings() -> None:
+    """Four painters as Gaussian clusters, the fourth far from the others: the figures the run
+    quotes (flagged strangers, false rejections) are what fresh paintings then show."""
+    rng = np.random.default_rng(3)
+    centres = np.array([[0, 0, 9.0], [9, 0, 0], [0, 9, 0], [-9, -9, -9]])
+    artists = ["a", "b", "c", "far"]
+
+    def paintings(per_artist: int, painters: list[int]) -> tuple[LatentViews, np.ndarray]:
+        labels = np.repeat(painters, per_artist)
+        points = centres[labels] + rng.normal(0, 1, (len(labels), 3))
+        n = len(labels)
+        return LatentViews(points[:, None, :].astype(np.float32), np.zeros((n, 1)), np.zeros((n, 1)),
+                           np.zeros((n, 0)), np.zeros((n, 0))), labels
+
+    def clusters_of(kept: list[int]) -> ArtistClusters:
+        return ArtistClusters([artists[a] for a in kept], [0] * len(kept), LossConfig(), "concat", 0.9)
+
+    (train, train_labels), (val, val_labels) = paintings(80, [0, 1, 2, 3]), paintings(200, [0, 1, 2, 3])
+    rate = measure_strangers(clusters_of, artists, train, train_labels, val, val_labels)
+    assert set(rate.mixes) == set(MIXES) and rate.mix == max(rate.mixes, key=lambda m: rate.mixes[m]["auroc"])
+    assert rate.per_artist["far"] < 0.05  # left out, the far painter is caught
+    # the run without the far painter, calibrated as the run would be, on fresh paintings
+    kept = [0, 1, 2]
+    known_train, known_val = train.select(train_labels < 3), val.select(val_labels < 3)
+    clusters = clusters_of(kept).fit(known_train, train_labels[train_labels < 3])
+    clusters.calibrate(known_val, val_labels[val_labels < 3], rate.mix)
+    fresh_known, _ = paintings(1000, kept)
+    fresh_far, _ = paintings(300, [3])
+    assert clusters.is_unknown(fresh_known).mean() == pytest.approx(0.10, abs=0.04)  # 1 - accept_share
+    assert clusters.is_unknown(fresh_far).mean() > 0.95
+    sentence = clusters.describe_threshold()
+    assert sentence.startswith("'unknown artist' means less like these painters than 90% of their own validation paintings")
+
+
+def test_the_familiarity_mix_is_a_mean_of_standardised_signals() -> None:
+    signals = np.array([[0.0, 10.0], [2.0, 30.0], [4.0, 20.0]])
+    mix = FamiliarityMix.fit(signals, "score+nearest")
+    np.testing.assert_allclose(mix.combine(signals), [(-1.2247 - 1.2247) / 2, (0 + 1.2247) / 2, (1.2247 + 0) / 2],
+                               atol=1e-4)
+    np.testing.assert_allclose(FamiliarityMix.fit(signals, "score").combine(signals), [-1.2247, 0, 1.2247], atol=1e-4)
+    with pytest.raises(ValueError, match="needs signals"):
+        FamiliarityMix.fit(signals[:, :1], "nearest")
+    training = unit_vectors(np.array([[1.0, 0], [0, 2.0]]))
+    np.testing.assert_allclose(nearest_similarity(np.array([[3.0, 0], [1.0, 1.0]]), training), [1.0, 0.7071], atol=1e-4)
