@@ -18,7 +18,7 @@ from painterly_vae.errors import ConfigError
 from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.familiarity import MIXES, FamiliarityMix, nearest_similarity, unit_vectors
 from painterly_vae.inference.latents import LatentViews
-from painterly_vae.inference.representation_choice import choose_representation, describe_selection
+from painterly_vae.inference.representation_choice import choose_representation, describe_selection, fit_representations
 from painterly_vae.inference.strangers import measure_strangers
 
 ARTISTS = ["a", "b", "c"]
@@ -45,8 +45,10 @@ def _choose(where: str, trunk: bool = True, seed: int = 0) -> tuple[str, dict]:
     rng = np.random.default_rng(seed)
     train_labels, val_labels = np.repeat([0, 1, 2], 40), np.repeat([0, 1, 2], 20)
     train, val = _views(train_labels, rng, where, trunk), _views(val_labels, rng, where, trunk)
-    return choose_representation(lambda name: ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), name), trunk,
-                                 train, train_labels, val, val_labels)
+    clusters, selection = choose_representation(lambda name: ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), name),
+                                                trunk, train, train_labels, val, val_labels)
+    assert clusters.score(val, val_labels) == selection["candidates"][clusters.representation]["top1"]  # fitted
+    return clusters.representation, selection
 
 
 @pytest.mark.parametrize("where, readers", [
@@ -78,9 +80,10 @@ def test_the_stored_choice_reopens_from_a_checkpoint_identically(tmp_path: Path)
     rng = np.random.default_rng(1)
     train_labels, val_labels = np.repeat([0, 1, 2], 40), np.repeat([0, 1, 2], 20)
     train, val = _views(train_labels, rng, "gram"), _views(val_labels, rng, "gram")
-    chosen, selection = choose_representation(lambda name: ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), name),
-                                              True, train, train_labels, val, val_labels)
-    clusters = ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), chosen, accept_share=0.9).fit(train, train_labels)
+    clusters, selection = choose_representation(
+        lambda name: ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), name, accept_share=0.9),
+        True, train, train_labels, val, val_labels)
+    chosen = clusters.representation
     clusters.strangers = measure_strangers(lambda kept: ArtistClusters([ARTISTS[a] for a in kept], kept, LossConfig(),
                                                                        chosen, 0.9), ARTISTS, train, train_labels,
                                            val, val_labels)
@@ -170,3 +173,19 @@ def test_the_familiarity_mix_is_a_mean_of_standardised_signals() -> None:
         FamiliarityMix.fit(signals[:, :1], "nearest")
     training = unit_vectors(np.array([[1.0, 0], [0, 2.0]]))
     np.testing.assert_allclose(nearest_similarity(np.array([[3.0, 0], [1.0, 1.0]]), training), [1.0, 0.7071], atol=1e-4)
+
+
+def test_representations_fitted_once_together_score_as_if_each_were_fitted_alone() -> None:
+    """gram and concat+trunk+gram take concat+trunk's fitted regressions (`shared_fit`): the
+    scores are those of fitting each on its own, and `evaluate` and `auto` save the refits."""
+    rng = np.random.default_rng(4)
+    labels = np.repeat([0, 1, 2], 30)
+    train, fresh = _views(labels, rng, "gram"), _views(labels, rng, "gram")
+    names = ["concat+trunk", "gram", "concat+trunk+gram", "style"]
+    together = fit_representations(names, lambda name: ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), name),
+                                   train, labels)
+    for name in names:
+        alone = ArtistClusters(ARTISTS, [0, 1, 2], LossConfig(), name).fit(train, labels)
+        np.testing.assert_allclose(together[name].decision_scores(fresh), alone.decision_scores(fresh))
+        np.testing.assert_allclose(together[name].familiarity_signals(fresh), alone.familiarity_signals(fresh))
+    assert together["gram"].scorer.novelty is together["concat+trunk"].scorer.novelty  # one fit, not three

@@ -122,15 +122,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _cluster(args: argparse.Namespace) -> int:
-    from painterly_vae.config import TRUNK_REPRESENTATIONS
     from painterly_vae.inference.trained_run import refit_clusters
 
     run = _open_run_for(args)
-    if args.representation in TRUNK_REPRESENTATIONS and not run.config.model.trunk:
-        raise UsageError(f"--representation {args.representation} needs a run that reads paintings through a trunk; "
-                         f"{run.run_dir} has none")
-    if args.accept_share is not None and not 0 < args.accept_share <= 1:
-        raise UsageError(f"--accept-share must be in (0, 1], got {args.accept_share}")
     clusters = refit_clusters(run, args.data, args.representation, not args.no_progress, args.accept_share)
     print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
           f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")

@@ -43,6 +43,7 @@ from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import dating_metrics, median_years, split_years
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.projections import project, shared_space_features
+from painterly_vae.inference.representation_choice import fit_representations
 from painterly_vae.inference.representations import REPRESENTATIONS
 from painterly_vae.inference.run_data import folder_name, open_run_data
 from painterly_vae.inference.trained_run import TrainedRun, split_views
@@ -177,12 +178,13 @@ def _compare_representations(run: TrainedRun, training: ProcessedData, train_vie
                              progress: bool) -> dict[str, RepresentationScore]:
     val_views, val_labels = split_views(run.model, training, "val", run.inference, progress)
     known = evaluation.known
+    names = [name for name, kind in REPRESENTATIONS.items() if run.config.model.trunk or not kind.needs_trunk]
+    fitted = fit_representations(names, lambda name: ArtistClusters(run.artists, run.model.encoder_of_each_artist(),
+                                                                     run.config.loss, name),
+                                 train_views, train_labels)
     results = {}
-    for representation, kind in REPRESENTATIONS.items():
-        if kind.needs_trunk and not run.config.model.trunk:
-            continue
-        clusters = ArtistClusters(run.artists, run.model.encoder_of_each_artist(), run.config.loss, representation)
-        clusters.fit(train_views, train_labels).calibrate(val_views, val_labels)
+    for representation, clusters in fitted.items():
+        clusters.calibrate(val_views, val_labels)
         probabilities = clusters.predict_proba(evaluation.views.select(known))
         metrics = classification_metrics(probabilities, evaluation.labels[known], run.artists)
         results[representation] = RepresentationScore(metrics.top1, metrics.top3, metrics.balanced_accuracy,

@@ -20,10 +20,10 @@ from scipy.special import log_softmax, softmax
 
 from painterly_vae.config import REPRESENTATIONS, ClusteringConfig, LossConfig
 from painterly_vae.inference import representations
-from painterly_vae.inference.familiarity import FamiliarityMix, available_mixes
+from painterly_vae.inference.familiarity import FamiliarityMix, available_mixes, threshold_letting_through
 from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews
-from painterly_vae.inference.representation_choice import describe_selection
+from painterly_vae.inference.representation_choice import accuracy, describe_selection
 from painterly_vae.inference.representations import STORED_KEYS, Representation
 from painterly_vae.inference.strangers import StrangerRate
 
@@ -90,12 +90,9 @@ class ArtistClusters:
             signals = self.familiarity_signals(views)
             self.familiarity_mix = FamiliarityMix.fit(signals, mix or available_mixes(signals.shape[1])[-1])
             familiarity = self.familiarity_mix.combine(signals)
-            self.threshold = float(np.quantile(familiarity, 1 - self.accept_share))
+            self.threshold = threshold_letting_through(familiarity, self.accept_share)
             self.familiarity_reference = np.sort(familiarity)
-            predicted = scores.argmax(1)
-            recalls = [np.mean(predicted[labels == a] == a) for a in np.unique(labels)]
-            self.validation = {"paintings": len(labels), "top1": float(np.mean(predicted == labels)),
-                               "balanced_accuracy": float(np.mean(recalls))}
+            self.validation = {"paintings": len(labels), **accuracy(scores.argmax(1), labels)}
         return self
 
     # ------------------------------------------------------------------ predicting

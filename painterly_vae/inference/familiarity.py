@@ -79,6 +79,12 @@ class FamiliarityMix:
         return cls(str(state["mix"]), np.asarray(state["mean"], np.float64), np.asarray(state["std"], np.float64))
 
 
+def threshold_letting_through(familiarity: np.ndarray, accept_share: float) -> float:
+    """The familiarity below which a painting is "unknown": `accept_share` of the validation
+    paintings' `familiarity` lies at or above it."""
+    return float(np.quantile(familiarity, 1 - accept_share))
+
+
 def available_mixes(signals: int) -> list[str]:
     """The mixes a run with `signals` signals can use (runs fitted before `nearest` have one)."""
     return [name for name, chosen in MIXES.items() if max(chosen) < signals]

@@ -10,12 +10,14 @@ balanced accuracy (ties go to the earlier candidate), and records every candidat
 
 The candidates are those of `REPRESENTATIONS` the run can use, less `own` and `elbo` (weak by
 design, docs/results.md): concat for every run; with a trunk also concat+trunk, style, gram and
-concat+trunk+gram. The last three and concat+trunk share one fit (the two regressions), made once.
+concat+trunk+gram. Representations that fit the same arrays (`Representation.shared_fit`:
+concat+trunk's two regressions serve gram and concat+trunk+gram) are fitted once
+(`fit_representations`, which `evaluate` uses too).
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -24,9 +26,8 @@ from painterly_vae.inference.latents import LatentViews
 AUTO = "auto"
 NO_TRUNK = ("concat",)
 WITH_TRUNK = ("concat+trunk", "concat", "style", "gram", "concat+trunk+gram")
-SHARED_FIT = ("concat+trunk", "gram", "concat+trunk+gram")  # one set of fitted arrays serves them all
 
-# a representation's name -> an unfitted ArtistClusters of it (fit, arrays via .scorer, predict)
+# a representation's name -> an unfitted ArtistClusters of it (fit, predict; .scorer's shared_fit, arrays, load_arrays)
 ClustersOf = Callable[[str], object]
 
 
@@ -34,27 +35,40 @@ def candidates(has_trunk: bool) -> tuple[str, ...]:
     return WITH_TRUNK if has_trunk else NO_TRUNK
 
 
-def choose_representation(clusters_of: ClustersOf, has_trunk: bool, train_views: LatentViews,
-                          train_labels: np.ndarray, val_views: LatentViews,
-                          val_labels: np.ndarray) -> tuple[str, dict[str, object]]:
-    """The chosen name and the record of the choice: every candidate's top-1 and balanced
-    accuracy on the validation paintings, and the rule."""
-    measured: dict[str, dict[str, float]] = {}
-    shared = None
-    for name in candidates(has_trunk):
+def fit_representations(names: Iterable[str], clusters_of: ClustersOf, train_views: LatentViews,
+                        train_labels: np.ndarray) -> dict[str, object]:
+    """Each named representation's clusters fitted on the training paintings; those that share a
+    fit (`Representation.shared_fit`) take the arrays of the first of them fitted."""
+    fitted, shared = {}, {}
+    for name in names:
         clusters = clusters_of(name)
-        if name in SHARED_FIT and shared is not None:
-            clusters.scorer.load_arrays(shared)
+        key = clusters.scorer.shared_fit
+        if key is not None and key in shared:
+            clusters.scorer.load_arrays(shared[key])
         else:
             clusters.fit(train_views, train_labels)
-            if name in SHARED_FIT:
-                shared = clusters.scorer.arrays()
-        predicted = clusters.predict(val_views)
-        recalls = [np.mean(predicted[val_labels == a] == a) for a in np.unique(val_labels)]
-        measured[name] = {"top1": float(np.mean(predicted == val_labels)), "balanced_accuracy": float(np.mean(recalls))}
+            if key is not None:
+                shared[key] = clusters.scorer.arrays()
+        fitted[name] = clusters
+    return fitted
+
+
+def accuracy(predicted: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Top-1 and balanced accuracy (the mean recall over the painters present) of predicted painters."""
+    recalls = [np.mean(predicted[labels == a] == a) for a in np.unique(labels)]
+    return {"top1": float(np.mean(predicted == labels)), "balanced_accuracy": float(np.mean(recalls))}
+
+
+def choose_representation(clusters_of: ClustersOf, has_trunk: bool, train_views: LatentViews,
+                          train_labels: np.ndarray, val_views: LatentViews,
+                          val_labels: np.ndarray) -> tuple[object, dict[str, object]]:
+    """The chosen representation's clusters, fitted, and the record of the choice: every
+    candidate's top-1 and balanced accuracy on the validation paintings, and the rule."""
+    fitted = fit_representations(candidates(has_trunk), clusters_of, train_views, train_labels)
+    measured = {name: accuracy(clusters.predict(val_views), val_labels) for name, clusters in fitted.items()}
     chosen = max(measured, key=lambda name: _merit(measured[name]))  # max keeps the first of equals
-    return chosen, {"chosen": chosen, "paintings": int(len(val_labels)), "candidates": measured,
-                    "rule": "the best mean of top-1 and balanced accuracy on the validation paintings"}
+    return fitted[chosen], {"chosen": chosen, "paintings": int(len(val_labels)), "candidates": measured,
+                            "rule": "the best mean of top-1 and balanced accuracy on the validation paintings"}
 
 
 def describe_selection(selection: dict[str, object] | None) -> str | None:

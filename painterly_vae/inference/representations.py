@@ -68,6 +68,9 @@ class Representation:
 
     needs_reconstructions = False  # only a score of reconstructions needs the decoder pass per encoder
     needs_trunk = False  # only runs that read paintings through a pretrained trunk have its statistics
+    # representations with the same key fit the same arrays and differ only in how they score
+    # (`representation_choice.fit_representations` fits them once); None: a fit of its own
+    shared_fit: str | None = None
 
     def __init__(self, artists: int, encoder_of_artist: list[int], loss: LossConfig) -> None:
         self.artists = artists
@@ -225,6 +228,7 @@ class Elbo(Representation):
 
 class ConcatTrunk(Concat):
     needs_trunk = True
+    shared_fit = "concat+trunk"  # its two regressions; gram and concat+trunk+gram score with them
 
     def __init__(self, artists: int, encoder_of_artist: list[int], loss: LossConfig) -> None:
         super().__init__(artists, encoder_of_artist, loss)

@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from painterly_vae.inference.familiarity import FamiliarityMix, available_mixes
+from painterly_vae.inference.familiarity import FamiliarityMix, available_mixes, threshold_letting_through
 from painterly_vae.inference.latents import LatentViews
 
 MIN_PAINTERS = 3  # leaving one out must leave an attribution between at least two
@@ -66,7 +66,7 @@ class StrangerRate:
 
 
 # what `measure_strangers` needs to fit an attribution on a subset of painters: their indices -> an
-# object with fit(views, labels), calibrate(views, labels), familiarity_signals(views) and accept_share
+# object with fit(views, labels), familiarity_signals(views) and accept_share (each mix is calibrated here)
 ClustersFactory = Callable[[list[int]], object]
 
 
@@ -90,13 +90,12 @@ def measure_strangers(make_clusters: ClustersFactory, artists: list[str], train_
         clusters = make_clusters(kept)
         in_train, in_val = train_labels != held_out, val_labels != held_out
         clusters.fit(train_views.select(in_train), relabel[train_labels[in_train]])
-        clusters.calibrate(val_views.select(in_val), relabel[val_labels[in_val]])
         known = clusters.familiarity_signals(val_views.select(in_val))
         strangers = clusters.familiarity_signals(val_views.select(~in_val))
         for mix in available_mixes(known.shape[1]):
             combined = FamiliarityMix.fit(known, mix)
             familiar, stranger = combined.combine(known), combined.combine(strangers)
-            threshold = np.quantile(familiar, 1 - clusters.accept_share)
+            threshold = threshold_letting_through(familiar, clusters.accept_share)
             passed.setdefault(mix, {})[artists[held_out]] = float(np.mean(stranger >= threshold))
             is_stranger = np.r_[np.zeros(len(familiar)), np.ones(len(stranger))]
             aurocs.setdefault(mix, []).append(float(roc_auc_score(is_stranger, -np.r_[familiar, stranger])))

@@ -123,15 +123,14 @@ def split_views(model: PainterlyVAE, data: ProcessedData, split: str, settings: 
 
 
 def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
-                      representation: str | None = None, progress: bool = False) -> tuple[ArtistClusters, YearRegression | None]:
-    """The clusters (the representation named, or chosen on the validation paintings when
-    "auto"; fitted on the training split, temperature and unknown threshold calibrated on val,
-    the familiarity mix chosen and how often strangers pass measured by leaving each painter
-    out, the paintings it has seen remembered) and the year regression (None if too few
-    paintings carry a year), from one encoding of each split."""
+                      progress: bool = False) -> tuple[ArtistClusters, YearRegression | None]:
+    """The clusters (config's clustering.representation, or the one chosen on the validation
+    paintings when "auto"; fitted on the training split, temperature and unknown threshold
+    calibrated on val, the familiarity mix chosen and how often strangers pass measured by leaving
+    each painter out, the paintings it has seen remembered) and the year regression (None if too
+    few paintings carry a year), from one encoding of each split."""
     settings = InferenceSettings.of(config, device)
     encoders, artists = model.encoder_of_each_artist(), model.artists
-    representation = representation or config.clustering.representation
     train_views, train_labels = split_views(model, data, "train", settings, progress)
     val_views, val_labels = split_views(model, data, "val", settings, progress)
 
@@ -139,13 +138,15 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
         return ArtistClusters([artists[a] for a in chosen], [encoders[a] for a in chosen], config.loss,
                               name, config.clustering.accept_share)
 
-    selection = None
-    if representation == AUTO:
-        representation, selection = choose_representation(
-            lambda name: clusters_of(list(range(len(artists))), name), bool(config.model.trunk),
-            train_views, train_labels, val_views, val_labels)
-    clusters = clusters_of(list(range(len(artists))), representation)
-    clusters.fit(train_views, train_labels)
+    every_artist = list(range(len(artists)))
+    if config.clustering.representation == AUTO:
+        clusters, selection = choose_representation(lambda name: clusters_of(every_artist, name),
+                                                    bool(config.model.trunk), train_views, train_labels,
+                                                    val_views, val_labels)
+    else:
+        clusters, selection = clusters_of(every_artist, config.clustering.representation), None
+        clusters.fit(train_views, train_labels)
+    representation = clusters.representation
     clusters.strangers = measure_strangers(lambda chosen: clusters_of(chosen, representation), artists,
                                            train_views, train_labels, val_views, val_labels)
     clusters.calibrate(val_views, val_labels, clusters.strangers.mix if clusters.strangers is not None else None)
@@ -159,10 +160,12 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
 def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None,
                    progress: bool = True, accept_share: float | None = None) -> ArtistClusters:
     """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run
-    again and store them (`accept_share`: instead of the run's clustering.accept_share)."""
+    again and store them; `representation` and `accept_share` instead of the run's
+    clustering.representation and clustering.accept_share (checked as the config checks them)."""
+    changed = {"clustering.representation": representation, "clustering.accept_share": accept_share}
+    config = run.config.with_values({key: value for key, value in changed.items() if value is not None})
     data = open_run_data(run, data_path, progress=progress)
-    config = run.config if accept_share is None else run.config.with_values({"clustering.accept_share": accept_share})
-    clusters, dating = fit_latent_models(run.model, config, data, run.device, representation, progress)
+    clusters, dating = fit_latent_models(run.model, config, data, run.device, progress)
     state = dataclasses.replace(run.state, clusters=clusters.state_dict(),
                                 dating=dating.state_dict() if dating is not None else None)
     save_run_state(last_checkpoint(run.run_dir), state)
