@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/train_step.py --quick
 	$(BIN)/python bench/trunk_step.py --quick
+	$(BIN)/python bench/decoder_step.py --quick
 	$(BIN)/python bench/loader.py --quick
 	$(BIN)/python bench/attribute.py --quick
 	$(BIN)/python bench/serve.py --quick

@@ -40,14 +40,16 @@ from painterly_vae.training.trainer import Trainer  # noqa: E402
 ARTISTS = 2
 
 
-def trainer(root: Path, name: str, size: int, values: dict[str, object], device: torch.device, batch: int) -> Trainer:
+def trainer(root: Path, name: str, size: int, values: dict[str, object], device: torch.device, batch: int,
+            base: Config | None = None) -> Trainer:
+    """A Trainer of `base` (default: the built-in config) with `values`, on random paintings at `size` px."""
     rng = np.random.default_rng(0)
     arrays = {f"artist-{a}": {"train": rng.integers(0, 256, (batch * 4, 3, size, size), dtype=np.uint8)} for a in range(ARTISTS)}
     rows = {a: {"train": [{}] * (batch * 4)} for a in arrays}
     data = root / f"data-{size}"
     if not (data / "index.json").exists():
         write_processed(data, arrays, rows, {"benchmark": True})
-    config = Config().with_values({"training.batch_size": batch, "training.device": str(device), "training.steps": 10,
+    config = (base or Config()).with_values({"training.batch_size": batch, "training.device": str(device), "training.steps": 10,
                                    **values})
     built = Trainer(config, ProcessedData.open(data), root / name, device)
     built.build_trunk_cache(progress=False)

@@ -345,10 +345,33 @@ def chosen_keys(path: str | Path | None = None, overrides: list[str] | None = No
     return set(flatten(_read_toml(path), "")) | {parse_assignment(a)[0] for a in overrides or []}
 
 
-def _read_toml(path: str | Path | None) -> dict[str, Any]:
+EXTENDS_KEY = "extends"  # a config file's top-level key naming the file it changes (relative to itself)
+
+
+def _read_toml(path: str | Path | None, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file's tables; with `extends = "other.toml"`, that file's tables first, then this one's
+    keys over them (so configs/pretrained-128.toml says only what differs from pretrained.toml)."""
     if path is None:
         return {}
-    return read_toml_file(path, f"config file {path}", ConfigError)
+    table = read_toml_file(path, f"config file {path}", ConfigError)
+    base = table.pop(EXTENDS_KEY, None)
+    if base is None:
+        return table
+    if not isinstance(base, str):
+        raise ConfigError(f"config file {path}: {EXTENDS_KEY} must be a file name, e.g. {EXTENDS_KEY} = \"pretrained.toml\"")
+    here = Path(path).resolve()
+    parent = here.parent / base
+    if parent.resolve() in (*seen, here):
+        raise ConfigError(f"config file {path}: {EXTENDS_KEY} = \"{base}\" leads back to itself")
+    return _merged(_read_toml(parent, (*seen, here)), table)
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` over it, table by table (a key in both: the change wins)."""
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def save_config(config: Config, path: Path) -> None:

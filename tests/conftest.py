@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 from data_tools.prepare import PrepareOptions, prepare
+from data_tools.processed import ProcessedData
 from data_tools.synthetic import write_synthetic_raw
+from painterly_vae.cli.cli import main
 from painterly_vae.config import Config
 
 TINY = {
@@ -65,3 +69,39 @@ def vgg19_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _few_threads() -> None:
     torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="module")
+def data64(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three synthetic painters at 64 px: the trunk reads 64 px, the decoder paints 32 px."""
+    root = tmp_path_factory.mktemp("data64")
+    write_synthetic_raw(root / "raw", artists=3, per_artist=12, size=80, seed=2)
+    return prepare(root / "raw", root / "processed", PrepareOptions(size=64, min_size=32, workers=1), progress=False).out
+
+
+TRUNK_RUN_SETS = ["model.image_size=32", "model.channels=[8, 16]", "model.latent_dim=8", "training.batch_size=4",
+                  "model.trunk=mobilenet_v2", "model.trunk_layer=block6", "model.trunk_channels=[16]",
+                  "model.trunk_image_size=64", "loss.perceptual_weight=0.5", "loss.perceptual_network=mobilenet_v2"]
+
+
+def train_trunk_run(data: Path, weights: Path, runs_dir: Path, name: str, *more_sets: str) -> Path:
+    """A tiny run whose encoders read MobileNetV2's block-6 maps (64 px) and whose decoder paints
+    32 px, trained 6 steps by the CLI; `more_sets` change its config (e.g. the single-encoder twin)."""
+    sets = [*TRUNK_RUN_SETS, f"networks.mobilenet_v2.weights={weights}", f"training.runs_dir={runs_dir}", *more_sets]
+    code = main(["train", "--data", str(data), "--name", name, "--steps", "6", "--no-progress",
+                 *[arg for item in sets for arg in ("--set", item)]])
+    assert code == 0
+    return runs_dir / name
+
+
+@pytest.fixture(scope="module")
+def trunk_run(data64: Path, mobilenet_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A trained trunk run, by the CLI; its weights file is a copy that tests may replace."""
+    root = tmp_path_factory.mktemp("trunk-run")
+    weights = root / "weights.pth"
+    shutil.copy(mobilenet_file, weights)
+    run = train_trunk_run(data64, weights, root / "runs", "trunk")
+    painting = root / "painting.png"
+    array = ProcessedData.open(data64).array("painter-1", "test")[0]
+    Image.fromarray(array.transpose(1, 2, 0)).save(painting)
+    return {"run": run, "weights": weights, "painting": painting, "root": root}

@@ -168,6 +168,22 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     assert "auroc" not in json.loads((default_dir / "report.json").read_text())["unknown"]
 
 
+def test_evaluate_can_take_every_painting_of_the_unknown_artists(trained: dict[str, Path],
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    """The run never saw painter-4: all its paintings are strangers, not only its test split's."""
+    run = open_run(trained["run"], CPU)
+    test_only, _ = evaluate_run(run, trained["everyone"], "test", progress=False)
+    widened, out_dir = evaluate_run(run, trained["everyone"], "test", progress=False, unknown_split="all")
+    prepared = ProcessedData.open(Path(widened.prepared_data))
+    assert widened.paintings["known"] == test_only.paintings["known"]  # the known painters: still their test split
+    assert widened.paintings["unknown_artists"] == sum(prepared.count("painter-4", s) for s in ("train", "val", "test"))
+    assert widened.paintings["unknown_artists"] > test_only.paintings["unknown_artists"]
+    assert out_dir.name.endswith("-test-unknown-all") and widened.unknown_split == "all"
+    assert widened.unknown.per_artist["painter-4"]["paintings"] == widened.paintings["unknown_artists"]
+    print_evaluation(widened, out_dir)
+    assert "by artists it does not know (theirs from every split)" in capsys.readouterr().out
+
+
 def test_supervised_baseline_is_reported_beside_the_vae(trained: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
     run = open_run(trained["run"], CPU)
     report, out_dir = evaluate_run(run, supervised_epochs=15, progress=False)

@@ -82,6 +82,30 @@ def test_pretrained_toml_reads_mobilenet_at_224_and_paints_64() -> None:
     assert pretrained.network("mobilenet_v2").weights == "torchvision"
 
 
+def test_the_128_and_256_configs_change_only_the_decoders_size() -> None:
+    pretrained = load_config(REPO / "configs" / "pretrained.toml").to_dict()
+    for name, size in (("pretrained-128.toml", 128), ("pretrained-256.toml", 256)):
+        config = load_config(REPO / "configs" / name)
+        assert config.model.image_size == size and config.model.trunk_size == 224
+        assert config.model.input_size == max(size, 224)  # the data prepared at 224 px, or 256 for the 256 px decoder
+        changed = config.to_dict()
+        changed["model"]["image_size"] = 64
+        assert changed == pretrained, name
+
+
+def test_extends_reads_the_other_file_first_and_refuses_a_loop(tmp_path: Path) -> None:
+    (tmp_path / "base.toml").write_text('[model]\nimage_size = 32\nlatent_dim = 16\n[loss]\nkl_weight = 0.5\n')
+    (tmp_path / "child.toml").write_text('extends = "base.toml"\n[model]\nlatent_dim = 8\n')
+    child = load_config(tmp_path / "child.toml", ["loss.kl_weight=0.25"])
+    assert (child.model.image_size, child.model.latent_dim, child.loss.kl_weight) == (32, 8, 0.25)
+    (tmp_path / "loop.toml").write_text('extends = "loop.toml"\n')
+    with pytest.raises(ConfigError, match="leads back to itself"):
+        load_config(tmp_path / "loop.toml")
+    (tmp_path / "orphan.toml").write_text('extends = "nowhere.toml"\n')
+    with pytest.raises(ConfigError, match="nowhere.toml does not exist"):
+        load_config(tmp_path / "orphan.toml")
+
+
 def test_network_tables_and_dotted_overrides() -> None:
     config = Config().with_overrides(["networks.vgg19.weights=/models/vgg19.pth", "networks.vgg19.padding=same"])
     assert config.network("vgg19").weights == "/models/vgg19.pth" and config.network("vgg19").padding == "same"

@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import balanced_accuracy_score
 
 from painterly_vae.evaluation import paired_comparison
-from painterly_vae.evaluation.paired_comparison import paired_difference
+from painterly_vae.evaluation.paired_comparison import paired_difference, paired_mean_difference
 
 
 def _predictions(labels: np.ndarray, right: np.ndarray, classes: int) -> np.ndarray:
@@ -69,3 +69,16 @@ def test_scoring_in_chunks_gives_the_same_interval(monkeypatch: pytest.MonkeyPat
 def test_predictions_of_other_paintings_are_refused() -> None:
     with pytest.raises(ValueError, match="paired comparison of 3 and 2 predictions for 3 paintings"):
         paired_difference(np.zeros(3, int), np.zeros(3, int), np.zeros(2, int), 2)
+
+
+def test_a_paired_difference_of_means_by_hand() -> None:
+    rng = np.random.default_rng(0)
+    theirs = rng.random(200)
+    better = paired_mean_difference(theirs + 0.1, theirs)  # every painting 0.1 better: no doubt left
+    assert better["difference"] == pytest.approx(0.1) and better["interval"] == pytest.approx([0.1, 0.1])
+    assert better["verdict"] == "ahead" and better["ours"] == pytest.approx(theirs.mean() + 0.1)
+    assert paired_mean_difference(theirs + 0.1, theirs, higher_is_better=False)["verdict"] == "behind"  # an error grew
+    noise = paired_mean_difference(theirs + rng.normal(0, 0.3, 200), theirs)  # no real difference
+    assert noise["verdict"] == "level" and noise["interval"][0] < 0 < noise["interval"][1]
+    with pytest.raises(ValueError, match="paired comparison of 3 and 2"):
+        paired_mean_difference(np.ones(3), np.ones(2))

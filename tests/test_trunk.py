@@ -11,9 +11,7 @@ import pytest
 import torch
 from conftest import tiny_config
 
-from data_tools.prepare import PrepareOptions, prepare
 from data_tools.processed import ProcessedData
-from data_tools.synthetic import write_synthetic_raw
 from painterly_vae.cli.cli import main
 from painterly_vae.cli.evaluation_summary import print_evaluation
 from painterly_vae.cli.train_command import train_and_fit_clusters
@@ -25,14 +23,6 @@ from painterly_vae.training.trainer import Trainer
 from painterly_vae.training.trunk_cache import CACHE_DIR, RECORD_FILE
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(scope="module")
-def data64(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three synthetic painters at 64 px: the trunk reads 64 px, the decoder paints 32 px."""
-    root = tmp_path_factory.mktemp("data64")
-    write_synthetic_raw(root / "raw", artists=3, per_artist=12, size=80, seed=2)
-    return prepare(root / "raw", root / "processed", PrepareOptions(size=64, min_size=32, workers=1), progress=False).out
 
 
 def _config(data: Path, weights: Path, tmp_path: Path, **values: object):
@@ -110,27 +100,6 @@ def test_the_cache_is_stored_once_beside_the_data_and_keyed_by_the_weights(data6
     third = _trainer(data64, other, tmp_path / "c")
     third.build_trunk_cache(progress=False)
     assert third.trunk_cache.folder != folder
-
-
-@pytest.fixture(scope="module")
-def trunk_run(data64: Path, mobilenet_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A trained trunk run, by the CLI; its weights file is a copy that tests may replace."""
-    root = tmp_path_factory.mktemp("trunk-run")
-    weights = root / "weights.pth"
-    shutil.copy(mobilenet_file, weights)
-    sets = ["model.image_size=32", "model.channels=[8, 16]", "model.latent_dim=8", "training.batch_size=4",
-            "model.trunk=mobilenet_v2", "model.trunk_layer=block6", "model.trunk_channels=[16]", "model.trunk_image_size=64",
-            f"networks.mobilenet_v2.weights={weights}", "loss.perceptual_weight=0.5", "loss.perceptual_network=mobilenet_v2",
-            f"training.runs_dir={root / 'runs'}"]
-    code = main(["train", "--data", str(data64), "--name", "trunk", "--steps", "6", "--no-progress",
-                 *[arg for item in sets for arg in ("--set", item)]])
-    assert code == 0
-    painting = root / "painting.png"
-    array = ProcessedData.open(data64).array("painter-1", "test")[0]
-    from PIL import Image
-
-    Image.fromarray(array.transpose(1, 2, 0)).save(painting)
-    return {"run": root / "runs" / "trunk", "weights": weights, "painting": painting, "root": root}
 
 
 def test_the_checkpoint_records_each_network_by_name_and_sha256(trunk_run: dict[str, Path]) -> None:

@@ -176,7 +176,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     run = _open_run_for(args)
     baseline = open_run(args.baseline, run.device, args.runs_dir, _weights(args)) if args.baseline else None
     report, out_dir = evaluate_run(run, args.data, args.split, baseline, args.supervised_baseline,
-                                   progress=not args.no_progress, pretrained=args.pretrained_baseline)
+                                   progress=not args.no_progress, pretrained=args.pretrained_baseline,
+                                   unknown_split=args.unknown_split)
     print_evaluation(report, out_dir)
     return 0
 

@@ -16,7 +16,9 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
     known, unknown = report.paintings["known"], report.paintings["unknown_artists"]
     where = f"all of {report.data}" if report.split == "all" else f"the {report.split} split of {report.data}"
     print(f"Evaluation of {report.run} on {where}: {known + unknown} paintings, {known} by its "
-          f"{len(report.artists)} artists, {unknown} by artists it does not know")
+          f"{len(report.artists)} artists, {unknown} by artists it does not know"
+          + (f" (theirs from {'every split' if report.unknown_split == 'all' else 'the ' + report.unknown_split + ' split'})"
+             if report.unknown_split else ""))
     rows: list[list[object]] = [["", "top-1", "top-3", "balanced"]]
     rows.append([f"this run ({report.encoders}, {report.representation})", *_percentages(attribution)])
     for name, values in (report.representations or {}).items():
@@ -74,7 +76,34 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
                      f"reconstructions ({fidelity.style_originals:.0%} of the originals at that size); "
                      f"Fréchet distance {fidelity.frechet_distance:.3g}")
         print(line)
+        _generation_lines(fidelity)
     print(f"report: {out_dir / 'report.json'}; plots: " + ", ".join(str(out_dir / p) for p in report.plots))
+
+
+MEASURE_NAMES = {"retrieved": "retrieves its painting", "style_kept": "style probe names the painter",
+                 "psnr": "PSNR", "ssim": "SSIM", "sharpness": "sharpness", "channel_mean_error": "colour off",
+                 "colour_histogram_distance": "histograms apart"}
+
+
+def _generation_lines(fidelity) -> None:
+    """Crossings, samples and the paired comparison with --baseline's reconstructions, when measured."""
+    if fidelity.crossings:
+        mean = fidelity.crossings["mean"]
+        print(f"crossings: the style probe gives the encoder's painter {mean['crossings']:.0%} on a painting crossed "
+              f"through that encoder, {mean['own_reconstructions']:.0%} on its own reconstruction "
+              f"(shift {mean['shift']:+.0%})")
+    if fidelity.samples_frechet:
+        pairs = [f"{artist} {d['samples']:.3g} ({d['reconstructions']:.3g})" for artist, d in fidelity.samples_frechet.items()]
+        print("samples: Fréchet distance of each artist's samples to its paintings (its reconstructions'): "
+              + ", ".join(pairs))
+    compared = fidelity.against_baseline
+    if compared:
+        cells = [f"{MEASURE_NAMES[name]} {m['ours']:.3g} vs {m['theirs']:.3g} ({m['verdict']}, 95% "
+                 f"[{m['interval'][0]:+.3g}, {m['interval'][1]:+.3g}])" for name, m in compared["measures"].items()]
+        if "frechet_distance" in compared:
+            cells.append(f"Fréchet {compared['frechet_distance']['ours']:.3g} vs {compared['frechet_distance']['theirs']:.3g}")
+        print(f"reconstructions against the baseline run ({compared['encoders']} encoders), same paintings, "
+              f"paired: " + "; ".join(cells))
 
 
 def _percentages(values: Accuracy | Baseline) -> list[str]:

@@ -164,7 +164,12 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--data", type=Path, help="a folder of artist sub-folders or a prepared directory (default: the run's data)")
     evaluate.add_argument("--split", choices=["train", "val", "test", "all"],
                           help="which paintings (default: the test split of the run's own data; all of any other folder)")
-    evaluate.add_argument("--baseline", help="another run (e.g. the single-encoder model) evaluated on the same paintings")
+    evaluate.add_argument("--unknown-split", choices=["train", "val", "test", "all"],
+                          help="take the paintings of artists the run does not know from this split instead "
+                               "(e.g. all: more strangers for the unknown-artist figures)")
+    evaluate.add_argument("--baseline", help="another run (e.g. the single-encoder model, the twin) evaluated on the "
+                                             "same paintings; with the same decoder size its reconstructions are "
+                                             "compared painting by painting")
     evaluate.add_argument(
         "--supervised-baseline", type=_positive_int, nargs="?", const=30, default=0, metavar="EPOCHS",
         help="also train the run's encoder as a supervised artist classifier (EPOCHS, default 30) for comparison",

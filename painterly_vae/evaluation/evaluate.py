@@ -37,6 +37,8 @@ from painterly_vae.evaluation import plots
 from painterly_vae.evaluation.baselines import BaselineInputs, leads, measure_baselines, split_labels
 from painterly_vae.evaluation.classification import classification_metrics
 from painterly_vae.evaluation.evaluation_set import ALL_SPLITS, EvaluationSet, encode_evaluation_set
+from painterly_vae.evaluation.fidelity_comparison import compare_reconstructions
+from painterly_vae.evaluation.generation import crossing_shift, sample_frechet
 from painterly_vae.evaluation.reconstructions import Reconstructions
 from painterly_vae.evaluation.report import Attribution, Dating, EvaluationReport, RepresentationScore, Unknown
 from painterly_vae.inference.clustering import ArtistClusters
@@ -51,13 +53,15 @@ from painterly_vae.inference.trained_run import TrainedRun, split_views
 
 def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | None = None,
                  baseline: TrainedRun | None = None, supervised_epochs: int = 0,
-                 progress: bool = True, pretrained: list[str] | None = None) -> tuple[EvaluationReport, Path]:
+                 progress: bool = True, pretrained: list[str] | None = None,
+                 unknown_split: str | None = None) -> tuple[EvaluationReport, Path]:
     """Evaluate, write report.json and plots; returns the report and the folder written.
 
     `split` is train, val, test or all; None means test on the run's own data and all of any
     other folder. `supervised_epochs` > 0 also trains the supervised-encoder baseline for that
     many epochs. The pretrained-features baseline runs for every network the run was trained
-    with, and for those named in `pretrained`."""
+    with, and for those named in `pretrained`. `unknown_split` takes the paintings of artists the
+    run does not know from another split (None: the same)."""
     clusters = run.require_clusters()
     if baseline is not None and baseline.artists != run.artists:
         raise UsageError(f"--baseline {baseline.run_dir.name} knows {', '.join(baseline.artists)}, the run knows "
@@ -66,9 +70,12 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
     training = _training_data(run)
     if split is None:  # the run's own paintings (even as a raw folder): its test split; any other folder: all of it
         split = "test" if data_path is None or _shares_paintings(training, data) else ALL_SPLITS
-    out_dir = run.run_dir if data_path is None else run.run_dir / "evaluations" / f"{folder_name(Path(data_path))}-{split}"
+    if unknown_split == split:
+        unknown_split = None
+    out_dir = run.run_dir if data_path is None else run.run_dir / "evaluations" / (
+        f"{folder_name(Path(data_path))}-{split}" + (f"-unknown-{unknown_split}" if unknown_split else ""))
     plot_dir = out_dir / "plots"
-    evaluation = encode_evaluation_set(run, data, split, progress)
+    evaluation = encode_evaluation_set(run, data, split, progress, unknown_split)
     where = f"{data.root}" if split == ALL_SPLITS else f"the {split} split of {data.root}"
     if not evaluation.known.any():
         raise UsageError(f"no paintings of the run's artists ({', '.join(run.artists)}) in {where}")
@@ -84,6 +91,7 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         data=str(data_path or data.root),
         prepared_data=str(data.root),
         split=split,
+        unknown_split=unknown_split,
         image_size=run.config.model.image_size,
         input_size=run.config.model.input_size,
         trunk=run.config.model.trunk or None,
@@ -109,7 +117,13 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
     networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
     inputs = BaselineInputs(run, evaluation, data, training, train_views, train_labels, networks, supervised_epochs,
                             baseline, progress)
-    report.fidelity = reconstructions.fidelity(inputs)
+    probe = reconstructions.style_probe(inputs)
+    report.fidelity = reconstructions.fidelity(inputs, probe)
+    report.fidelity.crossings = crossing_shift(run, evaluation, reconstructions, probe)
+    report.fidelity.samples_frechet = sample_frechet(run, reconstructions, probe)
+    if baseline is not None:
+        report.fidelity.against_baseline = compare_reconstructions(reconstructions, baseline, evaluation, probe,
+                                                                   run.config.training.seed)
     report.baselines = measure_baselines(inputs)
     run_leads = leads(report)
     if run_leads:

@@ -41,13 +41,20 @@ class EvaluationSet:
         return self.labels != UNKNOWN
 
 
-def encode_evaluation_set(run: TrainedRun, data: ProcessedData, split: str, progress: bool) -> EvaluationSet:
-    """Every painting of `split` (or of every split, for "all"), artist by artist."""
+def encode_evaluation_set(run: TrainedRun, data: ProcessedData, split: str, progress: bool,
+                          unknown_split: str | None = None) -> EvaluationSet:
+    """Every painting of `split` (or of every split, for "all"), artist by artist; the paintings
+    of artists the run does not know from `unknown_split` instead when given (their splits were
+    never seen by the run, so "all" of them measures unknown artists on more paintings)."""
     parts, labels, names, images, years = [], [], [], [], []
-    splits = SPLITS if split == ALL_SPLITS else (split,)
-    with encoding_bar(sum(data.count(a, s) for a in data.artists for s in splits), "encoding", progress) as bar:
+
+    def splits_of(artist: str) -> tuple[str, ...]:
+        chosen = split if artist in run.artists or unknown_split is None else unknown_split
+        return SPLITS if chosen == ALL_SPLITS else (chosen,)
+
+    with encoding_bar(sum(data.count(a, s) for a in data.artists for s in splits_of(a)), "encoding", progress) as bar:
         for artist in data.artists:
-            for part in splits:
+            for part in splits_of(artist):
                 array = np.asarray(data.array(artist, part))  # read once: encoded, and kept for the pictures
                 if not len(array):
                     continue

@@ -31,7 +31,7 @@ from painterly_vae.evaluation.image_quality import psnr, sharpness_ratio, ssim
 from painterly_vae.evaluation.report import Fidelity, Quality
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.trained_run import TrainedRun
-from painterly_vae.model.model import resize
+from painterly_vae.model.model import PainterlyVAE, resize
 from painterly_vae.runtime.batched import run_batched
 
 GRID_PER_ARTIST = 6
@@ -42,8 +42,11 @@ PER_PAINTING = ("l1", "psnr", "ssim", "sharpness", "channel_mean_error", "colour
 class Reconstructions:
     """Every known evaluated painting's reconstruction, measured (see the module docstring)."""
 
-    def __init__(self, run: TrainedRun, evaluation: EvaluationSet) -> None:
+    def __init__(self, run: TrainedRun, evaluation: EvaluationSet, observer: PainterlyVAE | None = None) -> None:
+        """`observer`: the model whose trunk reads the reconstructions for the style measures
+        (default the run's own; another run's reconstructions are read by the evaluated run's trunk)."""
         self.run = run
+        self.observer = observer if observer is not None else run.model
         self.artists: list[str] = []
         self.measures: list[dict[str, torch.Tensor]] = []  # per artist: per-painting measures and thumbnails
         run.model.eval()
@@ -55,8 +58,7 @@ class Reconstructions:
                 self.measures.append({key: torch.cat([b[key] for b in batches]) for key in batches[0]})
 
     def _measured(self, batch: torch.Tensor, artist: int) -> dict[str, torch.Tensor]:
-        model = self.run.model
-        output = model(batch, artist)
+        output = self.run.model(batch, artist)
         target, reconstruction = output.target.float(), output.reconstruction.float().clamp(0, 1)
         measured = {
             "l1": (reconstruction - target).abs().flatten(1).mean(1), "psnr": psnr(reconstruction, target),
@@ -67,11 +69,30 @@ class Reconstructions:
             "target_thumbnail": resize(target, min(RETRIEVAL_SIZE, target.shape[-1])),
             "reconstruction_thumbnail": resize(reconstruction, min(RETRIEVAL_SIZE, target.shape[-1])),
         }
-        if model.trunk is not None:  # what the network sees of each, both read at the trunk's size
+        if self.observer.trunk is not None:  # what the network sees of each, both read at the trunk's size
             for name, images in (("target", target), ("reconstruction", reconstruction)):
-                inputs = model.inputs(images, style=True)
-                measured[f"{name}_style"], measured[f"{name}_gram"] = inputs.style.float(), inputs.gram.float()
+                measured[f"{name}_style"], measured[f"{name}_gram"] = network_view(self.observer, images)
         return {key: value.cpu() for key, value in measured.items()}
+
+    def stacked(self, key: str) -> torch.Tensor:
+        """One measure of every measured painting, artist by artist (the order of `labels`)."""
+        return torch.cat([m[key] for m in self.measures])
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.concatenate([np.full(len(m["l1"]), self.run.artists.index(a)) for a, m in zip(self.artists, self.measures)])
+
+    def per_painting(self, probe=None) -> dict[str, np.ndarray]:
+        """Each measured painting's measures (`PER_PAINTING`), `retrieved` (1 when its
+        reconstruction retrieves its own original) and, given the network's style probe (fitted
+        on the training paintings), `style_kept` (1 when it names the painter from the reconstruction)."""
+        measures = {name: self.stacked(name).numpy().astype(np.float64) for name in PER_PAINTING}
+        measures["retrieved"] = retrieves_own_original(self.stacked("reconstruction_thumbnail"),
+                                                       self.stacked("target_thumbnail")).astype(np.float64)
+        if probe is not None and "reconstruction_gram" in self.measures[0]:
+            predicted = probe.classes_[probe.predict_proba(self.stacked("reconstruction_gram").numpy()).argmax(1)]
+            measures["style_kept"] = (predicted == self.labels).astype(np.float64)
+        return measures
 
     def quality(self) -> dict[str, Quality]:
         """Per artist and "mean" (the mean over artists): every per-painting measure, averaged."""
@@ -86,40 +107,59 @@ class Reconstructions:
         plots.reconstructions_png({artist: (m["target"].numpy(), m["reconstruction"].numpy())
                                    for artist, m in zip(self.artists, self.measures)}, path)
 
-    def fidelity(self, inputs: BaselineInputs) -> Fidelity:
+    def style_probe(self, inputs: BaselineInputs):
+        """The network's Gram probe fitted on the original training paintings (None without a
+        trunk or the run's training data): it attributes reconstructions, crossings and samples."""
+        if self.run.model.trunk is None or inputs.training is None:
+            return None
+        return trunk_statistics_regression("gram", inputs.train_views, inputs.train_labels, self.run.config.training.seed)
+
+    def fidelity(self, inputs: BaselineInputs, probe=None) -> Fidelity:
         """Retrieval and colour over all the paintings; with the run's training data, how much of
         the painting z itself holds (`latent_readout`); with a trunk, what its probe sees."""
-        targets = torch.cat([m["target_thumbnail"] for m in self.measures])
-        reconstructions = torch.cat([m["reconstruction_thumbnail"] for m in self.measures])
-        labels = np.concatenate([np.full(len(m["l1"]), self.run.artists.index(a))
-                                 for a, m in zip(self.artists, self.measures)])
+        measures = self.per_painting(probe)
         fidelity = Fidelity(
-            paintings=len(labels),
-            retrieval_top1=float(retrieves_own_original(reconstructions, targets).mean()),
-            retrieval_space=f"pixels at {targets.shape[-1]} px (L2), among the {len(labels)} evaluated originals",
-            channel_mean_error=float(torch.cat([m["channel_mean_error"] for m in self.measures]).mean()),
-            colour_histogram_distance=float(torch.cat([m["colour_histogram_distance"] for m in self.measures]).mean()),
+            paintings=len(measures["retrieved"]),
+            retrieval_top1=float(measures["retrieved"].mean()),
+            retrieval_space=f"pixels at {self.stacked('target_thumbnail').shape[-1]} px (L2), among the "
+                            f"{len(measures['retrieved'])} evaluated originals",
+            channel_mean_error=float(measures["channel_mean_error"].mean()),
+            colour_histogram_distance=float(measures["colour_histogram_distance"].mean()),
         )
-        model = self.run.model
-        if inputs.training is None or len(labels) < 2:
+        if inputs.training is None or fidelity.paintings < 2:
             return fidelity
         fidelity.readout_retrieval_top1 = latent_readout(inputs)
         fidelity.readout_space = (f"a ridge regression from z (the painting's own encoder) to {RETRIEVAL_SIZE} px "
                                   f"thumbnails, fitted on the training paintings; retrieval as above")
-        if model.trunk is None:
+        if probe is None:
             return fidelity
-        train_views, train_labels, seed = inputs.train_views, inputs.train_labels, self.run.config.training.seed
-        network = f"{self.run.config.model.trunk} ({', '.join(model.style_layers)})"
-        probe = trunk_statistics_regression("gram", train_views, train_labels, seed)
-        for name, attribute in (("target", "style_originals"), ("reconstruction", "style_reconstructions")):
-            gram = torch.cat([m[f"{name}_gram"] for m in self.measures]).numpy()
-            predicted = probe.classes_[probe.predict_proba(gram).argmax(1)]
-            setattr(fidelity, attribute, float(np.mean(predicted == labels)))
-        fidelity.style_probe = f"{network} Gram statistics + logistic regression, fitted on the training paintings"
-        style = {name: torch.cat([m[f"{name}_style"] for m in self.measures]).numpy() for name in ("target", "reconstruction")}
-        fidelity.frechet_distance = frechet_distance(style["reconstruction"], style["target"])
-        fidelity.frechet_features = f"{network} style statistics (channel means and standard deviations)"
+        originals = probe.classes_[probe.predict_proba(self.stacked("target_gram").numpy()).argmax(1)]
+        fidelity.style_originals = float(np.mean(originals == self.labels))
+        fidelity.style_reconstructions = float(measures["style_kept"].mean())
+        fidelity.style_probe = f"{self.network} Gram statistics + logistic regression, fitted on the training paintings"
+        fidelity.frechet_distance = self.frechet()
+        fidelity.frechet_features = f"{self.network} style statistics (channel means and standard deviations)"
         return fidelity
+
+    @property
+    def network(self) -> str:
+        return f"{self.observer.config.trunk} ({', '.join(self.observer.style_layers)})"
+
+    def frechet(self, artist: str | None = None) -> float:
+        """The Fréchet distance between the style statistics of the reconstructions and of their
+        originals: all the measured paintings, or one artist's."""
+        chosen = [m for a, m in zip(self.artists, self.measures) if artist in (None, a)]
+        return frechet_distance(torch.cat([m["reconstruction_style"] for m in chosen]).numpy(),
+                                torch.cat([m["target_style"] for m in chosen]).numpy())
+
+    def originals_style(self, artist: str) -> np.ndarray:
+        return self.measures[self.artists.index(artist)]["target_style"].numpy()
+
+
+def network_view(observer: PainterlyVAE, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the observer's trunk sees of images in [0, 1]: (style statistics, Gram statistics), float."""
+    inputs = observer.inputs(images, style=True)
+    return inputs.style.float(), inputs.gram.float()
 
 
 def latent_readout(inputs: BaselineInputs) -> float:

@@ -160,6 +160,11 @@ class Fidelity(JsonRecord):
     style_reconstructions: float | None = _optional()  # its top-1 on the reconstructions
     frechet_distance: float | None = _optional()  # reconstructions against those originals
     frechet_features: str | None = _optional()
+    # evaluation.generation: per encoder's painter, the probe's probability of that painter on
+    # crossings vs on own reconstructions; per artist, the Fréchet distance of samples and of reconstructions
+    crossings: dict[str, dict[str, float]] | None = _optional()
+    samples_frechet: dict[str, dict[str, float]] | None = _optional()
+    against_baseline: dict[str, Any] | None = _optional()  # evaluation.fidelity_comparison, with --baseline
 
 
 @dataclass
@@ -229,6 +234,7 @@ class EvaluationReport(JsonRecord):
     fidelity: Fidelity | None = _optional()
     representations: dict[str, RepresentationScore] | None = _optional()
     selection: dict[str, Any] | None = _optional()  # how "auto" chose the representation on validation paintings
+    unknown_split: str | None = _optional()  # the unknown artists' paintings from this split instead of `split`
     baselines: list[MeasuredBaseline] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
 

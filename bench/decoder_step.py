@@ -1,0 +1,89 @@
+"""Today's training step beside the decoder configurations of issue #21, as ratios.
+
+    python bench/decoder_step.py [--quick] [--batch 32] [--device auto] [--no-256]
+
+Each variant is `Trainer.train_step` on `Trainer.next_inputs` (what `painterly-vae train` runs)
+of a shipped config file, in the default precision, on random paintings with a MobileNetV2 of
+random weights (speed does not depend on the weights); the trunk's maps are cached as in a
+real run:
+
+    64 px (today)           configs/pretrained.toml: the DFC decoder paints 64 px
+    128 px                  configs/pretrained-128.toml: the same decoder paints 128 px
+    64 px, residual + adv.  today's config with the residual decoder (256-128-64-32) and the
+                            adversarial term on from the first step (its discriminator's step included)
+    256 px                  configs/pretrained-256.toml (data at 256 px; skipped with --no-256)
+
+Repetitions are interleaved so drift on a shared machine hits every variant alike; medians are
+reported with each one's ratio to today's step and what 20 epochs of the five painters (2,471
+training paintings) would take at that rate; then one machine-readable line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from torchvision.models import mobilenet_v2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.train_step import timed  # noqa: E402
+from bench.trunk_step import trainer  # noqa: E402
+from painterly_vae.config import load_config  # noqa: E402
+from painterly_vae.runtime.device import resolve_device  # noqa: E402
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+FIVE_PAINTERS_TRAINING = 2471
+EPOCHS = 20
+RESIDUAL_ADVERSARIAL = {"model.decoder": "residual", "model.decoder_channels": [256, 128, 64, 32],
+                        "loss.adversarial_weight": 0.5, "loss.adversarial_start_step": 0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a few minutes on 2 cores)")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-256", dest="with_256", action="store_false", help="leave out the 256 px config")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    repeats = 3 if args.quick else 7
+    variants = {"64 px (today)": ("pretrained.toml", {}), "128 px": ("pretrained-128.toml", {}),
+                "64 px, residual + adv.": ("pretrained.toml", RESIDUAL_ADVERSARIAL)}
+    if args.with_256:
+        variants["256 px"] = ("pretrained-256.toml", {})
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        weights = root / "mobilenet_v2-random.pth"
+        torch.save(mobilenet_v2().state_dict(), weights)
+        steps = {}
+        for number, (name, (file, values)) in enumerate(variants.items()):
+            base = load_config(CONFIGS / file)
+            steps[name] = trainer(root, f"run-{number}", base.model.input_size,
+                                  {"networks.mobilenet_v2.weights": str(weights), **values}, device, args.batch, base)
+        print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
+              f"trunk maps cached, DFC loss on, median of {repeats} interleaved repetitions")
+        times: dict[str, list[float]] = {name: [] for name in steps}
+        for step in steps.values():  # warm up
+            step.train_step(0, step.next_inputs(0))
+        for _ in range(repeats):
+            for name, step in steps.items():
+                times[name].append(timed(lambda: step.train_step(0, step.next_inputs(0)), device))
+    seconds = {name: statistics.median(t) for name, t in times.items()}
+    today = seconds["64 px (today)"]
+    steps_per_run = EPOCHS * -(-FIVE_PAINTERS_TRAINING // args.batch)
+    for name, step_seconds in seconds.items():
+        print(f"  {name:24s} {step_seconds:6.2f} s a step, {args.batch / step_seconds:6.1f} img/s, "
+              f"{step_seconds / today:5.2f}x today's; {EPOCHS} epochs of the five painters: "
+              f"{steps_per_run * step_seconds / 60:5.1f} min")
+    keys = {"64 px (today)": "today", "128 px": "px128", "64 px, residual + adv.": "residual_adv", "256 px": "px256"}
+    print("decoder_step " + f"batch={args.batch} " + " ".join(
+        f"{keys[name]}_s={s:.3f} {keys[name]}_ratio={s / today:.2f}" for name, s in seconds.items()))
+
+
+if __name__ == "__main__":
+    main()

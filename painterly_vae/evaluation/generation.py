@@ -1,0 +1,85 @@
+"""What the shared decoder makes beyond giving a painting back, as the borrowed network sees it.
+
+- Crossings: each evaluated painting through every *other* artist's encoder, decoded. The report
+  this project follows reads a crossing as "the painting in that artist's hand"; the network's
+  style probe (fitted on the original training paintings) says whether it moved that way: the
+  probability it gives the encoder's painter on the crossing, beside the probability it gives
+  the same painter on the painting's own reconstruction. A shift near 0 means the encoders
+  hand the decoder one shared z and the crossing is the reconstruction again.
+- Samples: for each artist, as many samples from its fitted latent cluster as it has evaluated
+  paintings, against those paintings: the Fréchet distance of their style statistics, beside
+  the same distance for that artist's reconstructions (same network, same count of paintings,
+  so the two are biased alike and comparable with each other, not with published FIDs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from painterly_vae.evaluation.evaluation_set import EvaluationSet
+from painterly_vae.evaluation.fidelity import frechet_distance
+from painterly_vae.evaluation.reconstructions import Reconstructions, network_view
+from painterly_vae.inference.explore import sample_batches
+from painterly_vae.inference.trained_run import TrainedRun
+from painterly_vae.runtime.batched import run_batched
+
+
+def crossing_shift(run: TrainedRun, evaluation: EvaluationSet, reconstructions: Reconstructions,
+                   probe) -> dict[str, dict[str, float]] | None:
+    """Per encoder's painter (and "mean"): the probe's mean probability of that painter on the
+    crossings of every other painter's paintings through its encoder, on their own
+    reconstructions, and the difference. None for a run with one encoder or no probe."""
+    model = run.model
+    if probe is None or len(set(model.encoder_of_each_artist())) < 2:
+        return None
+    column = {int(c): i for i, c in enumerate(probe.classes_)}
+    own = probe.predict_proba(reconstructions.stacked("reconstruction_gram").numpy())
+    labels = reconstructions.labels
+    shifts: dict[str, dict[str, float]] = {}
+    for encoder, painter in enumerate(run.artists):
+        others = labels != encoder
+        if not others.any() or encoder not in column:
+            continue
+        images = np.concatenate([evaluation.images[evaluation.labels == index]
+                                 for index in range(len(run.artists)) if index != encoder
+                                 and (evaluation.labels == index).any()])
+        grams = torch.cat(run_batched(images, lambda batch, encoder=encoder: _crossing_gram(run, batch, encoder),
+                                      run.inference)).numpy()
+        crossed = float(probe.predict_proba(grams)[:, column[encoder]].mean())
+        before = float(own[others, column[encoder]].mean())
+        shifts[painter] = {"crossings": crossed, "own_reconstructions": before, "shift": crossed - before}
+    if shifts:
+        shifts["mean"] = {key: float(np.mean([s[key] for s in shifts.values()]))
+                          for key in ("crossings", "own_reconstructions", "shift")}
+    return shifts or None
+
+
+def _crossing_gram(run: TrainedRun, batch: torch.Tensor, encoder: int) -> torch.Tensor:
+    crossing = run.model(batch, encoder).reconstruction.float().clamp(0, 1)
+    return network_view(run.model, crossing)[1].cpu()
+
+
+def sample_frechet(run: TrainedRun, reconstructions: Reconstructions, probe) -> dict[str, dict[str, float]] | None:
+    """Per artist: the Fréchet distance of its samples (z from its fitted latent cluster) to its
+    evaluated paintings, and of its reconstructions to the same paintings. None without a probe
+    (no trunk) or when the clusters hold no latent Gaussians (the `elbo` representation)."""
+    if probe is None:
+        return None
+    clusters = run.require_clusters()
+    distances: dict[str, dict[str, float]] = {}
+    for artist in reconstructions.artists:
+        originals = reconstructions.originals_style(artist)
+        if len(originals) < 2:
+            continue
+        index = run.artists.index(artist)
+        try:
+            clusters.latent_gaussian(index, run.model.config.latent_dim)
+        except ValueError:  # a representation without latent Gaussians: no samples to measure
+            return None
+        with torch.inference_mode():
+            samples = torch.cat([network_view(run.model, batch)[0].cpu() for batch in
+                                 sample_batches(run.model, clusters, index, len(originals), run.config.training.seed)])
+        distances[artist] = {"samples": frechet_distance(samples.numpy(), originals),
+                             "reconstructions": reconstructions.frechet(artist)}
+    return distances or None
