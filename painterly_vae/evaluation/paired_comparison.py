@@ -29,20 +29,14 @@ def paired_difference(labels: np.ndarray, ours: np.ndarray, theirs: np.ndarray, 
     labels, ours, theirs = (np.asarray(a) for a in (labels, ours, theirs))
     if not len(labels) == len(ours) == len(theirs):
         raise ValueError(f"paired comparison of {len(ours)} and {len(theirs)} predictions for {len(labels)} paintings")
-    rng = np.random.default_rng(seed)
-    per_chunk = max(1, CHUNK // max(len(labels), 1))
-    chunks = [rng.integers(0, len(labels), size=(min(per_chunk, resamples - start), len(labels)))
-              for start in range(0, resamples, per_chunk)]
+    chunks = _resampled_rows(len(labels), seed, resamples)
     result: dict[str, Any] = {"paintings": int(len(labels)), "resamples": resamples, "coverage": COVERAGE}
     for name, score in (("top1", _accuracy), ("balanced_accuracy", _balanced_accuracy)):
         difference = score(labels[None], ours[None], classes)[0] - score(labels[None], theirs[None], classes)[0]
         resampled = np.concatenate([score(labels[rows], ours[rows], classes) - score(labels[rows], theirs[rows], classes)
                                     for rows in chunks])
-        tail = (1 - COVERAGE) / 2 * 100
-        low, high = np.percentile(resampled, [tail, 100 - tail])
-        result[name] = {"difference": float(difference), "interval": [float(low), float(high)]}
-    low, high = result["top1"]["interval"]
-    result["verdict"] = "ahead" if low > 0 else "behind" if high < 0 else "level"
+        result[name] = {"difference": float(difference), "interval": _interval(resampled)}
+    result["verdict"] = _verdict(*result["top1"]["interval"])
     return result
 
 
@@ -55,18 +49,31 @@ def paired_mean_difference(ours: np.ndarray, theirs: np.ndarray, higher_is_bette
     if len(ours) != len(theirs) or len(ours) == 0:
         raise ValueError(f"paired comparison of {len(ours)} and {len(theirs)} measured paintings")
     differences = ours - theirs
-    rng = np.random.default_rng(seed)
-    per_chunk = max(1, CHUNK // len(differences))
-    resampled = np.concatenate([differences[rng.integers(0, len(differences), size=(min(per_chunk, resamples - start),
-                                                                                    len(differences)))].mean(1)
-                                for start in range(0, resamples, per_chunk)])
-    tail = (1 - COVERAGE) / 2 * 100
-    low, high = (float(v) for v in np.percentile(resampled, [tail, 100 - tail]))
-    better_low, better_high = (low, high) if higher_is_better else (-high, -low)
-    verdict = "ahead" if better_low > 0 else "behind" if better_high < 0 else "level"
+    low, high = _interval(np.concatenate([differences[rows].mean(1)
+                                          for rows in _resampled_rows(len(differences), seed, resamples)]))
+    verdict = _verdict(low, high) if higher_is_better else _verdict(-high, -low)
     return {"ours": float(ours.mean()), "theirs": float(theirs.mean()), "difference": float(differences.mean()),
             "interval": [low, high], "verdict": verdict, "paintings": int(len(ours)), "resamples": resamples,
             "coverage": COVERAGE}
+
+
+def _resampled_rows(paintings: int, seed: int, resamples: int) -> list[np.ndarray]:
+    """The bootstrap's resamples of painting indices, as (R, paintings) chunks of at most CHUNK indices."""
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, CHUNK // max(paintings, 1))
+    return [rng.integers(0, paintings, size=(min(per_chunk, resamples - start), paintings))
+            for start in range(0, resamples, per_chunk)]
+
+
+def _interval(resampled: np.ndarray) -> list[float]:
+    """The central COVERAGE interval of resampled differences."""
+    tail = (1 - COVERAGE) / 2 * 100
+    return [float(v) for v in np.percentile(resampled, [tail, 100 - tail])]
+
+
+def _verdict(low: float, high: float) -> str:
+    """"ahead" when the interval of (better minus worse) lies above 0, "behind" below, else "level"."""
+    return "ahead" if low > 0 else "behind" if high < 0 else "level"
 
 
 def _accuracy(labels: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
