@@ -145,6 +145,9 @@ class TrainingConfig:
     batch_size: int = 32  # per process: under torchrun with N processes the global batch is N x batch_size
     epochs: int = 20
     steps: int = 0  # when > 0, overrides epochs
+    # per-artist encoders: for the first N epochs one encoder learns from every artist and is copied
+    # into each artist's slot, which then goes on alone (painterly_vae.training.shared_start); 0 = the paper
+    shared_encoder_epochs: float = 0.0
     encoder_lr: float = 5e-4
     decoder_lr: float = 5e-4
     discriminator_lr: float = 2e-4  # with loss.adversarial_weight > 0
@@ -305,6 +308,7 @@ class Config:
         _require(self.inference.batch_size > 0, "inference.batch_size", "must be positive")
         _require(t.epochs >= 0, "training.epochs", "must not be negative")
         _require(t.steps >= 0, "training.steps", "must not be negative")
+        _require(t.shared_encoder_epochs >= 0, "training.shared_encoder_epochs", "must not be negative")
         _require(t.epochs > 0 or t.steps > 0, "training.epochs", "or training.steps must be positive")
         for key in ("encoder_lr", "decoder_lr"):
             _require(getattr(t, key) > 0, f"training.{key}", "must be positive")

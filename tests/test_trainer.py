@@ -74,8 +74,10 @@ def test_checkpoint_round_trip_without_pickle(tiny_data: Path, tmp_path: Path) -
     assert fresh.batches.sampler.state_dict() == trainer.batches.sampler.state_dict()
 
 
-def test_resume_continues_exactly(tiny_data: Path, tmp_path: Path) -> None:
-    common = {"training.runs_dir": str(tmp_path / "runs"), "training.device": "cpu", **_tiny_values()}
+@pytest.mark.parametrize("shared_epochs", [0.0, 0.2], ids=["paper", "shared-start-ends-at-the-resume"])
+def test_resume_continues_exactly(tiny_data: Path, tmp_path: Path, shared_epochs: float) -> None:
+    common = {"training.runs_dir": str(tmp_path / "runs"), "training.device": "cpu",
+              "training.shared_encoder_epochs": shared_epochs, **_tiny_values()}
     run_training(TrainRequest(data=tiny_data, name="straight", values={**common, "training.steps": 4}, progress=False))
     run_training(TrainRequest(data=tiny_data, name="split", values={**common, "training.steps": 2}, progress=False))
     run_training(TrainRequest(data=tiny_data, name="split", resume=True, values={"training.runs_dir": common["training.runs_dir"], "training.steps": 4}, progress=False))
@@ -88,6 +90,33 @@ def test_resume_continues_exactly(tiny_data: Path, tmp_path: Path) -> None:
     for a, b in zip(straight["encoder_optimizers"], split["encoder_optimizers"]):
         for state_a, state_b in zip(a["state"].values(), b["state"].values()):
             assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+
+
+def test_a_shared_start_trains_one_encoder_for_every_artist_then_each_goes_on_alone(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    trainer = _trainer(tiny_data, tmp_path, training__shared_encoder_epochs=0.2)
+    assert trainer.shared_start.steps == 2  # 0.2 of 30 training paintings in batches of 4
+    encoders = trainer.model.encoders
+    first = _snapshot(encoders[0])
+    for artist in (2, 1):  # whichever artist is scheduled, encoder 0 learns and every slot gets a copy
+        trainer.train_step(artist, trainer.batches.batch(artist))
+        trainer.step += 1
+        assert all(not _changed(_snapshot(encoders[0]), encoder) for encoder in encoders[1:])
+    assert _changed(first, encoders[0])
+    assert not trainer.encoder_optimizers[1].state  # the slots' own optimizers never stepped
+
+    before = [_snapshot(e) for e in encoders]
+    trainer.train_step(1, trainer.batches.batch(1))  # step 2: the copies part
+    assert [_changed(b, e) for b, e in zip(before, encoders)] == [False, True, False]
+    moments = [next(iter(o.state.values()))["exp_avg"] for o in trainer.encoder_optimizers]
+    assert torch.equal(moments[0], moments[2]) and moments[0].data_ptr() != moments[2].data_ptr()
+    assert not torch.equal(moments[0], moments[1])  # artist 1's encoder went on from the shared moments
+
+
+def test_a_single_encoder_has_nothing_to_share(tiny_data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(tiny_data, tmp_path, model__encoders="single", training__shared_encoder_epochs=5.0)
+    assert trainer.shared_start.steps == 0 and trainer.shared_start.describe() == ""
 
 
 def test_resume_refuses_to_change_the_model(tiny_data: Path, tmp_path: Path) -> None:

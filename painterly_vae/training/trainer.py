@@ -4,6 +4,8 @@ Each step draws a batch of the scheduled artist, runs it through that artist's e
 the shared decoder, and updates exactly those two with one forward and one backward pass
 (`losses` explains the gradient scaling that gives them different L1 weights). Every other
 encoder is left untouched: its optimizer does not step and its BatchNorm does not run.
+With `training.shared_encoder_epochs` the first steps train one encoder for every artist and
+copy it into the others (`shared_start`).
 
 A non-finite loss never reaches the weights: the step is skipped, the BatchNorm statistics
 the forward pass touched are restored, and after `max_nonfinite_steps` skips in a row the
@@ -58,6 +60,7 @@ from painterly_vae.training.adversary import Adversary, last_layer_weight
 from painterly_vae.training.duration import DurationEstimate
 from painterly_vae.training.monitoring import RunningSums, TrainingSummary, log_pictures, log_validation
 from painterly_vae.training.schedule import AlternatingSchedule
+from painterly_vae.training.shared_start import SharedStart
 from painterly_vae.training.training_plan import plan_training
 from painterly_vae.training.trunk_cache import TrunkCache
 from painterly_vae.training.validation import Validation, validate
@@ -104,6 +107,8 @@ class Trainer:
         self.batches = TrainingBatches(
             data, t.batch_size, t.seed, config.data.hflip, device, processes.rank, processes.world_size
         )
+        self.shared_start = SharedStart(t.shared_encoder_epochs, sum(self.train_counts), self.global_batch_size,
+                                        len(self.model.encoders))
         self.latent_gradient_scale = latent_gradient_scale(config.loss)
         self.perceptual = None
         if config.loss.perceptual_weight > 0:
@@ -176,7 +181,10 @@ class Trainer:
         """Update the artist's encoder and the shared decoder on one batch (images at the
         model's input size, or ModelInputs); None if skipped."""
         self.model.train()
-        encoder_index = self.model.encoder_index(artist)
+        shared = self.shared_start.shares(self.step)
+        if self.step == self.shared_start.steps > 0:
+            self.shared_start.copy_optimizer(self.encoder_optimizers)  # the copies part: each goes on alone
+        encoder_index = 0 if shared else self.model.encoder_index(artist)
         encoder_optimizer = self.encoder_optimizers[encoder_index]
         touched = [self.model.encoders[encoder_index], self.model.shared_decoder]
         saved_buffers = [{k: b.clone() for k, b in module.named_buffers()} for module in touched]
@@ -215,6 +223,8 @@ class Trainer:
         self.grad_scaler.step(encoder_optimizer)
         self.grad_scaler.step(self.decoder_optimizer)
         self.grad_scaler.update()
+        if shared:
+            self.shared_start.copy_encoder(self.model.encoders)
         if adversarial:
             judged = self.adversary.step(output.target, output.reconstruction, self.grad_scaler, self.amp_dtype)
             if judged is None:
@@ -315,7 +325,8 @@ class Trainer:
             "training %s at %d px on %s (%s) from step %d to %d; %d process(es), global batch %d; schedule: %s",
             self.run_dir.name, self.config.model.image_size, self.device, describe(self.amp_dtype), first_step, total,
             self.processes.world_size,
-            self.global_batch_size, self.schedule.describe(self.artists),
+            self.global_batch_size, "; ".join(filter(None, [self.schedule.describe(self.artists),
+                                                           self.shared_start.describe()])),
         )
         sums = RunningSums(len(self.artists), self.device)
         bar = tqdm(total=total, initial=first_step, disable=not (progress and main), unit="step", dynamic_ncols=True)

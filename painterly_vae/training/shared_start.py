@@ -1,0 +1,52 @@
+"""A shared start for the per-artist encoders (`training.shared_encoder_epochs`).
+
+For the first E epochs one encoder (artist 0's slot) learns from every artist's paintings, at the
+run's ratio, and is copied into every other artist's encoder after each step; from then on each
+copy goes on alone on its own artist's paintings, as the paper's encoders do from the start.
+
+Why: under the paper's alternation each per-artist encoder trains only on its share of the steps
+while the shared decoder trains on all of them. At 128 px with `ratio = "auto"` Manet's encoder
+(63 of 2,471 training paintings) took 40 of 1,545 steps and its validation L1 stayed at twice the
+single encoder's; the others' rose and fell with how many steps ago they last trained, as the
+decoder moved on without them (docs/results.md, "The decoder at 128 px"). A shared start gives
+every encoder the first E epochs' steps and a code the decoder already reads. 0 keeps the paper's
+independent encoders; E at the run's length puts the single-encoder twin's encoder in every slot.
+With one encoder (`model.encoders = "single"`) there is nothing to share and the key does nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from torch import nn
+
+
+class SharedStart:
+    """Which steps train the shared encoder, and the copies that keep the others equal to it."""
+
+    def __init__(self, epochs: float, training_images: int, global_batch: int, encoders: int) -> None:
+        # counted in steps of this run's global batch, from its first step
+        self.steps = math.ceil(epochs * training_images / global_batch) if encoders > 1 else 0
+
+    def shares(self, step: int) -> bool:
+        """Step `step` (0-based) trains the shared encoder for every artist."""
+        return step < self.steps
+
+    def describe(self) -> str:
+        return f"one encoder shared by every artist for the first {self.steps} steps" if self.steps else ""
+
+    @torch.no_grad()
+    def copy_encoder(self, encoders: nn.ModuleList) -> None:
+        """Every encoder's weights and BatchNorm statistics set to encoder 0's."""
+        state = encoders[0].state_dict()
+        for encoder in encoders[1:]:
+            encoder.load_state_dict(state)
+
+    def copy_optimizer(self, optimizers: list[torch.optim.Optimizer]) -> None:
+        """Every encoder's Adam moments and step count set to encoder 0's (once, when the copies part):
+        each then continues as if it had taken the shared steps itself."""
+        state = optimizers[0].state_dict()
+        for optimizer in optimizers[1:]:
+            optimizer.load_state_dict(copy.deepcopy(state))  # loading may keep the tensors it is given
