@@ -30,6 +30,25 @@ def test_auto_is_proportional_to_training_sizes_rounded() -> None:
     assert parse_ratio("auto", ["a", "b", "c"], [100, 100, 250]).steps_per_artist == (1, 1, 2)  # 2.5 -> 2 (banker's)
 
 
+def test_interleaved_keeps_the_shares_and_spreads_each_artists_steps() -> None:
+    assert parse_ratio("2:5", TWO, [10, 10], interleaved=True).cycle == (1, 0, 1, 1, 1, 0, 1)
+    painters = ["sisley", "monet", "manet", "boudin", "renoir"]
+    counts = [241, 923, 63, 276, 968]  # the five painters' training paintings: auto gives 4:15:1:4:15
+    blocks = parse_ratio("auto", painters, counts)
+    spread = parse_ratio("auto", painters, counts, interleaved=True)
+    assert spread.steps_per_artist == blocks.steps_per_artist == (4, 15, 1, 4, 15)
+    cycle = [spread.artist_at(s) for s in range(spread.cycle_length)]
+    assert [cycle.count(a) for a in range(5)] == [4, 15, 1, 4, 15]
+
+    def longest_wait(schedule, artist: int) -> int:  # steps between two of the artist's, across cycles
+        steps = [s for s in range(2 * schedule.cycle_length) if schedule.artist_at(s) == artist]
+        return max(b - a for a, b in zip(steps, steps[1:]))
+
+    assert [longest_wait(blocks, a) for a in (1, 4)] == [25, 25]  # Monet's and Renoir's blocks of 15
+    assert [longest_wait(spread, a) for a in (1, 4)] == [4, 4]
+    assert "interleaved" in spread.describe(painters) and "interleaved" not in blocks.describe(painters)
+
+
 @pytest.mark.parametrize(
     ("ratio", "message"),
     [

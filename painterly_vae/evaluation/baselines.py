@@ -14,7 +14,7 @@ of the run's leads. Adding a baseline is one entry here; report.json stores each
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Callable
@@ -53,6 +53,7 @@ class BaselineInputs:
     supervised_epochs: int  # 0: no supervised baseline
     other_run: TrainedRun | None  # --baseline
     progress: bool
+    _trunk_regressions: dict = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def train(self) -> LabelledImages:
@@ -62,6 +63,14 @@ class BaselineInputs:
     @cached_property
     def val(self) -> LabelledImages:
         return labelled(self.training, self.run.artists, "val")
+
+    def trunk_regression(self, kind: str):
+        """The trunk's own probe on its "style" or "gram" statistics of the training paintings, fitted
+        once per kind: the Gram one is both a baseline and the style probe of the reconstructions."""
+        if kind not in self._trunk_regressions:
+            self._trunk_regressions[kind] = trunk_statistics_regression(kind, self.train_views, self.train_labels,
+                                                                        self.run.config.training.seed)
+        return self._trunk_regressions[kind]
 
 
 Measured = list[tuple[str | None, Baseline]]  # (name for kinds with several, else None; the result)
@@ -161,8 +170,7 @@ def _pretrained_features(inputs: BaselineInputs) -> Measured:
     model = run.config.model
     if model.trunk:
         for kind, features in (("style", "style statistics"), ("gram", "Gram statistics")):
-            regression = trunk_statistics_regression(kind, inputs.train_views, inputs.train_labels,
-                                                     run.config.training.seed)
+            regression = inputs.trunk_regression(kind)
             result = _probability_metrics(regression.predict_proba(getattr(inputs.evaluation.views, kind)),
                                           regression.classes_, inputs)
             result.details = {"features": features, "image_size": model.trunk_size, "layers": run.model.style_layers,

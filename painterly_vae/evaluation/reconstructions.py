@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from painterly_vae.evaluation import plots
-from painterly_vae.evaluation.baselines import BaselineInputs, trunk_statistics_regression
+from painterly_vae.evaluation.baselines import BaselineInputs
 from painterly_vae.evaluation.evaluation_set import EvaluationSet
 from painterly_vae.evaluation.fidelity import (
     RETRIEVAL_SIZE,
@@ -112,7 +112,7 @@ class Reconstructions:
         trunk or the run's training data): it attributes reconstructions, crossings and samples."""
         if self.run.model.trunk is None or inputs.training is None:
             return None
-        return trunk_statistics_regression("gram", inputs.train_views, inputs.train_labels, self.run.config.training.seed)
+        return inputs.trunk_regression("gram")
 
     def fidelity(self, inputs: BaselineInputs, probe=None) -> Fidelity:
         """Retrieval and colour over all the paintings; with the run's training data, how much of
