@@ -179,6 +179,9 @@ def test_the_run_page_shows_its_evaluation(page, served, tmp_path: Path) -> None
     table = page.inner_text("#report-table")
     assert "this run" in table and "colour histogram" in table
     assert "One encoder per painter" in page.inner_text("#run-summary")
+    # the plots load after the tab shows: wait until every one has finished, then ask that each decoded
+    page.wait_for_function("() => { const images = [...document.querySelectorAll('.plots img')];"
+                           " return images.length > 0 && images.every(i => i.complete); }")
     assert all(width > 0 for width in page.eval_on_selector_all(".plots img", "images => images.map(i => i.naturalWidth)"))
     page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
 
