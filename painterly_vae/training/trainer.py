@@ -182,8 +182,8 @@ class Trainer:
         model's input size, or ModelInputs); None if skipped."""
         self.model.train()
         shared = self.shared_start.shares(self.step)
-        if self.step == self.shared_start.steps > 0:
-            self.shared_start.copy_optimizer(self.encoder_optimizers)  # the copies part: each goes on alone
+        if self.shared_start.parts_at(self.step):
+            self.shared_start.copy_optimizer(self.encoder_optimizers)  # each copy goes on alone from here
         encoder_index = 0 if shared else self.model.encoder_index(artist)
         encoder_optimizer = self.encoder_optimizers[encoder_index]
         touched = [self.model.encoders[encoder_index], self.model.shared_decoder]

@@ -65,5 +65,5 @@ def plan_training(config: Config, data: ProcessedData) -> TrainingPlan:
     empty = [a for a, n in zip(artists, counts) if n == 0]
     if empty:
         raise DataError(f"no training images for {', '.join(empty)} in {data.root}")
-    return TrainingPlan(artists, counts, parse_ratio(config.training.ratio, artists, counts,
-                                                                config.training.interleave))
+    schedule = parse_ratio(config.training.ratio, artists, counts, config.training.interleave)
+    return TrainingPlan(artists, counts, schedule)
