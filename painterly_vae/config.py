@@ -28,6 +28,7 @@ REPRESENTATIONS = ("own", "concat", "elbo", "concat+trunk", "style", "gram", "co
 TRUNK_REPRESENTATIONS = ("concat+trunk", "style", "gram", "concat+trunk+gram")
 CHOSEN_REPRESENTATION = "auto"
 DECODERS = ("dfc", "residual")  # painterly_vae.model.decoders builds them
+DECODER_NORMS = ("batch", "group")  # the DFC decoder's normalisation
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.runtime.precision resolves them
 
 
@@ -65,6 +66,10 @@ class ModelConfig:
     decoder: str = "dfc"
     decoder_channels: list[int] = field(default_factory=list)  # widest first; [] = channels reversed
     decoder_blocks: int = 1  # residual blocks at each scale ("residual" only)
+    # The DFC decoder's normalisation: "batch" (the paper's BatchNorm) or "group" (GroupNorm: a
+    # painting's statistics only, so a held-out painting is painted as in training, where every
+    # batch is one painter's; docs/results.md, the decoder's normalisation).
+    decoder_norm: str = "batch"
 
     @property
     def decoder_widths(self) -> list[int]:
@@ -267,6 +272,7 @@ class Config:
         _require(m.trunk_image_size >= 0, "model.trunk_image_size", "must not be negative (0 = model.image_size)")
         _require(not m.encoder_pixels or bool(m.trunk), "model.encoder_pixels", "needs model.trunk (without one the encoders read pixels anyway)")
         _require(m.decoder in DECODERS, "model.decoder", f"must be one of {DECODERS}")
+        _require(m.decoder_norm in DECODER_NORMS, "model.decoder_norm", f"must be one of {DECODER_NORMS}")
         _require(not m.decoder_channels or len(m.decoder_channels) == len(m.channels), "model.decoder_channels",
                  f"needs one width per scale ({len(m.channels)}, as model.channels) or [] for channels reversed")
         _require(all(c > 0 for c in m.decoder_channels) and m.decoder_blocks >= 1, "model.decoder_channels",

@@ -4,6 +4,10 @@
 - "dfc", the paper's (Hou et al., DFC-VAE, 2017): a linear layer from z to the smallest map
   (with dropout: "the FC from z to the convolutions"), then per scale a nearest-neighbour
   upsampling and one 3x3 convolution with BatchNorm and LeakyReLU, the last one to RGB.
+  `model.decoder_norm = "group"` puts GroupNorm in BatchNorm's place: each painting normalised by
+  its own statistics. The per-artist run trains the decoder on one painter's batch at a time,
+  so BatchNorm's running averages (over every painter) are not what it learnt to paint with;
+  measured, held-out reconstructions lose most of that (docs/decoder/decoder_batchnorm.py).
 - "residual", what sharp autoencoders use (the VQGAN / latent-diffusion decoder, Esser et al.
   2021, Rombach et al. 2022): the same linear layer and dropout, then at each scale
   `decoder_blocks` residual blocks (GroupNorm, SiLU, two 3x3 convolutions and a skip) before a
@@ -59,7 +63,7 @@ class DfcDecoder(nn.Module):
                 nn.Sequential(
                     nn.Upsample(scale_factor=2, mode="nearest"),
                     nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-                    nn.BatchNorm2d(out_channels),
+                    _dfc_norm(config, out_channels),
                     nn.LeakyReLU(config.leaky_slope),
                 )
             )
@@ -80,6 +84,11 @@ class DfcDecoder(nn.Module):
 
 def _norm(channels: int) -> nn.GroupNorm:
     return nn.GroupNorm(min(32, channels // 4) or 1, channels)
+
+
+def _dfc_norm(config: ModelConfig, channels: int) -> nn.Module:
+    """The DFC block's normalisation: the paper's BatchNorm, or GroupNorm (same parameter names)."""
+    return nn.BatchNorm2d(channels) if config.decoder_norm == "batch" else _norm(channels)
 
 
 class ResidualBlock(nn.Module):
