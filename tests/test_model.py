@@ -109,7 +109,27 @@ def test_the_residual_decoder_paints_at_its_own_widths_and_the_encoders_do_not_c
     assert blocks == 2 * 2 + 1  # two per scale, one before the RGB convolution
 
 
+@pytest.mark.parametrize("norm, independent", [("batch", False), ("group", True)])
+def test_with_group_norm_a_painting_is_painted_the_same_whatever_else_is_in_the_batch(norm: str,
+                                                                                       independent: bool) -> None:
+    """The per-artist run trains the decoder on one painter's batch at a time: with BatchNorm the
+    painting depends on its batch-mates in training, and on every painter's averages afterwards;
+    with GroupNorm training and evaluation paint a z the same, alone or beside others."""
+    config = Config().with_values({"model.image_size": 32, "model.channels": [8, 16], "model.latent_dim": 4,
+                                   "model.decoder_dropout": 0.0, "model.decoder_norm": norm})
+    torch.manual_seed(0)
+    decoder = PainterlyVAE(config.model, ARTISTS).shared_decoder.train()
+    z = torch.randn(4, 4)
+    alone, beside_others = decoder(z[:2]), decoder(z)[:2]
+    after_training = decoder.eval()(z[:2])
+    assert torch.allclose(alone, beside_others, atol=1e-6) is independent
+    assert torch.allclose(alone, after_training, atol=1e-6) is independent
+    norms = {type(m).__name__ for m in decoder.modules() if "Norm" in type(m).__name__}
+    assert norms == ({"GroupNorm"} if independent else {"BatchNorm2d"})
+
+
 @pytest.mark.parametrize("values, key", [({"model.decoder": "gan"}, "model.decoder"),
+                                         ({"model.decoder_norm": "layer"}, "model.decoder_norm"),
                                          ({"model.decoder_channels": [8]}, "model.decoder_channels"),
                                          ({"model.encoder_pixels": True}, "model.encoder_pixels")])
 def test_decoder_and_encoder_input_keys_are_checked(values: dict, key: str) -> None:
