@@ -50,12 +50,12 @@ def test_nonfinite_loss_is_skipped_and_stops_after_k_in_a_row(tiny_data: Path, t
     assert trainer.train_step(0, poisoned) is None
     assert trainer.train_step(0, poisoned) is None
     assert not _changed(before, trainer.model), "weights or BatchNorm statistics changed on a skipped step"
-    assert trainer.nonfinite_total == 2
+    assert trainer.nonfinite.total == 2
     assert trainer.train_step(0, trainer.batches.batch(0)) is not None  # a good step resets the streak
     with pytest.raises(TrainingDiverged, match="not finite for 3 steps in a row"):
         for _ in range(3):
             trainer.train_step(0, poisoned)
-    assert trainer.nonfinite_total == 5
+    assert trainer.nonfinite.total == 5
 
 
 def test_checkpoint_round_trip_without_pickle(tiny_data: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ copy it into the others (`shared_start`).
 
 A non-finite loss never reaches the weights: the step is skipped, the BatchNorm statistics
 the forward pass touched are restored, and after `max_nonfinite_steps` skips in a row the
-run stops with `TrainingDiverged`.
+run stops with `TrainingDiverged` (`nonfinite`).
 
 Under torchrun (`painterly_vae.runtime.distributed`) every rank runs this same loop on its own shard
 of each batch; DDP averages the gradients of the active encoder and the decoder, so N
@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from data_tools.processed import ProcessedData
 from painterly_vae.config import Config
-from painterly_vae.errors import DataError, TrainingDiverged, TrainingInterrupted
+from painterly_vae.errors import DataError, TrainingInterrupted
 from painterly_vae.model.losses import LossTerms, kl_warmup_scale, latent_gradient_scale, vae_loss
 from painterly_vae.model.model import ModelInputs, PainterlyVAE, encode_decode, resize
 from painterly_vae.model.perceptual import PerceptualLoss
@@ -59,6 +59,7 @@ from painterly_vae.runtime.stop_signals import StopSignals
 from painterly_vae.training.adversary import Adversary, last_layer_weight
 from painterly_vae.training.duration import DurationEstimate
 from painterly_vae.training.monitoring import RunningSums, TrainingSummary, log_pictures, log_validation
+from painterly_vae.training.nonfinite import NonfiniteSteps
 from painterly_vae.training.schedule import AlternatingSchedule
 from painterly_vae.training.shared_start import SharedStart
 from painterly_vae.training.training_plan import plan_training
@@ -125,8 +126,7 @@ class Trainer:
         self.dating: "YearRegression | None" = None
         self.step = 0
         self.best_val_loss: float | None = None
-        self.nonfinite_in_row = 0
-        self.nonfinite_total = 0
+        self.nonfinite = NonfiniteSteps(t.max_nonfinite_steps)
 
     # ----------------------------------------------------------------- one step
     @property
@@ -187,7 +187,7 @@ class Trainer:
         encoder_index = 0 if shared else self.model.encoder_index(artist)
         encoder_optimizer = self.encoder_optimizers[encoder_index]
         touched = [self.model.encoders[encoder_index], self.model.shared_decoder]
-        saved_buffers = [{k: b.clone() for k, b in module.named_buffers()} for module in touched]
+        kept = self.nonfinite.keep(touched)
 
         encoder_optimizer.zero_grad(set_to_none=True)
         self.decoder_optimizer.zero_grad(set_to_none=True)
@@ -206,19 +206,9 @@ class Trainer:
                                                      last_layer_weight(self.model.shared_decoder), self.amp_dtype)
 
         if not agree_all_finite(torch.isfinite(terms.total), self.processes):
-            for module, buffers in zip(touched, saved_buffers):
-                for name, buffer in module.named_buffers():
-                    buffer.copy_(buffers[name])
-            self.nonfinite_in_row += 1
-            self.nonfinite_total += 1
-            if self.nonfinite_in_row >= self.config.training.max_nonfinite_steps:
-                raise TrainingDiverged(
-                    f"the loss was not finite for {self.nonfinite_in_row} steps in a row (step {self.step}, "
-                    f"artist {self.artists[artist]}); the weights are unchanged since the last finite step. "
-                    f"Lower training.encoder_lr / training.decoder_lr or the loss weights, and resume."
-                )
+            self.nonfinite.skip(touched, kept, f"step {self.step}, artist {self.artists[artist]}")
             return None
-        self.nonfinite_in_row = 0
+        self.nonfinite.passed()
         self.grad_scaler.scale(terms.total).backward()
         self.grad_scaler.step(encoder_optimizer)
         self.grad_scaler.step(self.decoder_optimizer)
@@ -228,7 +218,7 @@ class Trainer:
         if adversarial:
             judged = self.adversary.step(output.target, output.reconstruction, self.grad_scaler, self.amp_dtype)
             if judged is None:
-                self.nonfinite_total += 1
+                self.nonfinite.total += 1
             else:
                 terms = terms._replace(discriminator=judged)
         return terms
@@ -254,7 +244,7 @@ class Trainer:
             sampler=self.batches.sampler.state_dict(),
             rng=capture_rng_state(),
             best_val_loss=self.best_val_loss,
-            nonfinite_steps=self.nonfinite_total,
+            nonfinite_steps=self.nonfinite.total,
             preprocessing=self.data.index.get("prepared_with", {}).get("options"),
             feature_networks={name: network.record.to_dict() for name, network in self.networks.items()},
             clusters=self.clusters.state_dict() if self.clusters is not None else None,
@@ -281,7 +271,7 @@ class Trainer:
         restore_rng_state(state.rng)  # rank 0's streams; other ranks re-seed from the step
         self._seed_this_rank(self.step)
         self.best_val_loss = state.best_val_loss
-        self.nonfinite_total = int(state.nonfinite_steps)
+        self.nonfinite.total = int(state.nonfinite_steps)
         if state.grad_scaler:
             self.grad_scaler.load_state_dict(state.grad_scaler)
         if self.adversary is not None:
@@ -381,7 +371,7 @@ class Trainer:
             images_per_second=images_per_second,
             best_val_loss=self.best_val_loss,
             final=final,
-            nonfinite_steps=self.nonfinite_total,
+            nonfinite_steps=self.nonfinite.total,
             run_dir=self.run_dir,
             artists=list(self.artists),
         )
@@ -399,7 +389,7 @@ class Trainer:
         means = sums.write(writer, self.step, self.artists)
         writer.add_scalar("train/learning_rate/encoder", self.encoder_optimizers[0].param_groups[0]["lr"], self.step)
         writer.add_scalar("train/learning_rate/decoder", self.decoder_optimizer.param_groups[0]["lr"], self.step)
-        writer.add_scalar("train/nonfinite_steps", self.nonfinite_total, self.step)
+        writer.add_scalar("train/nonfinite_steps", self.nonfinite.total, self.step)
         bar.set_postfix(means, refresh=False)
 
     def _validate_and_keep_best(self, writer: SummaryWriter, log: logging.Logger) -> Validation | None:
