@@ -185,8 +185,10 @@ def test_dating_from_file_name_years(run: dict[str, Path], capsys) -> None:
     answer = json.loads(capsys.readouterr().out)["paintings"][0]
     low, high = answer["year_interval"]
     assert 1700 < low < answer["year"] < high < 2100
-    assert main(["attribute", str(run["a"]), "--run", str(run["run"])]) == 0
-    assert "painted about" in capsys.readouterr().out
+    assert main(["attribute", str(run["a"]), str(run["b"]), "--run", str(run["run"])]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("painted about") == 2
+    assert printed.count("years off on average") == 1 and "\nYears: " in printed  # said once, in the header
 
     assert main(["evaluate", "--run", str(run["run"])]) == 0
     report = json.loads((run["run"] / "report.json").read_text())

@@ -154,8 +154,9 @@ def test_an_unknown_answer_says_what_unknown_means() -> None:
     assert unknown.describe().splitlines() == [
         "p.jpg: unknown artist; if it had to be one of the run's painters: painter-2 99%, painter-1 1%",
         "    less like these painters than 99% of their own paintings: below what the run accepts",
-        "    painted about 1874 (1868-1881; no better than each painter's usual year: 12 years off on average on "
-        "validation paintings)"]
+        "    painted about 1874 (1868-1881)"]
+    assert unknown.describe_year() == ("painted about 1874 (1868-1881; no better than each painter's usual year: 12 "
+                                       "years off on average on validation paintings)")  # alone, as on the page
     assert "(familiarity -41.5, the run's threshold -12)" in unknown.describe(verbose=True)
     known = Attribution(Path("p.jpg"), [("painter-2", 0.99)], familiarity=-3.0, threshold=-12.0, seen="train")
     assert known.describe("p.jpg (by painter-2)").splitlines() == [

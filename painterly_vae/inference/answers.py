@@ -52,18 +52,20 @@ class Attribution:
     warnings: list[str] = field(default_factory=list)  # soft checks of the picture
     seen: str | None = None  # "train" / "val": a painting the run trained or calibrated on
 
-    def describe_year(self) -> str:
-        """'painted about 1874 (1868-1880; 8 years off on average ...)', or '' without an estimate."""
+    def describe_year(self, with_error: bool = True) -> str:
+        """'painted about 1874 (1868-1880; 8 years off on average ...)', or '' without an estimate.
+        Without the error where the run's header has already said it (several answers in a row)."""
         if self.year is None:
             return ""
         around = f"painted about {self.year:.0f}"
         detail = [f"{self.year_interval[0]:.0f}-{self.year_interval[1]:.0f}"] if self.year_interval is not None else []
-        detail += [self.dating_error] if self.dating_error else []
+        detail += [self.dating_error] if self.dating_error and with_error else []
         return f"{around} ({'; '.join(detail)})" if detail else around
 
     def describe(self, name: str | None = None, verbose: bool = False) -> str:
         """The answer for a person: the ranking (or why the painting is unknown, or refused) on the
-        first line; how like the run's painters it is, its year, warnings and marks indented below."""
+        first line; how like the run's painters it is, its year, warnings and marks indented below.
+        How far off the years are is the run's, said once in its header (`describe_run`)."""
         name = name or str(self.path)
         if self.error:
             return f"{name}: refused: {self.error}"
@@ -79,7 +81,7 @@ class Attribution:
             if likeness or numbers:
                 lines.append(f"    {likeness}{numbers}".rstrip())
         if self.year is not None:
-            lines.append(f"    {self.describe_year()}")
+            lines.append(f"    {self.describe_year(with_error=False)}")
         lines += [f"    warning: {warning}" for warning in self.warnings]
         if self.seen:
             lines.append(f"    * {ROLES[self.seen]}: this answer is no evidence")
@@ -154,18 +156,20 @@ def describe_run(run: TrainedRun) -> str:
     """The header of every answer: which run, its painters, and what its probabilities mean."""
     clusters = run.clusters
     return describe_painters(run.run_dir, run.artists, clusters.strangers if clusters is not None else None,
-                             clusters.describe_threshold() if clusters is not None else None)
+                             clusters.describe_threshold() if clusters is not None else None,
+                             run.dating.describe_error() if run.dating is not None else None)
 
 
 def describe_painters(run_dir: Path, artists: list[str], strangers: StrangerRate | None,
-                      threshold: str | None = None) -> str:
+                      threshold: str | None = None, dating_error: str | None = None) -> str:
     measured = (strangers.describe() if strangers is not None
                 else "how often paintings by other painters pass as one of them was not measured for this run"
                      + (" (it has fewer than three painters)" if len(artists) < MIN_PAINTERS else
                         " (fitted before it was; `painterly-vae cluster` measures it)"))
     return (f"Run {run_dir} ({len(artists)} artists: {', '.join(artists)}).\n"
             f"Probabilities are among these {len(artists)} painters only: {measured}."
-            + (f"\n{threshold[0].upper()}{threshold[1:]}." if threshold else ""))
+            + (f"\n{threshold[0].upper()}{threshold[1:]}." if threshold else "")
+            + (f"\nYears: {dating_error}." if dating_error else ""))
 
 
 def tally(results: list[Attribution]) -> str:
