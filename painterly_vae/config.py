@@ -28,7 +28,7 @@ REPRESENTATIONS = ("own", "concat", "elbo", "concat+trunk", "style", "gram", "co
 TRUNK_REPRESENTATIONS = ("concat+trunk", "style", "gram", "concat+trunk+gram")
 CHOSEN_REPRESENTATION = "auto"
 DECODERS = ("dfc", "residual")  # painterly_vae.model.decoders builds them
-DECODER_NORMS = ("batch", "group")  # the DFC decoder's normalisation
+DECODER_NORMS = ("batch", "encoder", "group")  # the DFC decoder's normalisation
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.runtime.precision resolves them
 
 
@@ -66,9 +66,9 @@ class ModelConfig:
     decoder: str = "dfc"
     decoder_channels: list[int] = field(default_factory=list)  # widest first; [] = channels reversed
     decoder_blocks: int = 1  # residual blocks at each scale ("residual" only)
-    # The DFC decoder's normalisation: "batch" (the paper's BatchNorm) or "group" (GroupNorm: a
-    # painting's statistics only, so a held-out painting is painted as in training, where every
-    # batch is one painter's; docs/results.md, the decoder's normalisation).
+    # The DFC decoder's normalisation: "batch" (the paper's BatchNorm), "encoder" (BatchNorm whose
+    # running statistics are kept per encoder, as training normalised them: every batch is one
+    # painter's) or "group" (GroupNorm); docs/results.md, the decoder's normalisation.
     decoder_norm: str = "batch"
 
     @property

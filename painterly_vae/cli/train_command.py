@@ -161,13 +161,16 @@ def _length_asked(request: TrainRequest, config: Config) -> str:
 
 def train_and_fit_clusters(trainer: "Trainer", progress: bool = True,
                            stop: "StopSignals | None" = None) -> "TrainingSummary":
-    """Train, then (main process) fit the artist clusters and the year regression on the trained
-    encoders and store them in last.pt: what `attribute` needs from a run. A signal recorded by
+    """Train, then (main process) recompute the decoder's statistics per encoder (when it keeps
+    them) and fit the artist clusters and the year regression on the trained encoders, and store
+    them in last.pt: what `attribute` needs from a run. A signal recorded by
     `stop` ends training between two steps with that step's checkpoint kept (`Trainer.fit`)."""
+    from painterly_vae.inference.decoder_statistics import recompute_decoder_statistics
     from painterly_vae.inference.trained_run import fit_latent_models
 
     summary = trainer.fit(progress=progress, stop=stop)
     if trainer.processes.is_main:
+        recompute_decoder_statistics(trainer.model, trainer.data, trainer.inference, trainer.config.training.batch_size)
         trainer.clusters, trainer.dating = fit_latent_models(trainer.model, trainer.config, trainer.data,
                                                              trainer.device, progress=progress)
         trainer.save("last.pt")

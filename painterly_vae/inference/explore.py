@@ -40,15 +40,16 @@ def encode(model: PainterlyVAE, images: torch.Tensor, artist: int) -> torch.Tens
 
 
 @torch.inference_mode()
-def decode(model: PainterlyVAE, z: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) images in [0, 1] from latents (B, latent) through the shared decoder."""
+def decode(model: PainterlyVAE, z: torch.Tensor, encoder: int | None = None) -> torch.Tensor:
+    """(B, 3, H, W) images in [0, 1] from latents (B, latent) through the shared decoder;
+    `encoder`: the encoder whose codes these are, None for codes of no one encoder."""
     model.eval()
-    return model.shared_decoder(z).float().clamp(0, 1)
+    return model.shared_decoder(z, encoder).float().clamp(0, 1)
 
 
 def reconstruct(model: PainterlyVAE, images: torch.Tensor, artist: int) -> torch.Tensor:
     """`images` through `artist`'s encoder and the shared decoder."""
-    return decode(model, encode(model, images, artist))
+    return decode(model, encode(model, images, artist), model.encoder_index(artist))
 
 
 def cross(model: PainterlyVAE, image: torch.Tensor) -> torch.Tensor:
@@ -59,7 +60,7 @@ def cross(model: PainterlyVAE, image: torch.Tensor) -> torch.Tensor:
     model.eval()
     with torch.inference_mode():
         seen = model.inputs(image).encoder
-        return torch.cat([decode(model, encoder(seen).mu.float()) for encoder in model.encoders])
+        return torch.cat([decode(model, encoder(seen).mu.float(), index) for index, encoder in enumerate(model.encoders)])
 
 
 def attributed_artists(model: PainterlyVAE, clusters, images: torch.Tensor) -> list[int]:
@@ -92,10 +93,13 @@ def latent_path(start: torch.Tensor, end: torch.Tensor, steps: int, kind: str) -
 def interpolate(
     model: PainterlyVAE, first: torch.Tensor, second: torch.Tensor, first_artist: int, second_artist: int, steps: int
 ) -> dict[str, torch.Tensor]:
-    """Decoded paths between two paintings (each encoded by its artist's encoder), per kind."""
+    """Decoded paths between two paintings (each encoded by its artist's encoder), per kind;
+    between two encoders' codes the path belongs to neither (see `decode`)."""
     start = encode(model, first, first_artist)[0]
     end = encode(model, second, second_artist)[0]
-    return {kind: decode(model, latent_path(start, end, steps, kind)) for kind in PATH_KINDS}
+    encoders = {model.encoder_index(first_artist), model.encoder_index(second_artist)}
+    encoder = encoders.pop() if len(encoders) == 1 else None
+    return {kind: decode(model, latent_path(start, end, steps, kind), encoder) for kind in PATH_KINDS}
 
 
 def sample(model: PainterlyVAE, clusters, artist: int | None, count: int, seed: int) -> torch.Tensor:
@@ -122,4 +126,5 @@ def sample_batches(model: PainterlyVAE, clusters, artist: int | None, count: int
     device = next(model.parameters()).device
     for start in range(0, count, batch_size):
         z = mean + generator.standard_normal((min(batch_size, count - start), latent)) @ factor.T
-        yield decode(model, torch.as_tensor(z, dtype=torch.float32, device=device))
+        yield decode(model, torch.as_tensor(z, dtype=torch.float32, device=device),
+                     None if artist is None else model.encoder_index(artist))

@@ -83,12 +83,12 @@ def views_of_batch(model: PainterlyVAE, images: torch.Tensor, reconstruct: bool 
     gradients (`encode_views` does)."""
     inputs = model.inputs(images, style=True)
     mus, l1s, kls = [], [], []
-    for encoder in model.encoders:
+    for index, encoder in enumerate(model.encoders):
         mu, logvar = encoder(inputs.encoder)
         mu, logvar = mu.float(), logvar.float()
         mus.append(mu)
         if reconstruct:
-            reconstruction = model.shared_decoder(mu).float()
+            reconstruction = model.shared_decoder(mu, index).float()
             l1s.append((reconstruction - inputs.target).abs().flatten(1).mean(1))
         else:
             l1s.append(torch.full((len(images),), float("nan"), device=images.device))

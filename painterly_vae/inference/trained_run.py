@@ -22,6 +22,7 @@ from painterly_vae.config import Config
 from painterly_vae.errors import UsageError
 from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import YearRegression, fit_dating, split_years
+from painterly_vae.inference.decoder_statistics import recompute_decoder_statistics
 from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.inference.representation_choice import AUTO, choose_representation
@@ -160,13 +161,15 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
 def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None,
                    progress: bool = True, accept_share: float | None = None) -> ArtistClusters:
     """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run
-    again and store them; `representation` and `accept_share` instead of the run's
+    again and store them, after recomputing the decoder's statistics per encoder where it keeps
+    them (`decoder_statistics`); `representation` and `accept_share` instead of the run's
     clustering.representation and clustering.accept_share (checked as the config checks them)."""
     changed = {"clustering.representation": representation, "clustering.accept_share": accept_share}
     config = run.config.with_values({key: value for key, value in changed.items() if value is not None})
     data = open_run_data(run, data_path, progress=progress)
+    recompute_decoder_statistics(run.model, data, InferenceSettings.of(config, run.device), config.training.batch_size)
     clusters, dating = fit_latent_models(run.model, config, data, run.device, progress)
-    state = dataclasses.replace(run.state, clusters=clusters.state_dict(),
+    state = dataclasses.replace(run.state, model=run.model.state_dict(), clusters=clusters.state_dict(),
                                 dating=dating.state_dict() if dating is not None else None)
     save_run_state(last_checkpoint(run.run_dir), state)
     run.clusters, run.dating, run.state = clusters, dating, state

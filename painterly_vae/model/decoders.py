@@ -4,10 +4,11 @@
 - "dfc", the paper's (Hou et al., DFC-VAE, 2017): a linear layer from z to the smallest map
   (with dropout: "the FC from z to the convolutions"), then per scale a nearest-neighbour
   upsampling and one 3x3 convolution with BatchNorm and LeakyReLU, the last one to RGB.
-  `model.decoder_norm = "group"` puts GroupNorm in BatchNorm's place: each painting normalised by
-  its own statistics. The per-artist run trains the decoder on one painter's batch at a time,
-  so BatchNorm's running averages (over every painter) are not what it learnt to paint with;
-  measured, held-out reconstructions lose most of that (docs/decoder/decoder_batchnorm.py).
+  The per-artist run trains the decoder on one painter's batch at a time, so BatchNorm's
+  running averages (over every painter) are not what it learnt to paint with
+  (docs/decoder/decoder_batchnorm.py). `model.decoder_norm = "encoder"` keeps them per encoder
+  (`encoder_statistics`); "group" puts GroupNorm in BatchNorm's place (each painting normalised
+  by its own statistics, which also takes away each painting's overall level of every group).
 - "residual", what sharp autoencoders use (the VQGAN / latent-diffusion decoder, Esser et al.
   2021, Rombach et al. 2022): the same linear layer and dropout, then at each scale
   `decoder_blocks` residual blocks (GroupNorm, SiLU, two 3x3 convolutions and a skip) before a
@@ -24,6 +25,7 @@ from __future__ import annotations
 from torch import nn
 
 from painterly_vae.config import ModelConfig
+from painterly_vae.model.encoder_statistics import PerEncoderBatchNorm, set_encoder
 
 
 def bottleneck_size(config: ModelConfig) -> int:
@@ -48,7 +50,7 @@ class DfcDecoder(nn.Module):
     """Linear z -> feature map (with dropout), then upsample x2 + conv 3x3 blocks to RGB.
     (Module names as they have always been: stored runs load into it.)"""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, encoders: int = 1) -> None:
         super().__init__()
         widths = config.decoder_widths
         self.start_channels = widths[0]
@@ -63,7 +65,7 @@ class DfcDecoder(nn.Module):
                 nn.Sequential(
                     nn.Upsample(scale_factor=2, mode="nearest"),
                     nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-                    _dfc_norm(config, out_channels),
+                    _dfc_norm(config, out_channels, encoders),
                     nn.LeakyReLU(config.leaky_slope),
                 )
             )
@@ -76,7 +78,9 @@ class DfcDecoder(nn.Module):
         )
         self.blocks = nn.Sequential(*blocks)
 
-    def forward(self, z):
+    def forward(self, z, encoder: int | None = None):
+        """`encoder`: whose code z is (with `decoder_norm = "encoder"`; the other norms ignore it)."""
+        set_encoder(self, encoder)
         features = self.from_latent(z)  # (B, C_last * s * s)
         features = features.view(-1, self.start_channels, self.start_size, self.start_size)
         return self.blocks(features)  # (B, 3, H, W)
@@ -86,8 +90,11 @@ def _norm(channels: int) -> nn.GroupNorm:
     return nn.GroupNorm(min(32, channels // 4) or 1, channels)
 
 
-def _dfc_norm(config: ModelConfig, channels: int) -> nn.Module:
-    """The DFC block's normalisation: the paper's BatchNorm, or GroupNorm (same parameter names)."""
+def _dfc_norm(config: ModelConfig, channels: int, encoders: int) -> nn.Module:
+    """The DFC block's normalisation: the paper's BatchNorm, its statistics per encoder, or
+    GroupNorm (the same parameter names, so every one keeps the decoder's layout)."""
+    if config.decoder_norm == "encoder":
+        return PerEncoderBatchNorm(channels, encoders)
     return nn.BatchNorm2d(channels) if config.decoder_norm == "batch" else _norm(channels)
 
 
@@ -109,7 +116,7 @@ class ResidualBlock(nn.Module):
 class ResidualDecoder(nn.Module):
     """Linear z -> map, then per scale: residual blocks, nearest upsampling x2, a 3x3 convolution."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, encoders: int = 1) -> None:  # GroupNorm: nothing kept per encoder
         super().__init__()
         widths = config.decoder_widths
         self.from_latent = nn.Sequential(_FromLatent(config, widths[0]), nn.Conv2d(widths[0], widths[0], 3, padding=1))
@@ -122,12 +129,13 @@ class ResidualDecoder(nn.Module):
                    nn.Conv2d(widths[-1], 3, 3, padding=1), nn.Sigmoid()]
         self.blocks = nn.Sequential(*layers)
 
-    def forward(self, z):
+    def forward(self, z, encoder: int | None = None):  # the signature of DfcDecoder's
         return self.blocks(self.from_latent(z))  # (B, 3, H, W)
 
 
 DECODERS = {"dfc": DfcDecoder, "residual": ResidualDecoder}
 
 
-def build_decoder(config: ModelConfig) -> nn.Module:
-    return DECODERS[config.decoder](config)
+def build_decoder(config: ModelConfig, encoders: int = 1) -> nn.Module:
+    """The shared decoder for a model with `encoders` encoders."""
+    return DECODERS[config.decoder](config, encoders)

@@ -115,7 +115,7 @@ class PainterlyVAE(nn.Module):
         in_channels, in_size = self.encoder_input_shape()
         count = len(artists) if config.encoders == "per-artist" else 1
         self.encoders = nn.ModuleList(Encoder(config, in_channels, in_size) for _ in range(count))
-        self.shared_decoder = build_decoder(config)
+        self.shared_decoder = build_decoder(config, count)
         self.memory_format = torch.contiguous_format  # see lay_out
 
     def lay_out(self, channels_last: bool) -> "PainterlyVAE":
@@ -199,19 +199,21 @@ class PainterlyVAE(nn.Module):
         In eval mode z is the posterior mean, so evaluation is deterministic.
         """
         return encode_decode(self.encoder_for(artist), self.shared_decoder, self.inputs(images), self.training,
-                             latent_gradient_scale)
+                             latent_gradient_scale, self.encoder_index(artist))
 
 
 def encode_decode(
-    encoder: nn.Module, decoder: nn.Module, inputs: ModelInputs, sample: bool, latent_gradient_scale: float = 1.0
+    encoder: nn.Module, decoder: nn.Module, inputs: ModelInputs, sample: bool, latent_gradient_scale: float = 1.0,
+    encoder_index: int | None = None,
 ) -> VAEOutput:
     """One VAE pass through the given encoder and decoder (plain modules or their DDP wrappers).
 
-    `sample`: z drawn from the posterior (training) or z = mu (evaluation)."""
+    `sample`: z drawn from the posterior (training) or z = mu (evaluation); `encoder_index`:
+    which of the model's encoders `encoder` is (the decoder may keep statistics per encoder)."""
     mu, logvar = encoder(inputs.encoder)
     z = reparameterize(mu, logvar) if sample else mu
     decoder_input = scale_gradient(z, latent_gradient_scale) if latent_gradient_scale != 1.0 else z
-    return VAEOutput(decoder(decoder_input), mu, logvar, z, inputs.target)
+    return VAEOutput(decoder(decoder_input, encoder_index), mu, logvar, z, inputs.target)
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -194,7 +194,8 @@ class Trainer:
         with autocast(self.device, self.amp_dtype):
             inputs = batch if isinstance(batch, ModelInputs) else self.model.inputs(self.model.laid_out(batch))
             output = encode_decode(
-                self.step_encoders[encoder_index], self.step_decoder, inputs, True, self.latent_gradient_scale
+                self.step_encoders[encoder_index], self.step_decoder, inputs, True, self.latent_gradient_scale,
+                encoder_index,
             )
             perceptual = self._perceptual_term(output.reconstruction, output.target)
         kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
