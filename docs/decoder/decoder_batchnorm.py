@@ -44,7 +44,7 @@ def main() -> None:
     decoder = model.shared_decoder
     norms = [m for m in decoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     if not norms:
-        sys.exit(f"{args.run}: its decoder has no BatchNorm")
+        sys.exit(f"{args.run}: its decoder keeps no shared BatchNorm statistics (GroupNorm, or statistics per encoder)")
 
     def codes(artist: int, split: str) -> Codes:
         images = np.asarray(data.array(data.artists[artist], split)[: args.paintings])
