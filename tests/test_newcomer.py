@@ -124,7 +124,8 @@ def test_attribute_says_which_run_answered_and_what_unknown_means(workspace: Pat
     assert re.match(r"Probabilities are among these 3 painters only: (about \d in 10 paintings|nearly every painting|"
                     r"almost no painting) by painters it never saw pass(es)? as one of them", lines[1]), lines[1]
     assert lines[2].startswith("'unknown artist' means less like these painters than 95% of their own validation")
-    assert lines[3].startswith(f"{painting}: painter-") and lines[3].endswith("%")
+    assert re.match(r"Years: .*\d+ years off on average on validation paintings", lines[3]), lines[3]  # said once, here
+    assert lines[4].startswith(f"{painting}: painter-") and lines[4].endswith("%")
 
 
 def test_runs_are_found_from_any_folder_once_the_variable_names_them(workspace: Path, tmp_path: Path) -> None:
