@@ -167,9 +167,11 @@ def refit_clusters(run: TrainedRun, data_path: Path | None = None, representatio
     changed = {"clustering.representation": representation, "clustering.accept_share": accept_share}
     config = run.config.with_values({key: value for key, value in changed.items() if value is not None})
     data = open_run_data(run, data_path, progress=progress)
-    recompute_decoder_statistics(run.model, data, InferenceSettings.of(config, run.device), config.training.batch_size)
+    recomputed = recompute_decoder_statistics(run.model, data, InferenceSettings.of(config, run.device),
+                                              config.training.batch_size)
     clusters, dating = fit_latent_models(run.model, config, data, run.device, progress)
-    state = dataclasses.replace(run.state, model=run.model.state_dict(), clusters=clusters.state_dict(),
+    model = run.model.state_dict() if recomputed else run.state.model  # other runs' weights are stored as they were
+    state = dataclasses.replace(run.state, model=model, clusters=clusters.state_dict(),
                                 dating=dating.state_dict() if dating is not None else None)
     save_run_state(last_checkpoint(run.run_dir), state)
     run.clusters, run.dating, run.state = clusters, dating, state

@@ -55,6 +55,7 @@ class DfcDecoder(nn.Module):
         widths = config.decoder_widths
         self.start_channels = widths[0]
         self.start_size = bottleneck_size(config)
+        self.statistics_per_encoder = config.decoder_norm == "encoder"  # whose code it is matters only then
         self.from_latent = nn.Sequential(
             nn.Linear(config.latent_dim, self.start_channels * self.start_size**2),
             nn.Dropout(config.decoder_dropout),
@@ -80,7 +81,8 @@ class DfcDecoder(nn.Module):
 
     def forward(self, z, encoder: int | None = None):
         """`encoder`: whose code z is (with `decoder_norm = "encoder"`; the other norms ignore it)."""
-        set_encoder(self, encoder)
+        if self.statistics_per_encoder:
+            set_encoder(self, encoder)
         features = self.from_latent(z)  # (B, C_last * s * s)
         features = features.view(-1, self.start_channels, self.start_size, self.start_size)
         return self.blocks(features)  # (B, 3, H, W)
