@@ -29,6 +29,7 @@ TRUNK_REPRESENTATIONS = ("concat+trunk", "style", "gram", "concat+trunk+gram")
 CHOSEN_REPRESENTATION = "auto"
 DECODERS = ("dfc", "residual")  # painterly_vae.model.decoders builds them
 DECODER_NORMS = ("batch", "encoder", "group")  # the DFC decoder's normalisation
+ARTIST_GRADIENTS = ("own", "every")  # which encoders the discriminative term on z trains (loss.artist_weight)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # painterly_vae.runtime.precision resolves them
 
 
@@ -123,6 +124,13 @@ class LossConfig:
     adversarial_weight: float = 0.0
     adversarial_start_step: int = 0
     discriminator_channels: list[int] = field(default_factory=lambda: [64, 128, 256])  # stride-2 conv layers
+    # A discriminative term on z (painterly_vae.training.artist_term): a linear head on every
+    # encoder's posterior mean, side by side (what attribution's "concat" reads), names the
+    # batch's artist; its cross-entropy times artist_weight joins the encoders' loss. 0 = off (the
+    # paper's: no labels in training). artist_gradient: "own" = only the batch's artist's encoder
+    # learns from it (each encoder still sees only its artist), "every" = every encoder does.
+    artist_weight: float = 0.0
+    artist_gradient: str = "own"
 
     def resolved_perceptual_layers(self) -> list[str]:
         return list(self.perceptual_layers) or list(network_spec(self.perceptual_network).loss_layers)
@@ -300,6 +308,8 @@ class Config:
         _require(lo.kl_warmup_steps >= 0, "loss.kl_warmup_steps", "must not be negative")
         _require(lo.perceptual_weight >= 0, "loss.perceptual_weight", "must not be negative")
         _require(lo.adversarial_weight >= 0, "loss.adversarial_weight", "must not be negative")
+        _require(lo.artist_weight >= 0, "loss.artist_weight", "must not be negative")
+        _require(lo.artist_gradient in ARTIST_GRADIENTS, "loss.artist_gradient", f"must be one of {ARTIST_GRADIENTS}")
         _require(lo.adversarial_start_step >= 0, "loss.adversarial_start_step", "must not be negative")
         _require(len(lo.discriminator_channels) > 0 and all(c > 0 for c in lo.discriminator_channels),
                  "loss.discriminator_channels", "needs at least one positive width")

@@ -212,7 +212,7 @@ def test_running_sums_log_each_term_under_its_own_name(tmp_path: Path) -> None:
 
     sums = RunningSums(2, torch.device("cpu"))
     for artist, scale in ((0, 1.0), (1, 3.0)):
-        sums.add(artist, LossTerms(*(torch.tensor(scale * value) for value in (100.0, 0.1, 2.0, 12.0, 100.0, 0.5, 0.2, 1.5))))
+        sums.add(artist, LossTerms(*(torch.tensor(scale * value) for value in (100.0, 0.1, 2.0, 12.0, 100.0, 0.5, 0.2, 1.5, 0.7))))
     with SummaryWriter(str(tmp_path)) as writer:
         postfix = sums.write(writer, 1, ["painter-1", "painter-2"])
     assert postfix == {"l1": "0.2000", "kl": "4.000"}  # the mean over both artists' batches

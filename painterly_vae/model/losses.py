@@ -58,6 +58,7 @@ class LossTerms(NamedTuple):
     perceptual: torch.Tensor  # the DFC loss: the feature network's distance (painterly_vae.model.perceptual); 0 when off
     adversarial: torch.Tensor  # the decoder's adversarial term -mean(D(decoded)) (model.discriminator); 0 when off
     discriminator: torch.Tensor  # the discriminator's hinge loss on this batch; 0 when off
+    artist: torch.Tensor  # the artist head's cross-entropy on this batch (training.artist_term); 0 when off
 
 
 def l1_term(reconstruction: torch.Tensor, images: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -107,6 +108,7 @@ def vae_loss(
         perceptual=feature.detach(),
         adversarial=torch.zeros((), device=l1.device),
         discriminator=torch.zeros((), device=l1.device),
+        artist=torch.zeros((), device=l1.device),
     )
 
 

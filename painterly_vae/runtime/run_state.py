@@ -19,8 +19,9 @@ import torch
 
 from painterly_vae.runtime.checkpoint import load_checkpoint, save_checkpoint
 
-# absent from best.pt (a third of the size): what only resuming needs, the discriminator among it
-RESUME_ONLY = ("encoder_optimizers", "decoder_optimizer", "grad_scaler", "discriminator", "discriminator_optimizer")
+# absent from best.pt (a third of the size): what only resuming needs, the discriminator and the artist head among it
+RESUME_ONLY = ("encoder_optimizers", "decoder_optimizer", "grad_scaler", "discriminator", "discriminator_optimizer",
+               "artist_head", "artist_head_optimizer")
 
 
 @dataclass
@@ -46,6 +47,8 @@ class RunState:
     grad_scaler: dict[str, Any] | None = None
     discriminator: dict[str, torch.Tensor] | None = None  # with loss.adversarial_weight > 0; absent in older runs
     discriminator_optimizer: dict[str, Any] | None = None
+    artist_head: dict[str, torch.Tensor] | None = None  # with loss.artist_weight > 0; absent in older runs
+    artist_head_optimizer: dict[str, Any] | None = None
 
     @property
     def resumable(self) -> bool:

@@ -3,7 +3,9 @@
 Each step draws a batch of the scheduled artist, runs it through that artist's encoder and
 the shared decoder, and updates exactly those two with one forward and one backward pass
 (`losses` explains the gradient scaling that gives them different L1 weights). Every other
-encoder is left untouched: its optimizer does not step and its BatchNorm does not run.
+encoder is left untouched: its optimizer does not step and its BatchNorm does not run (with
+the discriminative term on z, `artist_term`, the other encoders' means join the step in eval
+mode, and with `loss.artist_gradient = "every"` their optimizers step on that term too).
 With `training.shared_encoder_epochs` the first steps train one encoder for every artist and
 copy it into the others (`shared_start`).
 
@@ -57,6 +59,7 @@ from painterly_vae.runtime.run_log import close_run_log, open_run_log
 from painterly_vae.runtime.run_state import RunState, save_run_state
 from painterly_vae.runtime.stop_signals import StopSignals
 from painterly_vae.training.adversary import Adversary, last_layer_weight
+from painterly_vae.training.artist_term import ArtistTerm
 from painterly_vae.training.duration import DurationEstimate
 from painterly_vae.training.monitoring import RunningSums, TrainingSummary, log_pictures, log_validation
 from painterly_vae.training.nonfinite import NonfiniteSteps
@@ -119,6 +122,8 @@ class Trainer:
 
         self.adversary = (Adversary(config, device, processes, self.model.memory_format)
                           if config.loss.adversarial_weight > 0 else None)
+        self.artist_term = (ArtistTerm(config, self.model, device, processes)
+                            if config.loss.artist_weight > 0 else None)
         self.trunk_cache: TrunkCache | None = None  # built at the start of fit()
         # the attribution models, fitted on the trained encoders after `fit` (see train_command) and
         # stored in last.pt beside the weights; the trainer only carries them into the checkpoint
@@ -185,12 +190,18 @@ class Trainer:
         if self.shared_start.parts_at(self.step):
             self.shared_start.copy_optimizer(self.encoder_optimizers)  # each copy goes on alone from here
         encoder_index = 0 if shared else self.model.encoder_index(artist)
-        encoder_optimizer = self.encoder_optimizers[encoder_index]
+        artist_term = self.artist_term if not shared else None  # off while the encoders are one encoder's copies
+        trained = (artist_term.trained_encoders(encoder_index, len(self.model.encoders)) if artist_term is not None
+                   else [encoder_index])
+        optimizers = [self.encoder_optimizers[index] for index in trained] + [self.decoder_optimizer]
+        if artist_term is not None:
+            optimizers.append(artist_term.optimizer)
+        # buffers only the step's own encoder and the decoder change (other encoders run in eval mode)
         touched = [self.model.encoders[encoder_index], self.model.shared_decoder]
         kept = self.nonfinite.keep(touched)
 
-        encoder_optimizer.zero_grad(set_to_none=True)
-        self.decoder_optimizer.zero_grad(set_to_none=True)
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
         with autocast(self.device, self.amp_dtype):
             inputs = batch if isinstance(batch, ModelInputs) else self.model.inputs(self.model.laid_out(batch))
             output = encode_decode(
@@ -201,6 +212,9 @@ class Trainer:
         kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
         terms = vae_loss(output.reconstruction, output.target, output.mu, output.logvar, self.config.loss, kl_scale,
                          perceptual)
+        if artist_term is not None:
+            terms = artist_term.with_term(terms, output.mu, encoder_index, inputs.encoder, self.step_encoders, artist,
+                                          self.amp_dtype)
         adversarial = self.adversary is not None and self.adversary.active(self.step)
         if adversarial and torch.isfinite(terms.total):
             terms = self.adversary.with_decoder_term(terms, output.reconstruction,
@@ -211,8 +225,8 @@ class Trainer:
             return None
         self.nonfinite.passed()
         self.grad_scaler.scale(terms.total).backward()
-        self.grad_scaler.step(encoder_optimizer)
-        self.grad_scaler.step(self.decoder_optimizer)
+        for optimizer in optimizers:
+            self.grad_scaler.step(optimizer)
         self.grad_scaler.update()
         if shared:
             self.shared_start.copy_encoder(self.model.encoders)
@@ -254,6 +268,7 @@ class Trainer:
             decoder_optimizer=self.decoder_optimizer.state_dict(),
             grad_scaler=self.grad_scaler.state_dict(),
             **(self.adversary.state() if self.adversary is not None else {}),
+            **(self.artist_term.state() if self.artist_term is not None else {}),
         )
         return state if with_optimizers else state.without_optimizers()
 
@@ -277,6 +292,8 @@ class Trainer:
             self.grad_scaler.load_state_dict(state.grad_scaler)
         if self.adversary is not None:
             self.adversary.load(state.discriminator, state.discriminator_optimizer)
+        if self.artist_term is not None:
+            self.artist_term.load(state.artist_head, state.artist_head_optimizer)
         self.clusters = self.dating = None  # refitted at the end of the resumed training
 
     def save(self, name: str, with_optimizers: bool = True) -> Path:

@@ -1,0 +1,91 @@
+"""The discriminative term on z, when `loss.artist_weight` > 0: z that separates the artists.
+
+The paper trains its encoders without labels (each sees only its artist and learns to
+reconstruct it), and attribution then reads the concatenated z of every encoder
+(`inference.representations`, "concat"). That z ties with the borrowed network's own
+statistics; a classifier trained with labels on the same maps leads them by a few points
+(docs/results.md). This term brings the labels into training, on what attribution reads: a
+linear head on the posterior means of every encoder, side by side, is asked which artist the
+batch's paintings are by (cross-entropy, times `loss.artist_weight`).
+
+Which encoders learn from it (`loss.artist_gradient`):
+- "own": only the encoder of the batch's artist, so each encoder still learns from its own
+  artist's paintings alone, as the paper has it; the other encoders' means enter the head as
+  fixed inputs (computed without gradients);
+- "every": every encoder, so each also learns from the other artists' paintings (as negatives):
+  the paper's separation given up for labels.
+
+The other encoders run in eval mode for this pass, so their BatchNorm statistics stay those of
+their own artist's paintings (what attribution reads) and the step touches no buffer of theirs.
+The head and its optimizer are part of the checkpoint (resume restores them); attribution does
+not use the head (it refits its own readout on the trained encoders). The term is off during a
+shared start (`training.shared_encoder_epochs`), when the encoders are one encoder's copies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from painterly_vae.config import Config
+from painterly_vae.model.losses import LossTerms
+from painterly_vae.model.model import PainterlyVAE
+from painterly_vae.runtime.distributed import Processes, wrap
+from painterly_vae.runtime.precision import autocast
+
+
+class ArtistTerm:
+    """The head on every encoder's mean, its optimizer, and the term it adds to a training step."""
+
+    def __init__(self, config: Config, model: PainterlyVAE, device: torch.device, processes: Processes) -> None:
+        self.weight = config.loss.artist_weight
+        self.every = config.loss.artist_gradient == "every"
+        self.device = device
+        self.head = nn.Linear(len(model.encoders) * config.model.latent_dim, len(model.artists)).to(device)
+        self.step_head = wrap(self.head, processes, device)
+        t = config.training
+        self.optimizer = torch.optim.Adam(self.head.parameters(), lr=t.encoder_lr, betas=(t.adam_betas[0], t.adam_betas[1]))
+
+    def trained_encoders(self, active: int, count: int) -> list[int]:
+        """The encoders this term's gradient reaches when `active` is the step's encoder."""
+        return list(range(count)) if self.every else [active]
+
+    def with_term(self, terms: LossTerms, mu: torch.Tensor, active: int, encoder_input: torch.Tensor,
+                  step_encoders: list[nn.Module], artist: int, amp_dtype: torch.dtype | None) -> LossTerms:
+        """`terms` with weight x cross-entropy of the head on [mu of encoder 0, ..., mu of encoder N-1]
+        added to what is backpropagated; `mu` is the active encoder's (from the step's own pass),
+        the others are computed here, in eval mode."""
+        means = [mu if index == active else self._other_mean(encoder, encoder_input, amp_dtype)
+                 for index, encoder in enumerate(step_encoders)]
+        self.head.train()
+        with autocast(self.device, amp_dtype):
+            logits = self.step_head(torch.cat(means, 1))
+        labels = torch.full((len(mu),), artist, dtype=torch.long, device=mu.device)
+        cross_entropy = F.cross_entropy(logits.float(), labels)
+        weighted = self.weight * cross_entropy
+        return terms._replace(total=terms.total + weighted, encoder_loss=terms.encoder_loss + weighted.detach(),
+                              artist=cross_entropy.detach())
+
+    def _other_mean(self, encoder: nn.Module, encoder_input: torch.Tensor, amp_dtype: torch.dtype | None) -> torch.Tensor:
+        """Another encoder's posterior mean of the batch, in eval mode (its statistics untouched);
+        without gradients unless the term reaches every encoder."""
+        was_training = encoder.training
+        encoder.eval()
+        try:
+            with torch.set_grad_enabled(self.every), autocast(self.device, amp_dtype):
+                return encoder(encoder_input)[0]
+        finally:
+            encoder.train(was_training)
+
+    def state(self) -> dict[str, Any]:
+        return {"artist_head": self.head.state_dict(), "artist_head_optimizer": self.optimizer.state_dict()}
+
+    def load(self, weights: dict[str, torch.Tensor] | None, optimizer: dict[str, Any] | None) -> None:
+        """A checkpoint's head; a run stored without one (trained without the term) starts afresh."""
+        if weights is not None:
+            self.head.load_state_dict(weights)
+        if optimizer is not None:
+            self.optimizer.load_state_dict(optimizer)
