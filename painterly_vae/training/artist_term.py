@@ -6,7 +6,11 @@ reconstruct it), and attribution then reads the concatenated z of every encoder
 statistics; a classifier trained with labels on the same maps leads them by a few points
 (docs/results.md). This term brings the labels into training, on what attribution reads: a
 linear head on the posterior means of every encoder, side by side, is asked which artist the
-batch's paintings are by (cross-entropy, times `loss.artist_weight`).
+batch's paintings are by (cross-entropy, times `loss.artist_weight`). Each encoder's mean is
+scaled to unit length before the head reads it: on raw means the encoders lower the term by
+pushing their means away from the prior (measured at weight 1 on the five painters: the
+validation KL went from 350 to 18,000 nats in 250 steps, the L1 from 0.14 to 0.19); on
+directions they can only lower it by separating the artists.
 
 Which encoders learn from it (`loss.artist_gradient`):
 - "own": only the encoder of the batch's artist, so each encoder still learns from its own
@@ -62,7 +66,7 @@ class ArtistTerm:
                  for index, encoder in enumerate(step_encoders)]
         self.head.train()
         with autocast(self.device, amp_dtype):
-            logits = self.step_head(torch.cat(means, 1))
+            logits = self.step_head(torch.cat([F.normalize(mean.float(), dim=1) for mean in means], 1))
         labels = torch.full((len(mu),), artist, dtype=torch.long, device=mu.device)
         cross_entropy = F.cross_entropy(logits.float(), labels)
         weighted = self.weight * cross_entropy
