@@ -61,7 +61,7 @@ def test_the_term_reaches_the_encoders_and_head_never_the_decoder(tiny_data: Pat
     from painterly_vae.model.losses import vae_loss
 
     terms = vae_loss(output.reconstruction, output.target, output.mu, output.logvar, trainer.config.loss)
-    with_term = term.with_term(terms, output.mu, 0, inputs.encoder, trainer.step_encoders, 0, None)
+    with_term = term.with_term(terms, output.mu, 0, inputs.encoder, list(trainer.model.encoders), 0, None)
     (with_term.total - terms.total).backward()  # the reconstruction's gradients cancel: only the term's remain
     assert all(p.grad is None or not p.grad.any() for p in trainer.model.shared_decoder.parameters())
     for encoder in trainer.model.encoders:

@@ -156,6 +156,18 @@ def average_buffers(modules: Iterable[nn.Module], processes: Processes) -> None:
                 buffer.div_(processes.world_size)
 
 
+def average_gradients(modules: Iterable[nn.Module], processes: Processes) -> None:
+    """Averages the gradients of modules that a step used outside DDP over the ranks (what DDP
+    does for its own modules): every rank must hold gradients for the same parameters."""
+    if not processes.is_distributed:
+        return
+    for module in modules:
+        for parameter in module.parameters():
+            if parameter.grad is not None:
+                dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
+                parameter.grad.div_(processes.world_size)
+
+
 def decided_by_main(decide: Callable[[], T], processes: Processes) -> T:
     """Rank 0 runs `decide` (e.g. naming a new run) and every rank gets its answer.
 

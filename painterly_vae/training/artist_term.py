@@ -21,6 +21,9 @@ Which encoders learn from it (`loss.artist_gradient`):
 
 The other encoders run in eval mode for this pass, so their BatchNorm statistics stay those of
 their own artist's paintings (what attribution reads) and the step touches no buffer of theirs.
+They run outside DDP (only their means are used, and DDP refuses a pass that leaves the
+log-variance head without a gradient); under torchrun `share_gradients` averages what the term
+gave them over the ranks, as DDP does for the step's own encoder.
 The head and its optimizer are part of the checkpoint (resume restores them); attribution does
 not use the head (it refits its own readout on the trained encoders). The term is off during a
 shared start (`training.shared_encoder_epochs`), when the encoders are one encoder's copies.
@@ -37,7 +40,7 @@ from torch import nn
 from painterly_vae.config import Config
 from painterly_vae.model.losses import LossTerms
 from painterly_vae.model.model import PainterlyVAE
-from painterly_vae.runtime.distributed import Processes, wrap
+from painterly_vae.runtime.distributed import Processes, average_gradients, wrap
 from painterly_vae.runtime.precision import autocast
 
 
@@ -48,6 +51,7 @@ class ArtistTerm:
         self.weight = config.loss.artist_weight
         self.every = config.loss.artist_gradient == "every"
         self.device = device
+        self.processes = processes
         self.head = nn.Linear(len(model.encoders) * config.model.latent_dim, len(model.artists)).to(device)
         self.step_head = wrap(self.head, processes, device)
         t = config.training
@@ -58,12 +62,12 @@ class ArtistTerm:
         return list(range(count)) if self.every else [active]
 
     def with_term(self, terms: LossTerms, mu: torch.Tensor, active: int, encoder_input: torch.Tensor,
-                  step_encoders: list[nn.Module], artist: int, amp_dtype: torch.dtype | None) -> LossTerms:
+                  encoders: list[nn.Module], artist: int, amp_dtype: torch.dtype | None) -> LossTerms:
         """`terms` with weight x cross-entropy of the head on [mu of encoder 0, ..., mu of encoder N-1]
         added to what is backpropagated; `mu` is the active encoder's (from the step's own pass),
-        the others are computed here, in eval mode."""
+        the others are computed here by `encoders` (the plain modules), in eval mode."""
         means = [mu if index == active else self._other_mean(encoder, encoder_input, amp_dtype)
-                 for index, encoder in enumerate(step_encoders)]
+                 for index, encoder in enumerate(encoders)]
         self.head.train()
         with autocast(self.device, amp_dtype):
             logits = self.step_head(torch.cat([F.normalize(mean.float(), dim=1) for mean in means], 1))
@@ -72,6 +76,11 @@ class ArtistTerm:
         weighted = self.weight * cross_entropy
         return terms._replace(total=terms.total + weighted, encoder_loss=terms.encoder_loss + weighted.detach(),
                               artist=cross_entropy.detach())
+
+    def share_gradients(self, encoders: list[nn.Module], active: int) -> None:
+        """After the backward pass, under torchrun: average the other encoders' gradients over the ranks."""
+        if self.every:
+            average_gradients([encoder for index, encoder in enumerate(encoders) if index != active], self.processes)
 
     def _other_mean(self, encoder: nn.Module, encoder_input: torch.Tensor, amp_dtype: torch.dtype | None) -> torch.Tensor:
         """Another encoder's posterior mean of the batch, in eval mode (its statistics untouched);

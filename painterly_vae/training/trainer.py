@@ -213,8 +213,8 @@ class Trainer:
         terms = vae_loss(output.reconstruction, output.target, output.mu, output.logvar, self.config.loss, kl_scale,
                          perceptual)
         if artist_term is not None:
-            terms = artist_term.with_term(terms, output.mu, encoder_index, inputs.encoder, self.step_encoders, artist,
-                                          self.amp_dtype)
+            terms = artist_term.with_term(terms, output.mu, encoder_index, inputs.encoder, list(self.model.encoders),
+                                          artist, self.amp_dtype)
         adversarial = self.adversary is not None and self.adversary.active(self.step)
         if adversarial and torch.isfinite(terms.total):
             terms = self.adversary.with_decoder_term(terms, output.reconstruction,
@@ -225,6 +225,8 @@ class Trainer:
             return None
         self.nonfinite.passed()
         self.grad_scaler.scale(terms.total).backward()
+        if artist_term is not None:
+            artist_term.share_gradients(list(self.model.encoders), encoder_index)
         for optimizer in optimizers:
             self.grad_scaler.step(optimizer)
         self.grad_scaler.update()
