@@ -70,6 +70,11 @@ def test_the_term_reaches_the_encoders_and_head_never_the_decoder(tiny_data: Pat
     assert float(with_term.encoder_loss - terms.encoder_loss) == pytest.approx(float(with_term.artist))
 
 
+def test_each_artist_weighs_in_inversely_to_its_share_of_the_steps(tiny_data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(tiny_data, tmp_path, training__ratio="1:2:5")
+    assert trainer.artist_term.artist_weights == pytest.approx([8 / 3, 8 / 6, 8 / 15])  # 1 x 8/3 = 2 x 8/6 = 5 x 8/15
+
+
 def test_the_term_makes_z_name_the_artist(tiny_data: Path, tmp_path: Path) -> None:
     """A few dozen steps with labels: the head names the artists of training batches better than chance."""
     trainer = _trainer(tiny_data, tmp_path, loss__artist_weight=5.0, loss__artist_gradient="every")

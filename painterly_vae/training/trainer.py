@@ -122,7 +122,7 @@ class Trainer:
 
         self.adversary = (Adversary(config, device, processes, self.model.memory_format)
                           if config.loss.adversarial_weight > 0 else None)
-        self.artist_term = (ArtistTerm(config, self.model, device, processes)
+        self.artist_term = (ArtistTerm(config, self.model, device, processes, self.schedule.steps_per_artist)
                             if config.loss.artist_weight > 0 else None)
         self.trunk_cache: TrunkCache | None = None  # built at the start of fit()
         # the attribution models, fitted on the trained encoders after `fit` (see train_command) and
