@@ -27,6 +27,19 @@ TINY = {
 }
 
 
+def assert_resumed_exactly(straight: dict, split: dict, part: str) -> None:
+    """Two checkpoints (one run straight through, one stopped and resumed) hold the same model,
+    and the same weights and optimizer moments of an optional part of training (`part`, e.g.
+    "discriminator": its weights under that key, its optimizer under part + "_optimizer")."""
+    for key, value in straight[part].items():
+        assert torch.equal(value, split[part][key]), key
+    for state_a, state_b in zip(straight[f"{part}_optimizer"]["state"].values(),
+                                split[f"{part}_optimizer"]["state"].values(), strict=True):
+        assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+    for key, value in straight["model"].items():
+        assert torch.equal(value, split["model"][key]), key
+
+
 def tiny_config(**values: object) -> Config:
     """The real config machinery with tiny sizes; keyword names use '__' for '.'."""
     overrides = dict(TINY)

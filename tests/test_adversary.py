@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_config
+from conftest import assert_resumed_exactly, tiny_config
 
 from data_tools.processed import ProcessedData
 from painterly_vae.cli.train_command import TrainRequest, run_training
@@ -105,13 +105,7 @@ def test_resume_restores_the_discriminator_and_its_optimizer_exactly(tiny_data: 
                               values={"training.runs_dir": common["training.runs_dir"], "training.steps": 4}))
     straight = load_checkpoint(tmp_path / "runs" / "straight" / "checkpoints" / "last.pt")
     split = load_checkpoint(tmp_path / "runs" / "split" / "checkpoints" / "last.pt")
-    for key, value in straight["discriminator"].items():
-        assert torch.equal(value, split["discriminator"][key]), key
-    for state_a, state_b in zip(straight["discriminator_optimizer"]["state"].values(),
-                                split["discriminator_optimizer"]["state"].values()):
-        assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
-    for key, value in straight["model"].items():
-        assert torch.equal(value, split["model"][key]), key
+    assert_resumed_exactly(straight, split, "discriminator")
     best = load_checkpoint(tmp_path / "runs" / "straight" / "checkpoints" / "best.pt")
     assert "discriminator" not in best  # attribution needs none of it
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_config
+from conftest import assert_resumed_exactly, tiny_config
 
 from data_tools.processed import ProcessedData
 from painterly_vae.cli.train_command import TrainRequest, run_training
@@ -111,13 +111,7 @@ def test_resume_restores_the_head_and_its_optimizer_exactly(tiny_data: Path, tmp
                               values={"training.runs_dir": str(runs), "training.steps": 4}))
     straight = load_checkpoint(runs / "straight" / "checkpoints" / "last.pt")
     split = load_checkpoint(runs / "split" / "checkpoints" / "last.pt")
-    for key, value in straight["artist_head"].items():
-        assert torch.equal(value, split["artist_head"][key]), key
-    for state_a, state_b in zip(straight["artist_head_optimizer"]["state"].values(),
-                                split["artist_head_optimizer"]["state"].values()):
-        assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
-    for key, value in straight["model"].items():
-        assert torch.equal(value, split["model"][key]), key
+    assert_resumed_exactly(straight, split, "artist_head")
     assert "artist_head" not in load_checkpoint(runs / "straight" / "checkpoints" / "best.pt")
 
 

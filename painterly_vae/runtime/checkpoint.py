@@ -74,3 +74,14 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def restore_trained_part(module: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                         weights: dict[str, torch.Tensor] | None, optimizer_state: dict[str, Any] | None) -> None:
+    """A checkpoint's weights and optimizer state for an optional part of training (the
+    discriminator, the artist head); a run stored without the part leaves it as built, so a
+    run trained without it resumes with it started afresh."""
+    if weights is not None:
+        module.load_state_dict(weights)
+    if optimizer_state is not None:
+        optimizer.load_state_dict(optimizer_state)

@@ -25,6 +25,7 @@ from painterly_vae.model.discriminator import (
     hinge_discriminator_loss,
 )
 from painterly_vae.model.losses import LossTerms
+from painterly_vae.runtime.checkpoint import restore_trained_part
 from painterly_vae.runtime.distributed import Processes, agree_all_finite, wrap
 from painterly_vae.runtime.precision import autocast
 
@@ -84,10 +85,7 @@ class Adversary:
 
     def load(self, weights: dict[str, torch.Tensor] | None, optimizer: dict[str, Any] | None) -> None:
         """A checkpoint's discriminator; a run stored without one (trained before the term was on) starts afresh."""
-        if weights is not None:
-            self.discriminator.load_state_dict(weights)
-        if optimizer is not None:
-            self.optimizer.load_state_dict(optimizer)
+        restore_trained_part(self.discriminator, self.optimizer, weights, optimizer)
 
 
 def last_layer_weight(decoder: nn.Module) -> torch.Tensor:

@@ -45,6 +45,7 @@ from torch import nn
 from painterly_vae.config import Config
 from painterly_vae.model.losses import LossTerms
 from painterly_vae.model.model import PainterlyVAE
+from painterly_vae.runtime.checkpoint import restore_trained_part
 from painterly_vae.runtime.distributed import Processes, average_gradients, wrap
 from painterly_vae.runtime.precision import autocast
 
@@ -107,7 +108,4 @@ class ArtistTerm:
 
     def load(self, weights: dict[str, torch.Tensor] | None, optimizer: dict[str, Any] | None) -> None:
         """A checkpoint's head; a run stored without one (trained without the term) starts afresh."""
-        if weights is not None:
-            self.head.load_state_dict(weights)
-        if optimizer is not None:
-            self.optimizer.load_state_dict(optimizer)
+        restore_trained_part(self.head, self.optimizer, weights, optimizer)
