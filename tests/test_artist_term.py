@@ -36,16 +36,20 @@ def _parameters_changed(before: dict[str, torch.Tensor], module: torch.nn.Module
     return any(not torch.equal(before[name], value) for name, value in module.named_parameters())
 
 
-@pytest.mark.parametrize("gradient, moved", [("own", [False, True, False]), ("every", [True, True, True])])
-def test_the_term_trains_the_encoders_its_setting_names(tiny_data: Path, tmp_path: Path, gradient: str,
-                                                         moved: list[bool]) -> None:
+@pytest.mark.parametrize("gradient, held", [("own", [0, 0, 0]), ("every", [1, 0, 1])])
+def test_only_the_step_s_encoder_steps_and_every_holds_the_others_lessons(tiny_data: Path, tmp_path: Path,
+                                                                           gradient: str, held: list[int]) -> None:
     trainer = _trainer(tiny_data, tmp_path, loss__artist_gradient=gradient)
     encoders = [_snapshot(e) for e in trainer.model.encoders]
     head = _snapshot(trainer.artist_term.head)
     terms = trainer.train_step(1, trainer.batches.batch(1))
     assert float(terms.artist) > 0.0
-    assert [_parameters_changed(b, e) for b, e in zip(encoders, trainer.model.encoders)] == moved
+    assert [_parameters_changed(b, e) for b, e in zip(encoders, trainer.model.encoders)] == [False, True, False]
     assert _changed(head, trainer.artist_term.head)
+    assert trainer.artist_term.held_steps == held
+    assert all(p.grad is None for index in (0, 2) for p in trainer.model.encoders[index].parameters())
+    if gradient == "every":
+        assert any(g.abs().sum() > 0 for g in trainer.artist_term.held[0].values())
     # the other encoders ran in eval mode: their BatchNorm statistics are still their own artist's
     for index, (before, encoder) in enumerate(zip(encoders, trainer.model.encoders)):
         statistics = {k: v for k, v in encoder.state_dict().items() if "running" in k}
@@ -68,6 +72,23 @@ def test_the_term_reaches_the_encoders_and_head_never_the_decoder(tiny_data: Pat
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in encoder.parameters())
     assert all(p.grad is not None for p in term.head.parameters())
     assert float(with_term.encoder_loss - terms.encoder_loss) == pytest.approx(float(with_term.artist))
+
+
+def test_held_lessons_join_the_encoder_s_own_step(tiny_data: Path, tmp_path: Path) -> None:
+    """Two runs from the same seed on the same batches; in the second the held gradients are
+    dropped before encoder 0's turn: encoder 0 ends elsewhere, so they were used."""
+    def encoder_zero_after_two_steps(drop_held: bool) -> dict[str, torch.Tensor]:
+        trainer = _trainer(tiny_data, tmp_path, loss__artist_gradient="every", model__encoder_dropout=0.0,
+                           model__decoder_dropout=0.0)
+        trainer.train_step(1, trainer.batches.batch(1))
+        if drop_held:
+            trainer.artist_term.held[0], trainer.artist_term.held_steps[0] = {}, 0
+        trainer.train_step(0, trainer.batches.batch(0))
+        assert trainer.artist_term.held_steps[0] == 0  # released at its turn
+        return _snapshot(trainer.model.encoders[0])
+
+    with_held, without = encoder_zero_after_two_steps(False), encoder_zero_after_two_steps(True)
+    assert any(not torch.equal(with_held[k], without[k]) for k in with_held if "running" not in k)
 
 
 def test_each_artist_weighs_in_inversely_to_its_share_of_the_steps(tiny_data: Path, tmp_path: Path) -> None:
@@ -112,6 +133,9 @@ def test_resume_restores_the_head_and_its_optimizer_exactly(tiny_data: Path, tmp
     straight = load_checkpoint(runs / "straight" / "checkpoints" / "last.pt")
     split = load_checkpoint(runs / "split" / "checkpoints" / "last.pt")
     assert_resumed_exactly(straight, split, "artist_head")
+    assert straight["artist_held"]["steps"] == split["artist_held"]["steps"]
+    for held_a, held_b in zip(straight["artist_held"]["gradients"], split["artist_held"]["gradients"], strict=True):
+        assert held_a.keys() == held_b.keys() and all(torch.equal(held_a[k], held_b[k]) for k in held_a)
     assert "artist_head" not in load_checkpoint(runs / "straight" / "checkpoints" / "best.pt")
 
 

@@ -21,7 +21,7 @@ from painterly_vae.runtime.checkpoint import load_checkpoint, save_checkpoint
 
 # absent from best.pt (a third of the size): what only resuming needs, the discriminator and the artist head among it
 RESUME_ONLY = ("encoder_optimizers", "decoder_optimizer", "grad_scaler", "discriminator", "discriminator_optimizer",
-               "artist_head", "artist_head_optimizer")
+               "artist_head", "artist_head_optimizer", "artist_held")
 
 
 @dataclass
@@ -49,6 +49,7 @@ class RunState:
     discriminator_optimizer: dict[str, Any] | None = None
     artist_head: dict[str, torch.Tensor] | None = None  # with loss.artist_weight > 0; absent in older runs
     artist_head_optimizer: dict[str, Any] | None = None
+    artist_held: dict[str, Any] | None = None  # with loss.artist_gradient = "every": gradients waiting for their encoder's turn
 
     @property
     def resumable(self) -> bool:

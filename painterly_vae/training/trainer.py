@@ -5,7 +5,7 @@ the shared decoder, and updates exactly those two with one forward and one backw
 (`losses` explains the gradient scaling that gives them different L1 weights). Every other
 encoder is left untouched: its optimizer does not step and its BatchNorm does not run (with
 the discriminative term on z, `artist_term`, the other encoders' means join the step in eval
-mode, and with `loss.artist_gradient = "every"` their optimizers step on that term too).
+mode, and with `loss.artist_gradient = "every"` what that term teaches them waits for their own turn).
 With `training.shared_encoder_epochs` the first steps train one encoder for every artist and
 copy it into the others (`shared_start`).
 
@@ -191,16 +191,15 @@ class Trainer:
             self.shared_start.copy_optimizer(self.encoder_optimizers)  # each copy goes on alone from here
         encoder_index = 0 if shared else self.model.encoder_index(artist)
         artist_term = self.artist_term if not shared else None  # off while the encoders are one encoder's copies
-        trained = (artist_term.trained_encoders(encoder_index, len(self.model.encoders)) if artist_term is not None
-                   else [encoder_index])
-        optimizers = [self.encoder_optimizers[index] for index in trained] + [self.decoder_optimizer]
+        optimizers = [self.encoder_optimizers[encoder_index], self.decoder_optimizer]
         if artist_term is not None:
             optimizers.append(artist_term.optimizer)
         # buffers only the step's own encoder and the decoder change (other encoders run in eval mode)
         touched = [self.model.encoders[encoder_index], self.model.shared_decoder]
         kept = self.nonfinite.keep(touched)
 
-        for optimizer in optimizers:
+        # with the artist term every encoder may receive gradients: none may carry a stale one into them
+        for optimizer in optimizers + (self.encoder_optimizers if artist_term is not None else []):
             optimizer.zero_grad(set_to_none=True)
         with autocast(self.device, self.amp_dtype):
             inputs = batch if isinstance(batch, ModelInputs) else self.model.inputs(self.model.laid_out(batch))
@@ -226,7 +225,10 @@ class Trainer:
         self.nonfinite.passed()
         self.grad_scaler.scale(terms.total).backward()
         if artist_term is not None:
-            artist_term.share_gradients(list(self.model.encoders), encoder_index)
+            encoders, scale = list(self.model.encoders), self.grad_scaler.get_scale()
+            artist_term.share_gradients(encoders, encoder_index)
+            artist_term.hold_gradients(encoders, encoder_index, scale)
+            artist_term.release_gradients(encoders[encoder_index], encoder_index, scale)
         for optimizer in optimizers:
             self.grad_scaler.step(optimizer)
         self.grad_scaler.update()
@@ -295,7 +297,7 @@ class Trainer:
         if self.adversary is not None:
             self.adversary.load(state.discriminator, state.discriminator_optimizer)
         if self.artist_term is not None:
-            self.artist_term.load(state.artist_head, state.artist_head_optimizer)
+            self.artist_term.load(state.artist_head, state.artist_head_optimizer, state.artist_held)
         self.clusters = self.dating = None  # refitted at the end of the resumed training
 
     def save(self, name: str, with_optimizers: bool = True) -> Path:
