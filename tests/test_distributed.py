@@ -172,7 +172,8 @@ def test_torchrun_on_an_unusable_device_is_a_usage_error(tiny_data: Path, tmp_pa
 
 
 def test_the_artist_term_trains_under_torchrun_like_in_one_process(tiny_data: Path, tmp_path: Path) -> None:
-    """The head (in DDP) and, with "every", the other encoders' DDP wrappers called in eval mode."""
+    """The head (in DDP) and, with "every", the other encoders run outside DDP in eval mode, their
+    gradients averaged over the ranks by hand."""
     runs = tmp_path / "runs"
     term = ["--set", "loss.artist_weight=1.0", "--set", "loss.artist_gradient=every"]
     job = subprocess.run(_torchrun(_train_arguments(tiny_data, runs, "two", 4, 6, *term)), env=_environment(),

@@ -147,25 +147,23 @@ def sum_over_ranks_(tensor: torch.Tensor, processes: Processes) -> torch.Tensor:
 
 def average_buffers(modules: Iterable[nn.Module], processes: Processes) -> None:
     """Averages the floating-point buffers (BatchNorm running mean/var) over the ranks."""
-    if not processes.is_distributed:
-        return
-    for module in modules:
-        for buffer in module.buffers():
-            if buffer.is_floating_point():
-                dist.all_reduce(buffer, op=dist.ReduceOp.SUM)
-                buffer.div_(processes.world_size)
+    _average_over_ranks_((buffer for module in modules for buffer in module.buffers() if buffer.is_floating_point()),
+                         processes)
 
 
 def average_gradients(modules: Iterable[nn.Module], processes: Processes) -> None:
     """Averages the gradients of modules that a step used outside DDP over the ranks (what DDP
     does for its own modules): every rank must hold gradients for the same parameters."""
+    _average_over_ranks_((parameter.grad for module in modules for parameter in module.parameters()
+                          if parameter.grad is not None), processes)
+
+
+def _average_over_ranks_(tensors: Iterable[torch.Tensor], processes: Processes) -> None:
+    """Each tensor replaced, in place, by its mean over the ranks (nothing in one process)."""
     if not processes.is_distributed:
         return
-    for module in modules:
-        for parameter in module.parameters():
-            if parameter.grad is not None:
-                dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
-                parameter.grad.div_(processes.world_size)
+    for tensor in tensors:
+        sum_over_ranks_(tensor, processes).div_(processes.world_size)
 
 
 def decided_by_main(decide: Callable[[], T], processes: Processes) -> T:

@@ -23,8 +23,8 @@ Which encoders learn from it (`loss.artist_gradient`):
   fixed inputs (computed without gradients);
 - "every": every encoder, so each also learns from the other artists' paintings (as negatives):
   the paper's separation given up for labels. An encoder still steps only on its own artist's
-  turn: what the term taught it on the other artists' batches since its last step is held
-  (`hold_gradients`) and joins its own gradient, averaged, at that step (`release_gradients`).
+  turn: what the term taught it on the other artists' batches since its last step is held and
+  joins its own gradient, averaged, at that step (`after_backward`).
   Stepping every encoder's Adam on every batch instead, on that term's gradient alone, blew up
   the rarely scheduled encoders (measured: validation KL 1,190 nats for Sisley's encoder, 4
   steps in 39, against 390 for Monet's, 15 in 39; 14,000 with the balanced weights below).
@@ -32,9 +32,10 @@ Which encoders learn from it (`loss.artist_gradient`):
 The other encoders run in eval mode for this pass, so their BatchNorm statistics stay those of
 their own artist's paintings (what attribution reads) and the step touches no buffer of theirs.
 They run outside DDP (only their means are used, and DDP refuses a pass that leaves the
-log-variance head without a gradient); under torchrun `share_gradients` averages what the term
+log-variance head without a gradient); under torchrun `after_backward` averages what the term
 gave them over the ranks, as DDP does for the step's own encoder.
-The head and its optimizer are part of the checkpoint (resume restores them); attribution does
+The head, its optimizer and the held gradients are part of the checkpoint (resume restores
+them); attribution does
 not use the head (it refits its own readout on the trained encoders). The term is off during a
 shared start (`training.shared_encoder_epochs`), when the encoders are one encoder's copies.
 """
@@ -75,7 +76,6 @@ class ArtistTerm:
         t = config.training
         self.optimizer = torch.optim.Adam(self.head.parameters(), lr=t.encoder_lr, betas=(t.adam_betas[0], t.adam_betas[1]))
 
-
     def with_term(self, terms: LossTerms, mu: torch.Tensor, active: int, encoder_input: torch.Tensor,
                   encoders: list[nn.Module], artist: int, amp_dtype: torch.dtype | None) -> LossTerms:
         """`terms` with weight x cross-entropy of the head on [mu of encoder 0, ..., mu of encoder N-1]
@@ -83,7 +83,6 @@ class ArtistTerm:
         the others are computed here by `encoders` (the plain modules), in eval mode."""
         means = [mu if index == active else self._other_mean(encoder, encoder_input, amp_dtype)
                  for index, encoder in enumerate(encoders)]
-        self.head.train()
         with autocast(self.device, amp_dtype):
             logits = self.step_head(torch.cat([F.normalize(mean.float(), dim=1) for mean in means], 1))
         labels = torch.full((len(mu),), artist, dtype=torch.long, device=mu.device)
@@ -92,29 +91,31 @@ class ArtistTerm:
         return terms._replace(total=terms.total + weighted, encoder_loss=terms.encoder_loss + weighted.detach(),
                               artist=cross_entropy.detach())
 
-    def share_gradients(self, encoders: list[nn.Module], active: int) -> None:
-        """After the backward pass, under torchrun: average the other encoders' gradients over the ranks."""
-        if self.every:
-            average_gradients([encoder for index, encoder in enumerate(encoders) if index != active], self.processes)
-
-    def hold_gradients(self, encoders: list[nn.Module], active: int, scale: float) -> None:
-        """After the backward pass: move the gradients the term gave the other encoders into their
-        held sums (divided by the loss scale of an fp16 run), so their optimizers do not step now."""
+    def after_backward(self, encoders: list[nn.Module], active: int, scale: float) -> None:
+        """Between the backward pass and the optimizers' steps, with "every": the gradients the term
+        gave the other encoders are averaged over the ranks (under torchrun) and held until their
+        turn (divided by `scale`, the fp16 loss scale, so they keep across scale changes), and the
+        step's own encoder receives the mean of what was held for it."""
         if not self.every:
             return
-        for index, encoder in enumerate(encoders):
-            if index == active:
-                continue
-            held = self.held[index]
-            for name, parameter in encoder.named_parameters():
-                if parameter.grad is not None:
-                    gradient = parameter.grad / scale
-                    held[name] = held[name] + gradient if name in held else gradient
-                    parameter.grad = None
-            self.held_steps[index] += 1
+        others = [index for index in range(len(encoders)) if index != active]
+        average_gradients([encoders[index] for index in others], self.processes)
+        for index in others:
+            self._hold(encoders[index], index, scale)
+        self._release(encoders[active], active, scale)
 
-    def release_gradients(self, encoder: nn.Module, index: int, scale: float) -> None:
-        """Before the step's encoder steps: add the mean of its held gradients to its own."""
+    def _hold(self, encoder: nn.Module, index: int, scale: float) -> None:
+        """Move an encoder's gradients into its held sum, so its optimizer does not step on them now."""
+        held = self.held[index]
+        for name, parameter in encoder.named_parameters():
+            if parameter.grad is not None:
+                gradient = parameter.grad / scale
+                held[name] = held[name] + gradient if name in held else gradient
+                parameter.grad = None
+        self.held_steps[index] += 1
+
+    def _release(self, encoder: nn.Module, index: int, scale: float) -> None:
+        """Add the mean of an encoder's held gradients to its own, and empty what was held."""
         steps, held = self.held_steps[index], self.held[index]
         if not steps:
             return

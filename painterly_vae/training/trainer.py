@@ -225,10 +225,7 @@ class Trainer:
         self.nonfinite.passed()
         self.grad_scaler.scale(terms.total).backward()
         if artist_term is not None:
-            encoders, scale = list(self.model.encoders), self.grad_scaler.get_scale()
-            artist_term.share_gradients(encoders, encoder_index)
-            artist_term.hold_gradients(encoders, encoder_index, scale)
-            artist_term.release_gradients(encoders[encoder_index], encoder_index, scale)
+            artist_term.after_backward(list(self.model.encoders), encoder_index, self.grad_scaler.get_scale())
         for optimizer in optimizers:
             self.grad_scaler.step(optimizer)
         self.grad_scaler.update()
