@@ -117,6 +117,10 @@ class LossConfig:
     perceptual_weight: float = 0.0
     perceptual_network: str = "vgg19"  # "vgg19" (the paper's) or "mobilenet_v2"
     perceptual_layers: list[str] = field(default_factory=list)  # [] = the network's default taps
+    # The texture term: the squared difference of the same network's Gram matrices at the same
+    # taps (Gatys et al.'s style representation, EnhanceNet's texture loss), weighted for the
+    # decoder like perceptual_weight and scaled for the encoder the same way. 0 = off (the paper's).
+    texture_weight: float = 0.0
     # An adversarial term from a patch discriminator on the decoder's output (the VQGAN recipe,
     # painterly_vae.model.discriminator): hinge loss, its weight adapted to the reconstruction
     # loss's gradient at the decoder's last layer and multiplied by adversarial_weight, from
@@ -131,6 +135,11 @@ class LossConfig:
     # learns from it (each encoder still sees only its artist), "every" = every encoder does.
     artist_weight: float = 0.0
     artist_gradient: str = "own"
+
+    @property
+    def uses_feature_network(self) -> bool:
+        """Whether a deep-feature term (the DFC loss or the texture loss) needs `perceptual_network`."""
+        return self.perceptual_weight > 0 or self.texture_weight > 0
 
     def resolved_perceptual_layers(self) -> list[str]:
         return list(self.perceptual_layers) or list(network_spec(self.perceptual_network).loss_layers)
@@ -218,7 +227,7 @@ class Config:
         needed: dict[str, list[str]] = {}
         if self.model.trunk:
             needed.setdefault(self.model.trunk, []).append(self.model.resolved_trunk_layer())
-        if self.loss.perceptual_weight > 0:
+        if self.loss.uses_feature_network:
             needed.setdefault(self.loss.perceptual_network, []).extend(self.loss.resolved_perceptual_layers())
         return {name: max(layers, key=network_spec(name).index) for name, layers in needed.items()}
 
@@ -307,6 +316,7 @@ class Config:
         _require(lo.kl_reduction in KL_REDUCTIONS, "loss.kl_reduction", f"must be one of {KL_REDUCTIONS}")
         _require(lo.kl_warmup_steps >= 0, "loss.kl_warmup_steps", "must not be negative")
         _require(lo.perceptual_weight >= 0, "loss.perceptual_weight", "must not be negative")
+        _require(lo.texture_weight >= 0, "loss.texture_weight", "must not be negative")
         _require(lo.adversarial_weight >= 0, "loss.adversarial_weight", "must not be negative")
         _require(lo.artist_weight >= 0, "loss.artist_weight", "must not be negative")
         _require(lo.artist_gradient in ARTIST_GRADIENTS, "loss.artist_gradient", f"must be one of {ARTIST_GRADIENTS}")

@@ -1,4 +1,4 @@
-"""The DFC-VAE perceptual loss with either feature network (random weights here)."""
+"""The deep-feature losses (DFC feature distance, texture distance) with either feature network (random weights here)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from conftest import tiny_config
 from data_tools.processed import ProcessedData
 from painterly_vae.cli.cli import main
 from painterly_vae.config import NetworkConfig
-from painterly_vae.model.perceptual import PerceptualLoss
+from painterly_vae.model.perceptual import PerceptualLoss, gram_matrices
 from painterly_vae.model.pretrained import load_feature_network
 from painterly_vae.training.trainer import Trainer
 
@@ -24,15 +24,25 @@ def test_zero_for_identical_images_positive_otherwise_and_gradients_reach_only_t
     features = load_feature_network(network, NetworkConfig(weights=str(weights)), layers[-1])
     loss = PerceptualLoss(features, layers)
     images = torch.rand(2, 3, 32, 32)
-    assert float(loss(images.clone(), images)) == pytest.approx(0.0, abs=1e-10)
-    reconstruction = torch.rand(2, 3, 32, 32, requires_grad=True)
-    value = loss(reconstruction, images)
-    assert float(value.detach()) > 0
-    value.backward()
-    assert reconstruction.grad is not None and float(reconstruction.grad.abs().sum()) > 0
+    same = loss(images.clone(), images)
+    assert float(same.feature) == pytest.approx(0.0, abs=1e-10) and float(same.texture) == pytest.approx(0.0, abs=1e-10)
+    for distance in ("feature", "texture"):
+        reconstruction = torch.rand(2, 3, 32, 32, requires_grad=True)
+        value = getattr(loss(reconstruction, images), distance)
+        assert float(value.detach()) > 0
+        value.backward()
+        assert reconstruction.grad is not None and float(reconstruction.grad.abs().sum()) > 0
     assert all(not p.requires_grad for p in loss.parameters())
     loss.train()
     assert not features.training  # a frozen feature extractor stays in eval mode
+
+
+def test_gram_matrices_are_each_pictures_channel_moments_wherever_its_strokes_lie() -> None:
+    # two channels over four positions: G[i, j] = mean over positions of a_i * a_j
+    activation = torch.tensor([[[[1.0, 2.0], [0.0, -1.0]], [[3.0, 0.0], [1.0, 1.0]]]])
+    assert gram_matrices(activation)[0].tolist() == [[1.5, 0.5], [0.5, 2.75]]
+    shuffled = activation.flatten(2)[..., torch.tensor([3, 0, 2, 1])].reshape(activation.shape)
+    assert torch.equal(gram_matrices(shuffled), gram_matrices(activation))  # where, not what: unchanged
 
 
 def test_the_paper_taps_are_the_vgg19_default() -> None:
@@ -62,3 +72,17 @@ def test_training_with_the_perceptual_term(network: str, tiny_data: Path, tmp_pa
         float(terms.kl) + 0.1 * (1000 * float(terms.l1) + 10 * float(terms.perceptual)), rel=1e-5)
     assert trainer.validate() is not None
     assert trainer.run_state().feature_networks[network]["weights"] == str(weights)
+
+
+def test_the_texture_term_alone_loads_the_network_and_joins_both_objectives(tiny_data: Path, tmp_path: Path,
+                                                                            mobilenet_file: Path) -> None:
+    config = tiny_config(loss__texture_weight=2.0, loss__perceptual_network="mobilenet_v2", training__steps=2,
+                         networks__mobilenet_v2__weights=str(mobilenet_file))
+    assert config.feature_networks() == {"mobilenet_v2": "block6"}
+    trainer = Trainer(config, ProcessedData.open(tiny_data), tmp_path / "run", torch.device("cpu"))
+    terms = trainer.train_step(0, trainer.batches.batch(0))
+    assert terms is not None and float(terms.texture) > 0 and float(terms.perceptual) > 0  # measured, not weighted
+    assert float(terms.decoder_loss) == pytest.approx(1000 * float(terms.l1) + 2 * float(terms.texture), rel=1e-5)
+    assert float(terms.encoder_loss) == pytest.approx(
+        float(terms.kl) + 0.1 * (1000 * float(terms.l1) + 2 * float(terms.texture)), rel=1e-5)
+    assert trainer.validate() is not None

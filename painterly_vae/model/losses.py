@@ -10,9 +10,10 @@ encoder_l1_weight / decoder_l1_weight (`scale_gradient`). The decoder's paramete
 decoder_l1_weight * dL1; the encoder sees encoder_l1_weight * dL1 through z plus dKL, which is
 exactly the two-loss definition (tests/test_losses.py proves it on gradients).
 
-The optional deep-feature term (`painterly_vae.model.perceptual`) rides on the same trick: it is
-added with `perceptual_weight` for the decoder, and the encoder receives it scaled by the
-same encoder_l1_weight / decoder_l1_weight.
+The optional deep-feature terms (`painterly_vae.model.perceptual`: the DFC feature distance and
+the texture distance) ride on the same trick: they are added with `perceptual_weight` and
+`texture_weight` for the decoder, and the encoder receives them scaled by the same
+encoder_l1_weight / decoder_l1_weight.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import NamedTuple
 import torch
 
 from painterly_vae.config import LossConfig
+from painterly_vae.model.perceptual import FeatureDistances
 
 
 class _ScaleGradient(torch.autograd.Function):
@@ -54,11 +56,12 @@ class LossTerms(NamedTuple):
     l1: torch.Tensor  # reconstruction L1 under the configured reduction
     kl: torch.Tensor  # KL(q(z|x) || N(0, I)) under the configured reduction
     encoder_loss: torch.Tensor  # kl_weight * KL + encoder_l1_weight * L1
-    decoder_loss: torch.Tensor  # decoder_l1_weight * L1 (+ perceptual_weight * perceptual)
+    decoder_loss: torch.Tensor  # decoder_l1_weight * L1 (+ perceptual_weight * perceptual + texture_weight * texture)
     perceptual: torch.Tensor  # the DFC loss: the feature network's distance (painterly_vae.model.perceptual); 0 when off
     adversarial: torch.Tensor  # the decoder's adversarial term -mean(D(decoded)) (model.discriminator); 0 when off
     discriminator: torch.Tensor  # the discriminator's hinge loss on this batch; 0 when off
     artist: torch.Tensor  # the artist head's cross-entropy on this batch (training.artist_term); 0 when off
+    texture: torch.Tensor  # the texture loss: the feature network's Gram matrices apart (model.perceptual); 0 when off
 
 
 def l1_term(reconstruction: torch.Tensor, images: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -89,15 +92,18 @@ def vae_loss(
     logvar: torch.Tensor,
     config: LossConfig,
     kl_scale: float = 1.0,
-    perceptual: torch.Tensor | None = None,
+    perceptual: FeatureDistances | None = None,
 ) -> LossTerms:
     """All loss terms of one batch; `kl_scale` is the KL warm-up factor in [0, 1];
-    `perceptual` the deep-feature distance of the batch when that term is on."""
+    `perceptual` the deep-feature distances of the batch when either of those terms is on."""
     l1 = l1_term(_full_precision(reconstruction), _full_precision(images), config.l1_reduction)
     kl = kl_term(_full_precision(mu), _full_precision(logvar), config.kl_reduction)
     kl_weight = config.kl_weight * kl_scale
-    feature = torch.zeros((), device=l1.device) if perceptual is None else perceptual.float()
-    decoder_reconstruction = config.decoder_l1_weight * l1 + config.perceptual_weight * feature
+    zero = torch.zeros((), device=l1.device)
+    feature = zero if perceptual is None else perceptual.feature.float()
+    texture = zero if perceptual is None else perceptual.texture.float()
+    decoder_reconstruction = (config.decoder_l1_weight * l1 + config.perceptual_weight * feature
+                              + config.texture_weight * texture)
     encoder_reconstruction = decoder_reconstruction * latent_gradient_scale(config)
     return LossTerms(
         total=decoder_reconstruction + kl_weight * kl,
@@ -106,9 +112,10 @@ def vae_loss(
         encoder_loss=(kl_weight * kl + encoder_reconstruction).detach(),
         decoder_loss=decoder_reconstruction.detach(),
         perceptual=feature.detach(),
-        adversarial=torch.zeros((), device=l1.device),
-        discriminator=torch.zeros((), device=l1.device),
-        artist=torch.zeros((), device=l1.device),
+        adversarial=zero,
+        discriminator=zero,
+        artist=zero,
+        texture=texture.detach(),
     )
 
 

@@ -1,14 +1,25 @@
-"""The deep-feature-consistent (DFC-VAE) loss: compare a pretrained network's activations, not just pixels.
+"""Deep-feature losses: compare a pretrained network's activations, not just pixels.
 
 An L1 loss alone rewards the average of every plausible reconstruction, which is a blur; a
-painter's style lives in brushwork and texture, exactly what it blurs away. DFC-VAE (Hou et
-al., 2017) adds the squared difference between a pretrained network's activations of the
-input and of the reconstruction (VGG19 relu1_1, relu2_1, relu3_1 in the paper; any network
-of `painterly_vae.feature_networks` here, each with its default taps). The network is frozen;
-gradients flow through it into the reconstruction only.
+painter's style lives in brushwork and texture, exactly what it blurs away. Two distances are
+read from one pass of a frozen network over input and reconstruction, at the same taps:
+
+    feature  the DFC-VAE loss (Hou et al., 2017): the mean squared difference of the
+             activations, place by place (VGG19 relu1_1, relu2_1, relu3_1 in the paper; any
+             network of `painterly_vae.feature_networks` here, each with its default taps).
+             It still rewards an average wherever the decoder cannot tell where an edge goes.
+    texture  the squared difference of each layer's Gram matrix (the channels' second moments
+             over the whole picture: Gatys et al.'s style representation, the texture loss that
+             EnhanceNet, Sajjadi et al. 2017, adds to make super-resolution sharp). It asks the
+             reconstruction to carry as much edge and brush energy, of the same kinds, as the
+             painting, without asking where each stroke lies, so a blur is never the safe answer.
+
+The network is frozen; gradients flow through it into the reconstruction only.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -16,8 +27,21 @@ from torch import nn
 from painterly_vae.model.pretrained import FeatureNetwork
 
 
+class FeatureDistances(NamedTuple):
+    """One batch's deep-feature distances, each a scalar summed over the taps."""
+
+    feature: torch.Tensor  # activations compared place by place (the DFC loss)
+    texture: torch.Tensor  # Gram matrices compared (the texture loss)
+
+
+def gram_matrices(activation: torch.Tensor) -> torch.Tensor:
+    """(B, C, C) each picture's channel second moments over its positions, in float32."""
+    flat = activation.float().flatten(2)
+    return flat @ flat.transpose(1, 2) / flat.shape[2]
+
+
 class PerceptualLoss(nn.Module):
-    """Sum over the chosen layers of the mean squared difference of activations."""
+    """Both distances of `FeatureDistances` at the chosen layers, from one pass per picture."""
 
     def __init__(self, network: FeatureNetwork, layers: list[str]) -> None:
         super().__init__()
@@ -26,9 +50,11 @@ class PerceptualLoss(nn.Module):
         self.network = network
         self.taps = sorted({network.spec.index(name) for name in layers})
 
-    def forward(self, reconstruction: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
-        """(scalar) the loss; gradients flow into `reconstruction` only."""
+    def forward(self, reconstruction: torch.Tensor, images: torch.Tensor) -> FeatureDistances:
+        """The batch's distances; gradients flow into `reconstruction` only."""
         with torch.no_grad():
             targets = self.network.activations(images, self.taps)
         produced = self.network.activations(reconstruction, self.taps)
-        return sum(((p.float() - t.float()) ** 2).mean() for p, t in zip(produced, targets))
+        feature = sum(((p.float() - t.float()) ** 2).mean() for p, t in zip(produced, targets))
+        texture = sum(((gram_matrices(p) - gram_matrices(t)) ** 2).mean() for p, t in zip(produced, targets))
+        return FeatureDistances(feature, texture)

@@ -40,7 +40,7 @@ from painterly_vae.config import Config
 from painterly_vae.errors import DataError, TrainingInterrupted
 from painterly_vae.model.losses import LossTerms, kl_warmup_scale, latent_gradient_scale, vae_loss
 from painterly_vae.model.model import ModelInputs, PainterlyVAE, encode_decode, resize
-from painterly_vae.model.perceptual import PerceptualLoss
+from painterly_vae.model.perceptual import FeatureDistances, PerceptualLoss
 from painterly_vae.model.pretrained import load_networks
 from painterly_vae.runtime.batched import InferenceSettings
 from painterly_vae.runtime.batches import TrainingBatches
@@ -115,7 +115,7 @@ class Trainer:
                                         len(self.model.encoders))
         self.latent_gradient_scale = latent_gradient_scale(config.loss)
         self.perceptual = None
-        if config.loss.perceptual_weight > 0:
+        if config.loss.uses_feature_network:
             network = self.networks[config.loss.perceptual_network]
             self.perceptual = PerceptualLoss(network, config.loss.resolved_perceptual_layers())
             self.perceptual.to(device, memory_format=self.model.memory_format)
@@ -158,8 +158,9 @@ class Trainer:
         """Passes over the training images drawn so far (for messages)."""
         return self.batches.sampler.images_drawn() / max(1, sum(self.train_counts))
 
-    def _perceptual_term(self, reconstruction: torch.Tensor, images: torch.Tensor) -> torch.Tensor | None:
-        """The deep-feature distance of a batch, or None when `loss.perceptual_weight` is 0."""
+    def _perceptual_term(self, reconstruction: torch.Tensor, images: torch.Tensor) -> FeatureDistances | None:
+        """The deep-feature distances of a batch, or None when neither `loss.perceptual_weight` nor
+        `loss.texture_weight` is on."""
         return self.perceptual(reconstruction, images) if self.perceptual is not None else None
 
     def _seed_this_rank(self, step: int) -> None:

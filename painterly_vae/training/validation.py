@@ -17,11 +17,12 @@ from data_tools.processed import ProcessedData
 from painterly_vae.config import LossConfig
 from painterly_vae.model.losses import kl_per_dimension, l1_term, vae_loss
 from painterly_vae.model.model import PainterlyVAE
+from painterly_vae.model.perceptual import FeatureDistances
 from painterly_vae.runtime.batched import InferenceSettings, run_batched
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active if Var_x E[z_u | x] > 0.01
 
-PerceptualTerm = Callable[[torch.Tensor, torch.Tensor], "torch.Tensor | None"]
+PerceptualTerm = Callable[[torch.Tensor, torch.Tensor], "FeatureDistances | None"]
 
 
 @dataclass
@@ -55,7 +56,7 @@ class _Batch(NamedTuple):
 def validate(model: PainterlyVAE, data: ProcessedData, split: str, loss: LossConfig, settings: InferenceSettings,
              perceptual: PerceptualTerm | None = None) -> Validation | None:
     """Each artist's `split` through its own encoder (eval mode); None if the split is empty.
-    `perceptual` is the run's DFC term (the encoder objective includes it when training does)."""
+    `perceptual` is the run's deep-feature terms (the encoder objective includes them when training does)."""
     model.eval()
     l1s: dict[str, float] = {}
     kls: dict[str, float] = {}
