@@ -121,6 +121,7 @@ class LossConfig:
     # taps (Gatys et al.'s style representation, EnhanceNet's texture loss), weighted for the
     # decoder like perceptual_weight and scaled for the encoder the same way. 0 = off (the paper's).
     texture_weight: float = 0.0
+    texture_layers: list[str] = field(default_factory=list)  # [] = the perceptual loss's taps
     # An adversarial term from a patch discriminator on the decoder's output (the VQGAN recipe,
     # painterly_vae.model.discriminator): hinge loss, its weight adapted to the reconstruction
     # loss's gradient at the decoder's last layer and multiplied by adversarial_weight, from
@@ -143,6 +144,9 @@ class LossConfig:
 
     def resolved_perceptual_layers(self) -> list[str]:
         return list(self.perceptual_layers) or list(network_spec(self.perceptual_network).loss_layers)
+
+    def resolved_texture_layers(self) -> list[str]:
+        return list(self.texture_layers) or self.resolved_perceptual_layers()
 
 
 @dataclass
@@ -228,7 +232,8 @@ class Config:
         if self.model.trunk:
             needed.setdefault(self.model.trunk, []).append(self.model.resolved_trunk_layer())
         if self.loss.uses_feature_network:
-            needed.setdefault(self.loss.perceptual_network, []).extend(self.loss.resolved_perceptual_layers())
+            needed.setdefault(self.loss.perceptual_network, []).extend(
+                self.loss.resolved_perceptual_layers() + self.loss.resolved_texture_layers())
         return {name: max(layers, key=network_spec(name).index) for name, layers in needed.items()}
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -325,6 +330,7 @@ class Config:
                  "loss.discriminator_channels", "needs at least one positive width")
         _require(self.training.discriminator_lr > 0, "training.discriminator_lr", "must be positive")
         _check_layers("loss.perceptual_network", lo.perceptual_network, "loss.perceptual_layers", lo.perceptual_layers)
+        _check_layers("loss.perceptual_network", lo.perceptual_network, "loss.texture_layers", lo.texture_layers)
         if m.trunk:
             _check_layers("model.trunk", m.trunk, "model.trunk_layer", [m.trunk_layer] if m.trunk_layer else [])
         for name, network in self.networks.items():

@@ -235,6 +235,7 @@ def test_bad_weights_files_are_one_sentence_each(mobilenet_file: Path, vgg19_fil
         ({"model__trunk": "mobilenet_v2", "model__trunk_layer": "relu1_1"}, "model.trunk_layer: mobilenet_v2 has no layer relu1_1"),
         ({"loss__perceptual_network": "alexnet"}, "loss.perceptual_network: unknown network 'alexnet'"),
         ({"loss__perceptual_layers": ["relu9_9"]}, "loss.perceptual_layers: vgg19 has no layer relu9_9"),
+        ({"loss__texture_layers": ["block1"]}, "loss.texture_layers: vgg19 has no layer block1"),
         ({"networks__alexnet__weights": "x.pth"}, r"unknown network \[networks.alexnet\]"),
         ({"networks__vgg19__padding": "valid"}, "networks.vgg19.padding: must be one of"),
         ({"networks__vgg19__colour": "rgb"}, "unknown config key networks.vgg19.colour"),

@@ -45,6 +45,19 @@ def test_gram_matrices_are_each_pictures_channel_moments_wherever_its_strokes_li
     assert torch.equal(gram_matrices(shuffled), gram_matrices(activation))  # where, not what: unchanged
 
 
+def test_the_texture_distance_reads_its_own_taps(mobilenet_file: Path) -> None:
+    features = load_feature_network("mobilenet_v2", NetworkConfig(weights=str(mobilenet_file)), "block6")
+    images, other = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    at_the_dfc_taps = PerceptualLoss(features, ["block1", "block6"])(other, images)
+    shallow = PerceptualLoss(features, ["block1", "block6"], ["block1"])(other, images)
+    only_block1 = PerceptualLoss(features, ["block1"])(other, images)
+    assert float(shallow.feature) == pytest.approx(float(at_the_dfc_taps.feature))
+    assert float(shallow.texture) == pytest.approx(float(only_block1.texture))
+    assert float(shallow.texture) < float(at_the_dfc_taps.texture)
+    assert tiny_config(loss__perceptual_network="mobilenet_v2", loss__texture_weight=1.0,
+                       loss__texture_layers=["block10"]).feature_networks() == {"mobilenet_v2": "block10"}
+
+
 def test_the_paper_taps_are_the_vgg19_default() -> None:
     assert tiny_config().loss.resolved_perceptual_layers() == ["relu1_1", "relu2_1", "relu3_1"]
     assert tiny_config(loss__perceptual_network="mobilenet_v2").loss.resolved_perceptual_layers() == ["block1", "block3", "block6"]

@@ -2,7 +2,7 @@
 
 An L1 loss alone rewards the average of every plausible reconstruction, which is a blur; a
 painter's style lives in brushwork and texture, exactly what it blurs away. Two distances are
-read from one pass of a frozen network over input and reconstruction, at the same taps:
+read from one pass of a frozen network over input and reconstruction:
 
     feature  the DFC-VAE loss (Hou et al., 2017): the mean squared difference of the
              activations, place by place (VGG19 relu1_1, relu2_1, relu3_1 in the paper; any
@@ -43,18 +43,22 @@ def gram_matrices(activation: torch.Tensor) -> torch.Tensor:
 class PerceptualLoss(nn.Module):
     """Both distances of `FeatureDistances` at the chosen layers, from one pass per picture."""
 
-    def __init__(self, network: FeatureNetwork, layers: list[str]) -> None:
+    def __init__(self, network: FeatureNetwork, layers: list[str], texture_layers: list[str] | None = None) -> None:
+        """`layers`: the feature distance's taps; `texture_layers`: the texture distance's (None: the same)."""
         super().__init__()
-        if not layers:
+        if not layers or texture_layers == []:
             raise ValueError("the perceptual loss needs at least one layer")
         self.network = network
-        self.taps = sorted({network.spec.index(name) for name in layers})
+        self.feature_taps = sorted({network.spec.index(name) for name in layers})
+        self.texture_taps = (self.feature_taps if texture_layers is None
+                             else sorted({network.spec.index(name) for name in texture_layers}))
+        self.taps = sorted(set(self.feature_taps) | set(self.texture_taps))
 
     def forward(self, reconstruction: torch.Tensor, images: torch.Tensor) -> FeatureDistances:
         """The batch's distances; gradients flow into `reconstruction` only."""
         with torch.no_grad():
-            targets = self.network.activations(images, self.taps)
-        produced = self.network.activations(reconstruction, self.taps)
-        feature = sum(((p.float() - t.float()) ** 2).mean() for p, t in zip(produced, targets))
-        texture = sum(((gram_matrices(p) - gram_matrices(t)) ** 2).mean() for p, t in zip(produced, targets))
+            targets = dict(zip(self.taps, self.network.activations(images, self.taps)))
+        produced = dict(zip(self.taps, self.network.activations(reconstruction, self.taps)))
+        feature = sum(((produced[i].float() - targets[i].float()) ** 2).mean() for i in self.feature_taps)
+        texture = sum(((gram_matrices(produced[i]) - gram_matrices(targets[i])) ** 2).mean() for i in self.texture_taps)
         return FeatureDistances(feature, texture)
