@@ -117,9 +117,9 @@ class LossConfig:
     perceptual_weight: float = 0.0
     perceptual_network: str = "vgg19"  # "vgg19" (the paper's) or "mobilenet_v2"
     perceptual_layers: list[str] = field(default_factory=list)  # [] = the network's default taps
-    # The texture term: the squared difference of the same network's Gram matrices at the same
-    # taps (Gatys et al.'s style representation, EnhanceNet's texture loss), weighted for the
-    # decoder like perceptual_weight and scaled for the encoder the same way. 0 = off (the paper's).
+    # The texture term: the squared difference of the same network's Gram matrices at
+    # texture_layers (Gatys et al.'s style representation, EnhanceNet's texture loss), weighted for
+    # the decoder like perceptual_weight and scaled for the encoder the same way. 0 = off (the paper's).
     texture_weight: float = 0.0
     texture_layers: list[str] = field(default_factory=list)  # [] = the perceptual loss's taps
     # An adversarial term from a patch discriminator on the decoder's output (the VQGAN recipe,
