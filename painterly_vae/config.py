@@ -142,6 +142,11 @@ class LossConfig:
         """Whether a deep-feature term (the DFC loss or the texture loss) needs `perceptual_network`."""
         return self.perceptual_weight > 0 or self.texture_weight > 0
 
+    def measured_only(self) -> tuple[str, ...]:
+        """The deep-feature distances (`model.perceptual.FeatureDistances`) logged but not trained: weight 0."""
+        return tuple(name for name, weight in (("feature", self.perceptual_weight), ("texture", self.texture_weight))
+                     if weight == 0)
+
     def resolved_perceptual_layers(self) -> list[str]:
         return list(self.perceptual_layers) or list(network_spec(self.perceptual_network).loss_layers)
 

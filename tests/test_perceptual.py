@@ -58,6 +58,17 @@ def test_the_texture_distance_reads_its_own_taps(mobilenet_file: Path) -> None:
                        loss__texture_layers=["block10"]).feature_networks() == {"mobilenet_v2": "block10"}
 
 
+def test_a_distance_of_weight_zero_is_measured_without_a_gradient(mobilenet_file: Path) -> None:
+    features = load_feature_network("mobilenet_v2", NetworkConfig(weights=str(mobilenet_file)), "block6")
+    images, reconstruction = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32, requires_grad=True)
+    trained = PerceptualLoss(features, ["block1", "block6"])(reconstruction, images)
+    logged = PerceptualLoss(features, ["block1", "block6"], measured_only=("texture",))(reconstruction, images)
+    assert float(logged.texture) == pytest.approx(float(trained.texture.detach()))
+    assert logged.feature.requires_grad and not logged.texture.requires_grad
+    assert tiny_config(loss__perceptual_weight=1.0).loss.measured_only() == ("texture",)
+    assert tiny_config(loss__texture_weight=1.0).loss.measured_only() == ("feature",)
+
+
 def test_the_paper_taps_are_the_vgg19_default() -> None:
     assert tiny_config().loss.resolved_perceptual_layers() == ["relu1_1", "relu2_1", "relu3_1"]
     assert tiny_config(loss__perceptual_network="mobilenet_v2").loss.resolved_perceptual_layers() == ["block1", "block3", "block6"]

@@ -19,7 +19,7 @@ The network is frozen; gradients flow through it into the reconstruction only.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import torch
 from torch import nn
@@ -40,11 +40,24 @@ def gram_matrices(activation: torch.Tensor) -> torch.Tensor:
     return flat @ flat.transpose(1, 2) / flat.shape[2]
 
 
+def feature_difference(produced: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The DFC distance at one tap: activations compared place by place."""
+    return ((produced.float() - target.float()) ** 2).mean()
+
+
+def texture_difference(produced: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The texture distance at one tap: the pictures' Gram matrices compared."""
+    return ((gram_matrices(produced) - gram_matrices(target)) ** 2).mean()
+
+
 class PerceptualLoss(nn.Module):
     """Both distances of `FeatureDistances` at the chosen layers, from one pass per picture."""
 
-    def __init__(self, network: FeatureNetwork, layers: list[str], texture_layers: list[str] | None = None) -> None:
-        """`layers`: the feature distance's taps; `texture_layers`: the texture distance's (None: the same)."""
+    def __init__(self, network: FeatureNetwork, layers: list[str], texture_layers: list[str] | None = None,
+                 measured_only: tuple[str, ...] = ()) -> None:
+        """`layers`: the feature distance's taps; `texture_layers`: the texture distance's (None: the
+        same); `measured_only`: distances ("feature", "texture") whose weight is 0, computed for the
+        log without gradients, so the backward pass does not run through them."""
         super().__init__()
         if not layers or texture_layers == []:
             raise ValueError("the perceptual loss needs at least one layer")
@@ -53,12 +66,20 @@ class PerceptualLoss(nn.Module):
         self.texture_taps = (self.feature_taps if texture_layers is None
                              else sorted({network.spec.index(name) for name in texture_layers}))
         self.taps = sorted(set(self.feature_taps) | set(self.texture_taps))
+        self.measured_only = measured_only
 
     def forward(self, reconstruction: torch.Tensor, images: torch.Tensor) -> FeatureDistances:
         """The batch's distances; gradients flow into `reconstruction` only."""
         with torch.no_grad():
             targets = dict(zip(self.taps, self.network.activations(images, self.taps)))
         produced = dict(zip(self.taps, self.network.activations(reconstruction, self.taps)))
-        feature = sum(((produced[i].float() - targets[i].float()) ** 2).mean() for i in self.feature_taps)
-        texture = sum(((gram_matrices(produced[i]) - gram_matrices(targets[i])) ** 2).mean() for i in self.texture_taps)
-        return FeatureDistances(feature, texture)
+        return FeatureDistances(
+            self._distance("feature", self.feature_taps, feature_difference, produced, targets),
+            self._distance("texture", self.texture_taps, texture_difference, produced, targets),
+        )
+
+    def _distance(self, name: str, taps: list[int], difference: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                  produced: dict[int, torch.Tensor], targets: dict[int, torch.Tensor]) -> torch.Tensor:
+        """`difference` summed over `taps`; without gradients when `name` is measured only."""
+        with torch.set_grad_enabled(torch.is_grad_enabled() and name not in self.measured_only):
+            return sum(difference(produced[i], targets[i]) for i in taps)

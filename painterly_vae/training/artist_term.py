@@ -35,8 +35,7 @@ They run outside DDP (only their means are used, and DDP refuses a pass that lea
 log-variance head without a gradient); under torchrun `after_backward` averages what the term
 gave them over the ranks, as DDP does for the step's own encoder.
 The head, its optimizer and the held gradients are part of the checkpoint (resume restores
-them); attribution does
-not use the head (it refits its own readout on the trained encoders). The term is off during a
+them); attribution does not use the head (it refits its own readout on the trained encoders). The term is off during a
 shared start (`training.shared_encoder_epochs`), when the encoders are one encoder's copies.
 """
 

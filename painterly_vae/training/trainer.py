@@ -118,7 +118,7 @@ class Trainer:
         if config.loss.uses_feature_network:
             network = self.networks[config.loss.perceptual_network]
             self.perceptual = PerceptualLoss(network, config.loss.resolved_perceptual_layers(),
-                                             config.loss.resolved_texture_layers())
+                                             config.loss.resolved_texture_layers(), config.loss.measured_only())
             self.perceptual.to(device, memory_format=self.model.memory_format)
 
         self.adversary = (Adversary(config, device, processes, self.model.memory_format)
