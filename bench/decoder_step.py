@@ -12,6 +12,9 @@ real run:
     128 px, GroupNorm       the same with model.decoder_norm = "group" (a painting's own statistics)
     64 px, texture          today's config with the texture loss on (loss.texture_weight = 0.3: the
                             Gram matrices of the DFC loss's activations, read in the same pass)
+    64 px, texture, decoder the same term compared in 4 x 4 cells and kept from the encoders
+                            (loss.texture_grid = 4, loss.texture_to_encoders = false: one more
+                            backward pass, through the feature network and the decoder, stopping at z)
     64 px, residual + adv.  today's config with the residual decoder (256-128-64-32) and the
                             adversarial term on from the first step (its discriminator's step included)
     256 px                  configs/pretrained-256.toml (data at 256 px; skipped with --no-256)
@@ -57,6 +60,8 @@ def main() -> None:
     repeats = 3 if args.quick else 7
     variants = {"64 px (today)": ("pretrained.toml", {}),
                 "64 px, texture": ("pretrained.toml", {"loss.texture_weight": 0.3}),
+                "64 px, texture, decoder": ("pretrained.toml", {"loss.texture_weight": 0.3, "loss.texture_grid": 4,
+                                                                "loss.texture_to_encoders": False}),
                 "128 px": ("pretrained-128.toml", {}),
                 "128 px, GroupNorm": ("pretrained-128.toml", {"model.decoder_norm": "group"}),
                 "64 px, residual + adv.": ("pretrained.toml", RESIDUAL_ADVERSARIAL)}
@@ -86,7 +91,8 @@ def main() -> None:
         print(f"  {name:24s} {step_seconds:6.2f} s a step, {args.batch / step_seconds:6.1f} img/s, "
               f"{step_seconds / today:5.2f}x today's; {EPOCHS} epochs of the five painters: "
               f"{steps_per_run * step_seconds / 60:5.1f} min")
-    keys = {"64 px (today)": "today", "64 px, texture": "texture", "128 px": "px128", "128 px, GroupNorm": "px128_group",
+    keys = {"64 px (today)": "today", "64 px, texture": "texture", "64 px, texture, decoder": "texture_decoder",
+            "128 px": "px128", "128 px, GroupNorm": "px128_group",
             "64 px, residual + adv.": "residual_adv", "256 px": "px256"}
     print("decoder_step " + f"batch={args.batch} " + " ".join(
         f"{keys[name]}_s={s:.3f} {keys[name]}_ratio={s / today:.2f}" for name, s in seconds.items()))

@@ -122,6 +122,12 @@ class LossConfig:
     # the decoder like perceptual_weight and scaled for the encoder the same way. 0 = off (the paper's).
     texture_weight: float = 0.0
     texture_layers: list[str] = field(default_factory=list)  # [] = the perceptual loss's taps
+    # texture_grid: the Gram matrices compared over the whole picture (1) or in each cell of a
+    # grid x grid division (EnhanceNet's patch-wise texture loss: texture where the painting has it).
+    texture_grid: int = 1
+    # texture_to_encoders: false = the texture term teaches the decoder only; its gradient stops at z,
+    # so what the encoders (and attribution) learn is the same as without it.
+    texture_to_encoders: bool = True
     # An adversarial term from a patch discriminator on the decoder's output (the VQGAN recipe,
     # painterly_vae.model.discriminator): hinge loss, its weight adapted to the reconstruction
     # loss's gradient at the decoder's last layer and multiplied by adversarial_weight, from
@@ -152,6 +158,11 @@ class LossConfig:
 
     def resolved_texture_layers(self) -> list[str]:
         return list(self.texture_layers) or self.resolved_perceptual_layers()
+
+    @property
+    def texture_for_decoder_only(self) -> bool:
+        """Whether the texture term is trained and must stop at z (`texture_to_encoders` false)."""
+        return self.texture_weight > 0 and not self.texture_to_encoders
 
 
 @dataclass
@@ -327,6 +338,7 @@ class Config:
         _require(lo.kl_warmup_steps >= 0, "loss.kl_warmup_steps", "must not be negative")
         _require(lo.perceptual_weight >= 0, "loss.perceptual_weight", "must not be negative")
         _require(lo.texture_weight >= 0, "loss.texture_weight", "must not be negative")
+        _require(lo.texture_grid >= 1, "loss.texture_grid", "must be at least 1 (1 = the whole picture)")
         _require(lo.adversarial_weight >= 0, "loss.adversarial_weight", "must not be negative")
         _require(lo.artist_weight >= 0, "loss.artist_weight", "must not be negative")
         _require(lo.artist_gradient in ARTIST_GRADIENTS, "loss.artist_gradient", f"must be one of {ARTIST_GRADIENTS}")

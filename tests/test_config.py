@@ -34,6 +34,7 @@ def test_demo_toml_loads() -> None:
         ("[model]\nencoder_dropout = -0.1\n", "model.encoder_dropout"),
         ("[training]\nencoder_lr = -1e-3\n", "training.encoder_lr"),
         ("[loss]\nl1_reduction = 'median'\n", "loss.l1_reduction"),
+        ("[loss]\ntexture_grid = 0\n", "loss.texture_grid"),
         ("[model]\nencoders = 'two'\n", "model.encoders"),
         ("[clustering]\nrepresentation = 'concat+trunk'\n", "clustering.representation"),  # no model.trunk
     ],

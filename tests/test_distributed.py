@@ -171,19 +171,26 @@ def test_torchrun_on_an_unusable_device_is_a_usage_error(tiny_data: Path, tmp_pa
     assert main(_train_arguments(tiny_data, tmp_path / "runs", "gpu", 4, 2, "--device", "cuda")) == 2
 
 
-def test_the_artist_term_trains_under_torchrun_like_in_one_process(tiny_data: Path, tmp_path: Path) -> None:
-    """The head (in DDP) and, with "every", the other encoders run outside DDP in eval mode, their
-    gradients averaged over the ranks by hand."""
+@pytest.mark.parametrize("term", ["artist", "texture"])
+def test_a_term_beside_the_plain_step_trains_under_torchrun_like_in_one_process(
+        term: str, tiny_data: Path, tmp_path: Path, mobilenet_file: Path) -> None:
+    """artist: the head (in DDP) and, with "every", the other encoders run outside DDP in eval
+    mode, their gradients averaged over the ranks by hand. texture, kept from the encoders: its
+    gradient at z is taken by a backward pass that stops at z, before DDP's own."""
     runs = tmp_path / "runs"
-    term = ["--set", "loss.artist_weight=1.0", "--set", "loss.artist_gradient=every"]
-    job = subprocess.run(_torchrun(_train_arguments(tiny_data, runs, "two", 4, 6, *term)), env=_environment(),
+    settings = {"artist": ["loss.artist_weight=1.0", "loss.artist_gradient=every"],
+                "texture": ["loss.texture_weight=20.0", "loss.texture_to_encoders=false", "loss.texture_grid=2",
+                            "loss.perceptual_network=mobilenet_v2", f"networks.mobilenet_v2.weights={mobilenet_file}"]}
+    extra = [argument for setting in settings[term] for argument in ("--set", setting)]
+    job = subprocess.run(_torchrun(_train_arguments(tiny_data, runs, "two", 4, 6, *extra)), env=_environment(),
                          capture_output=True, text=True, timeout=240)
     assert job.returncode == 0, job.stderr[-3000:]
-    assert main(_train_arguments(tiny_data, runs, "one", 8, 6, *term)) == 0
+    assert main(_train_arguments(tiny_data, runs, "one", 8, 6, *extra)) == 0
     two, one = (EventAccumulator(str(runs / name / "tensorboard")).Reload() for name in ("two", "one"))
-    artist_two = np.array([event.value for event in two.Scalars("train/artist")])
-    artist_one = np.array([event.value for event in one.Scalars("train/artist")])
-    assert len(artist_two) == 6 and artist_two.min() > 0
-    relative = np.abs(artist_two - artist_one) / artist_one  # per-rank BatchNorm of 4 paintings against 8
-    assert relative.mean() < 0.03 and relative.max() < 0.1, (artist_two, artist_one)
-    assert load_checkpoint(runs / "two" / "checkpoints" / "last.pt")["artist_head"] is not None
+    values_two = np.array([event.value for event in two.Scalars(f"train/{term}")])
+    values_one = np.array([event.value for event in one.Scalars(f"train/{term}")])
+    assert len(values_two) == 6 and values_two.min() > 0
+    relative = np.abs(values_two - values_one) / values_one  # per-rank BatchNorm of 4 paintings against 8
+    assert relative.mean() < 0.03 and relative.max() < 0.1, (values_two, values_one)
+    if term == "artist":
+        assert load_checkpoint(runs / "two" / "checkpoints" / "last.pt")["artist_head"] is not None

@@ -11,7 +11,7 @@ from conftest import tiny_config
 from data_tools.processed import ProcessedData
 from painterly_vae.cli.cli import main
 from painterly_vae.config import NetworkConfig
-from painterly_vae.model.perceptual import PerceptualLoss, gram_matrices
+from painterly_vae.model.perceptual import PerceptualLoss, gram_matrices, texture_difference
 from painterly_vae.model.pretrained import load_feature_network
 from painterly_vae.training.trainer import Trainer
 
@@ -43,6 +43,23 @@ def test_gram_matrices_are_each_pictures_channel_moments_wherever_its_strokes_li
     assert gram_matrices(activation)[0].tolist() == [[1.5, 0.5], [0.5, 2.75]]
     shuffled = activation.flatten(2)[..., torch.tensor([3, 0, 2, 1])].reshape(activation.shape)
     assert torch.equal(gram_matrices(shuffled), gram_matrices(activation))  # where, not what: unchanged
+
+
+def test_a_texture_grid_compares_each_cell_where_it_lies() -> None:
+    # one channel, 4x4 positions, a 2x2 grid: each cell's moment is the mean square over its 4 positions
+    activation = torch.zeros(1, 1, 4, 4)
+    activation[0, 0, 0, 0] = 2.0  # a stroke in the top-left cell
+    assert gram_matrices(activation, 2)[0, :, 0, 0].tolist() == [1.0, 0.0, 0.0, 0.0]
+    inside = torch.zeros(1, 1, 4, 4)
+    inside[0, 0, 1, 1] = 2.0  # the same stroke elsewhere in the same cell: unchanged
+    assert torch.equal(gram_matrices(inside, 2), gram_matrices(activation, 2))
+    across = torch.zeros(1, 1, 4, 4)
+    across[0, 0, 3, 3] = 2.0  # moved to the bottom-right cell: the whole picture cannot tell, the grid can
+    assert torch.equal(gram_matrices(across), gram_matrices(activation))
+    assert float(texture_difference(across, activation, 2)) > 0 == float(texture_difference(across, activation))
+    assert gram_matrices(torch.rand(2, 3, 5, 5), 2).shape == (2, 4, 3, 3)  # the fifth row and column are left out
+    with pytest.raises(ValueError, match="loss.texture_grid"):
+        gram_matrices(activation, 5)
 
 
 def test_the_texture_distance_reads_its_own_taps(mobilenet_file: Path) -> None:
@@ -110,3 +127,36 @@ def test_the_texture_term_alone_loads_the_network_and_joins_both_objectives(tiny
     assert float(terms.encoder_loss) == pytest.approx(
         float(terms.kl) + 0.1 * (1000 * float(terms.l1) + 2 * float(terms.texture)), rel=1e-5)
     assert trainer.validate() is not None
+
+
+def _step_gradients(config, data: Path, run: Path) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The gradients one training step leaves on artist 0's encoder and on the shared decoder."""
+    trainer = Trainer(config, ProcessedData.open(data), run, torch.device("cpu"))
+    assert trainer.train_step(0, trainer.batches.batch(0)) is not None
+    encoder, decoder = trainer.model.encoder_for(0), trainer.model.shared_decoder
+    return ([p.grad.clone() for p in encoder.parameters() if p.grad is not None],
+            [p.grad.clone() for p in decoder.parameters() if p.grad is not None])
+
+
+def test_a_texture_term_kept_from_the_encoders_teaches_the_decoder_alone(tiny_data: Path, tmp_path: Path,
+                                                                         mobilenet_file: Path) -> None:
+    """Same seed, same batch: the encoder learns what it learns without the term, the decoder what it
+    learns with the term reaching both; and the encoder's reported loss leaves the term out."""
+    common = dict(loss__perceptual_network="mobilenet_v2", loss__perceptual_weight=1.0, training__steps=2,
+                  training__precision="fp32", networks__mobilenet_v2__weights=str(mobilenet_file))
+    without = _step_gradients(tiny_config(**common), tiny_data, tmp_path / "without")
+    reaching = _step_gradients(tiny_config(loss__texture_weight=50.0, **common), tiny_data, tmp_path / "both")
+    decoder_only = tiny_config(loss__texture_weight=50.0, loss__texture_to_encoders=False, **common)
+    kept = _step_gradients(decoder_only, tiny_data, tmp_path / "decoder")
+    for got, want in zip(kept[0], without[0], strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
+    for got, want in zip(kept[1], reaching[1], strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
+    assert not all(torch.allclose(a, b, rtol=1e-3) for a, b in zip(reaching[0], without[0]))  # it would have reached them
+    assert not all(torch.allclose(a, b, rtol=1e-3) for a, b in zip(kept[1], without[1]))  # and it does teach the decoder
+    trainer = Trainer(decoder_only, ProcessedData.open(tiny_data), tmp_path / "terms", torch.device("cpu"))
+    terms = trainer.train_step(0, trainer.batches.batch(0))
+    assert float(terms.decoder_loss) == pytest.approx(
+        1000 * float(terms.l1) + float(terms.perceptual) + 50 * float(terms.texture), rel=1e-5)
+    assert float(terms.encoder_loss) == pytest.approx(
+        float(terms.kl) + 0.1 * (1000 * float(terms.l1) + float(terms.perceptual)), rel=1e-5)

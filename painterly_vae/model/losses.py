@@ -13,7 +13,9 @@ exactly the two-loss definition (tests/test_losses.py proves it on gradients).
 The optional deep-feature terms (`painterly_vae.model.perceptual`: the DFC feature distance and
 the texture distance) ride on the same trick: they are added with `perceptual_weight` and
 `texture_weight` for the decoder, and the encoder receives them scaled by the same
-encoder_l1_weight / decoder_l1_weight.
+encoder_l1_weight / decoder_l1_weight. With `texture_to_encoders` false the texture term
+teaches the decoder alone: `withheld_from_latent` adds to what is backpropagated a term whose
+gradient at z cancels the texture's, so the encoders learn exactly what they would without it.
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ def vae_loss(
     decoder_reconstruction = (config.decoder_l1_weight * l1 + config.perceptual_weight * feature
                               + config.texture_weight * texture)
     encoder_reconstruction = decoder_reconstruction * latent_gradient_scale(config)
+    if config.texture_for_decoder_only:
+        encoder_reconstruction = encoder_reconstruction - config.texture_weight * texture * latent_gradient_scale(config)
     return LossTerms(
         total=decoder_reconstruction + kl_weight * kl,
         l1=l1.detach(),
@@ -117,6 +121,27 @@ def vae_loss(
         artist=zero,
         texture=texture.detach(),
     )
+
+
+def decoder_only_loss(config: LossConfig, perceptual: FeatureDistances | None) -> torch.Tensor | None:
+    """The weighted part of a batch's loss that must not reach z (the texture term with
+    `texture_to_encoders` false), or None when all of it reaches the encoders."""
+    if perceptual is None or not config.texture_for_decoder_only:
+        return None
+    return config.texture_weight * perceptual.texture.float()
+
+
+def withheld_from_latent(loss: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """A term that, added to what is backpropagated, cancels `loss`'s gradient at `z` and
+    changes no other gradient: `loss` then teaches only what lies between z and it (the decoder).
+
+    Its gradient at z is computed first (a backward pass that stops at z and touches no weight,
+    so DDP's gradient hooks do not fire); -<z, that gradient> is then linear in z with the
+    opposite gradient. Cheaper than a second decoder pass on z.detach(), which would need a
+    second pass of the feature network too; exact, unlike a second forward under dropout.
+    """
+    (gradient,) = torch.autograd.grad(loss, z, retain_graph=True)
+    return -(z * gradient.detach()).sum()
 
 
 def _full_precision(tensor: torch.Tensor) -> torch.Tensor:

@@ -38,7 +38,14 @@ from tqdm import tqdm
 from data_tools.processed import ProcessedData
 from painterly_vae.config import Config
 from painterly_vae.errors import DataError, TrainingInterrupted
-from painterly_vae.model.losses import LossTerms, kl_warmup_scale, latent_gradient_scale, vae_loss
+from painterly_vae.model.losses import (
+    LossTerms,
+    decoder_only_loss,
+    kl_warmup_scale,
+    latent_gradient_scale,
+    vae_loss,
+    withheld_from_latent,
+)
 from painterly_vae.model.model import ModelInputs, PainterlyVAE, encode_decode, resize
 from painterly_vae.model.perceptual import FeatureDistances, PerceptualLoss
 from painterly_vae.model.pretrained import load_networks
@@ -118,7 +125,8 @@ class Trainer:
         if config.loss.uses_feature_network:
             network = self.networks[config.loss.perceptual_network]
             self.perceptual = PerceptualLoss(network, config.loss.resolved_perceptual_layers(),
-                                             config.loss.resolved_texture_layers(), config.loss.measured_only())
+                                             config.loss.resolved_texture_layers(), config.loss.measured_only(),
+                                             config.loss.texture_grid)
             self.perceptual.to(device, memory_format=self.model.memory_format)
 
         self.adversary = (Adversary(config, device, processes, self.model.memory_format)
@@ -225,7 +233,11 @@ class Trainer:
             self.nonfinite.skip(touched, kept, f"step {self.step}, artist {self.artists[artist]}")
             return None
         self.nonfinite.passed()
-        self.grad_scaler.scale(terms.total).backward()
+        backpropagated = self.grad_scaler.scale(terms.total)
+        decoder_only = decoder_only_loss(self.config.loss, perceptual)
+        if decoder_only is not None:  # scaled like the rest, so fp16 gradients do not underflow
+            backpropagated = backpropagated + withheld_from_latent(self.grad_scaler.scale(decoder_only), output.z)
+        backpropagated.backward()
         if artist_term is not None:
             artist_term.after_backward(list(self.model.encoders), encoder_index, self.grad_scaler.get_scale())
         for optimizer in optimizers:
