@@ -126,7 +126,8 @@ class LossConfig:
     # grid x grid division (EnhanceNet's patch-wise texture loss: texture where the painting has it).
     texture_grid: int = 1
     # texture_to_encoders: false = the texture term teaches the decoder only; its gradient stops at z,
-    # so what the encoders (and attribution) learn is the same as without it.
+    # so each step's encoder gradients are those without it (the encoders still serve a decoder
+    # that paints texture, so they do not end where they would without it: docs/results.md).
     texture_to_encoders: bool = True
     # An adversarial term from a patch discriminator on the decoder's output (the VQGAN recipe,
     # painterly_vae.model.discriminator): hinge loss, its weight adapted to the reconstruction

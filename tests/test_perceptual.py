@@ -11,6 +11,7 @@ from conftest import tiny_config
 from data_tools.processed import ProcessedData
 from painterly_vae.cli.cli import main
 from painterly_vae.config import NetworkConfig
+from painterly_vae.errors import ConfigError
 from painterly_vae.model.perceptual import PerceptualLoss, gram_matrices, texture_difference
 from painterly_vae.model.pretrained import load_feature_network
 from painterly_vae.training.trainer import Trainer
@@ -58,8 +59,18 @@ def test_a_texture_grid_compares_each_cell_where_it_lies() -> None:
     assert torch.equal(gram_matrices(across), gram_matrices(activation))
     assert float(texture_difference(across, activation, 2)) > 0 == float(texture_difference(across, activation))
     assert gram_matrices(torch.rand(2, 3, 5, 5), 2).shape == (2, 4, 3, 3)  # the fifth row and column are left out
-    with pytest.raises(ValueError, match="loss.texture_grid"):
+    with pytest.raises(ConfigError, match="loss.texture_grid"):
         gram_matrices(activation, 5)
+
+
+def test_a_grid_finer_than_a_texture_map_is_a_usage_error(tiny_data: Path, tmp_path: Path, mobilenet_file: Path,
+                                                           capsys) -> None:
+    code = main(["train", "--data", str(tiny_data), "--steps", "2", "--no-progress", "--set", "model.image_size=32",
+                 "--set", "loss.texture_weight=1.0", "--set", "loss.perceptual_network=mobilenet_v2",
+                 "--set", "loss.texture_grid=8", "--set", f"networks.mobilenet_v2.weights={mobilenet_file}",
+                 "--set", f"training.runs_dir={tmp_path}"])
+    assert code == 2
+    assert "loss.texture_grid: 8 cells per side, but a texture layer's map is only 4x4" in capsys.readouterr().err
 
 
 def test_the_texture_distance_reads_its_own_taps(mobilenet_file: Path) -> None:

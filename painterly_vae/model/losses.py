@@ -15,7 +15,7 @@ the texture distance) ride on the same trick: they are added with `perceptual_we
 `texture_weight` for the decoder, and the encoder receives them scaled by the same
 encoder_l1_weight / decoder_l1_weight. With `texture_to_encoders` false the texture term
 teaches the decoder alone: `withheld_from_latent` adds to what is backpropagated a term whose
-gradient at z cancels the texture's, so the encoders learn exactly what they would without it.
+gradient at z cancels the texture's, so each step's encoder gradients are those without it.
 """
 
 from __future__ import annotations

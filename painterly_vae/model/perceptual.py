@@ -29,6 +29,7 @@ from typing import Callable, NamedTuple
 import torch
 from torch import nn
 
+from painterly_vae.errors import ConfigError
 from painterly_vae.model.pretrained import FeatureNetwork
 
 
@@ -45,7 +46,8 @@ def gram_matrices(activation: torch.Tensor, grid: int = 1) -> torch.Tensor:
     first; positions past the last whole cell, when the map's side is not a multiple, are left out)."""
     batch, channels, height, width = activation.shape
     if grid > min(height, width):
-        raise ValueError(f"loss.texture_grid: {grid} cells per side, but a feature map is only {height}x{width}")
+        raise ConfigError(f"loss.texture_grid: {grid} cells per side, but a texture layer's map is only "
+                          f"{height}x{width} here (use a smaller grid or shallower loss.texture_layers)")
     rows, columns = height // grid, width // grid
     cells = (activation.float()[:, :, :rows * grid, :columns * grid]
              .reshape(batch, channels, grid, rows, grid, columns)
