@@ -106,9 +106,9 @@ def vae_loss(
     texture = zero if perceptual is None else perceptual.texture.float()
     decoder_reconstruction = (config.decoder_l1_weight * l1 + config.perceptual_weight * feature
                               + config.texture_weight * texture)
-    encoder_reconstruction = decoder_reconstruction * latent_gradient_scale(config)
-    if config.texture_for_decoder_only:
-        encoder_reconstruction = encoder_reconstruction - config.texture_weight * texture * latent_gradient_scale(config)
+    withheld = decoder_only_loss(config, perceptual)
+    encoder_part = decoder_reconstruction if withheld is None else decoder_reconstruction - withheld
+    encoder_reconstruction = encoder_part * latent_gradient_scale(config)
     return LossTerms(
         total=decoder_reconstruction + kl_weight * kl,
         l1=l1.detach(),
