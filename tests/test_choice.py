@@ -129,6 +129,15 @@ def test_the_standard_error_of_a_difference_by_hand() -> None:
     assert standard_error_of_difference(a, a, labels) == 0.0
 
 
+def test_without_validation_paintings_the_candidate_that_reads_the_most_is_kept() -> None:
+    """A collection too small to hold validation paintings still trains and attributes."""
+    none = np.zeros(0, int)
+    selection = select({name: none for name in WITH_TRUNK}, none)
+    assert selection["chosen"] == "concat+trunk+gram" and selection["paintings"] == 0
+    assert describe_selection(selection) == ("no validation paintings to choose on: concat+trunk+gram, "
+                                             "the candidate that reads the most")
+
+
 def test_a_run_chosen_before_the_rule_still_describes_its_choice() -> None:
     """Runs fitted before the one-standard-error rule stored no best or standard errors."""
     old = {"chosen": "gram", "paintings": 308, "rule": "the best mean of top-1 and balanced accuracy",

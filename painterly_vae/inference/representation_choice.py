@@ -104,7 +104,11 @@ def choose_representation(clusters_of: ClustersOf, has_trunk: bool, train_views:
 def select(predicted: dict[str, np.ndarray], labels: np.ndarray) -> dict[str, object]:
     """The rule (`RULE`) over each candidate's painters predicted for the validation paintings
     (`predicted` in the order of preference), and its record: the chosen one, every candidate's
-    top-1 and balanced accuracy, the best of them and each one's standard error against it."""
+    top-1 and balanced accuracy, the best of them and each one's standard error against it.
+    Without validation paintings nothing can be measured: the first, which reads the most."""
+    if not len(labels):
+        first = next(iter(predicted))
+        return {"chosen": first, "paintings": 0, "candidates": {}, "best": first, "standard_errors": {}, "rule": RULE}
     measured = {name: accuracy(predicted[name], labels) for name in predicted}
     best = max(measured, key=lambda name: _merit(measured[name]))  # max keeps the first of equals
     errors = {name: standard_error_of_difference(predicted[best] == labels, predicted[name] == labels, labels)
@@ -120,6 +124,8 @@ def describe_selection(selection: dict[str, object] | None) -> str | None:
     the representation). Runs chosen before the rule stored no `best`; theirs was the best."""
     if not selection:
         return None
+    if not selection["paintings"]:
+        return f"no validation paintings to choose on: {selection['chosen']}, the candidate that reads the most"
     measured, chosen = selection["candidates"], selection["chosen"]
     best = selection.get("best", chosen)
     ranked = [chosen] + sorted((name for name in measured if name != chosen), key=lambda name: -_merit(measured[name]))
