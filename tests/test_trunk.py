@@ -248,3 +248,25 @@ def test_concat_trunk_attributes_from_z_beside_the_trunks_averaged_maps(trunk_ru
     assert style_probe.details["layers"] == ["block6"] and 0 <= style_probe.top1 <= 1
     gram_probe = report.baseline("pretrained_features", "mobilenet_v2 gram")  # fewer paintings than components: fitted anyway
     assert gram_probe.details["components"] == 256 and 0 <= gram_probe.balanced_accuracy <= 1
+
+
+def test_cluster_auto_chooses_on_validation_and_attribute_shows_the_record(trunk_run: dict[str, Path], tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture) -> None:
+    """`cluster --representation auto` on a real run: the choice, its record (every candidate, the
+    best, the standard errors) printed, stored, and given back by `attribute --json`."""
+    import json
+
+    copy = tmp_path / "auto"
+    shutil.copytree(trunk_run["run"], copy)
+    capsys.readouterr()
+    assert main(["cluster", "--run", str(copy), "--representation", "auto", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "validation paintings (top-1/balanced): " in printed
+    assert main(["attribute", str(trunk_run["painting"]), "--run", str(copy), "--json", "--no-progress"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    record = answer["chosen_on_validation"]
+    assert answer["representation"] == record["chosen"]
+    assert set(record["candidates"]) == {"concat+trunk+gram", "concat+trunk", "gram", "style", "concat"}
+    assert record["best"] in record["candidates"] and record["standard_errors"][record["best"]] == 0.0
+    merit = {name: (s["top1"] + s["balanced_accuracy"]) / 2 for name, s in record["candidates"].items()}
+    assert merit[record["best"]] - merit[record["chosen"]] <= record["standard_errors"][record["chosen"]]
