@@ -77,7 +77,7 @@ def test_the_run_attributes_with_what_names_the_painter_on_its_validation_painti
     assert describe_selection(selection).startswith(f"chosen on 60 validation paintings (top-1/balanced): {chosen} ")
 
 
-def _named_right(right: dict[str, int], labels: np.ndarray) -> np.ndarray:
+def _named_right(right: dict[int, int], labels: np.ndarray) -> np.ndarray:
     """Predictions that name the painter of the first `right[painter]` paintings of each painter, and
     the next painter for the rest."""
     predicted = labels.copy()
@@ -92,8 +92,8 @@ def test_each_candidate_is_chosen_when_it_is_clearly_ahead(winner: str) -> None:
     """100 validation paintings per painter: the winner names 95 of each, every other candidate
     80 (15 points behind, far beyond the standard error of about 2 points)."""
     labels = np.repeat([0, 1, 2], 100)
-    predicted = {name: _named_right({0: 95 if name == winner else 80, 1: 95 if name == winner else 80,
-                                     2: 95 if name == winner else 80}, labels) for name in WITH_TRUNK}
+    predicted = {name: _named_right({painter: 95 if name == winner else 80 for painter in range(3)}, labels)
+                 for name in WITH_TRUNK}
     selection = select(predicted, labels)
     assert selection["chosen"] == selection["best"] == winner
     assert describe_selection(selection).startswith(f"chosen on 300 validation paintings (top-1/balanced): {winner} 95.0%/95.0%, ")

@@ -133,7 +133,8 @@ def _add_cluster(commands: argparse._SubParsersAction) -> None:
     )
     _add_run_options(cluster)
     cluster.add_argument("--representation", choices=(*REPRESENTATIONS, CHOSEN_REPRESENTATION),
-                         help="how paintings are scored; auto: the best on the validation paintings "
+                         help="how paintings are scored; auto: chosen on the validation paintings (of those within "
+                              "one standard error of the best, the one that reads the most) "
                               "(default: the run's clustering.representation)")
     cluster.add_argument("--accept-share", type=float,
                          help="share of validation paintings the unknown-artist threshold lets through, in (0, 1] "

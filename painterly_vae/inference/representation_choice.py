@@ -12,8 +12,10 @@ The rule is the one-standard-error rule of model selection (Breiman et al.'s CAR
 lambda.1se): a few hundred validation paintings cannot tell apart candidates a point apart
 (one standard error of the difference is about a point on 308), so the run keeps, of the
 candidates within one standard error of the best, the one that reads the most of the run
-(`WITH_TRUNK`'s order: z beside both statistics first). An argmax over near-ties chose the Gram
-regression alone on four of eleven runs where z beside it was ahead on the test paintings.
+(`WITH_TRUNK`'s order: z beside both statistics first). An argmax over near-ties kept a
+narrower candidate (the Gram regression alone, or concat+trunk) on seven runs of sessions 14-17
+where z beside both statistics was ahead on the test paintings; this rule changes six of those
+choices (docs/results.md, "Choosing among near-ties").
 
 The candidates are those of `REPRESENTATIONS` the run can use, less `own` and `elbo` (weak by
 design, docs/results.md): concat for every run; with a trunk also concat+trunk+gram,
@@ -120,7 +122,7 @@ def select(predicted: dict[str, np.ndarray], labels: np.ndarray) -> dict[str, ob
 
 def describe_selection(selection: dict[str, object] | None) -> str | None:
     """'chosen on 308 validation paintings (top-1/balanced): concat+trunk+gram 89.9%/90.0% (within
-    one standard error, 0.9 points, of gram), gram 90.6%/89.5%, ...' (None when the config named
+    one standard error, 0.9 points, of gram; it reads more of the run), gram 90.6%/89.5%, ...' (None when the config named
     the representation). Runs chosen before the rule stored no `best`; theirs was the best."""
     if not selection:
         return None
