@@ -157,6 +157,9 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     fidelity = report.fidelity  # without a trunk: recognisability and colour, no network to ask
     assert 0 <= fidelity.retrieval_top1 <= 1 and fidelity.channel_mean_error >= 0 and fidelity.style_probe is None
     assert 0 <= report.reconstruction["mean"].colour_histogram_distance <= 1
+    varieties = [q.variety_kept for artist, q in report.reconstruction.items() if artist != "mean"]
+    assert all(v is not None and v >= 0 for v in varieties)  # each painter's, read on its own
+    assert report.reconstruction["mean"].variety_kept == pytest.approx(float(np.mean(varieties)))
     assert set(report.clustering) == {"kmeans", "gaussian_mixture", "silhouette_of_true_artists"}
     stored = json.loads((out_dir / "report.json").read_text())  # what is written is what the report holds
     assert stored == report.to_json() and stored["baselines"]["colour_histogram"]["top1"] == colours.top1
@@ -210,6 +213,7 @@ def test_a_baseline_run_is_compared_on_the_same_paintings(trained: dict[str, Pat
     print_evaluation(report, out_dir)
     printed = capsys.readouterr().out
     assert "baseline run (per-artist)" in printed and "an interval that holds 0 is a tie" in printed
+    assert "variety kept" in printed and "(least: painter-" in printed  # the painter whose reconstructions vary least
 
 
 def test_supervised_baseline_without_the_training_data_is_a_usage_error(trained: dict[str, Path], tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from painterly_vae.evaluation.fidelity import (
     colour_histogram_distance,
     frechet_distance,
     retrieves_own_original,
+    variety_kept,
 )
 from painterly_vae.evaluation.image_quality import ssim
 
@@ -52,3 +53,18 @@ def test_frechet_distance_by_hand() -> None:
     assert frechet_distance(shifted, points) == pytest.approx(9.0, rel=1e-6)
     wider = points * 2.0  # covariance 4I against I: trace(4I + I - 2 * 2I) = 3
     assert frechet_distance(wider, points) == pytest.approx(3.0, rel=0.05)
+
+
+def test_variety_kept_by_hand() -> None:
+    """1 for a painter's paintings given back, 0 for one picture given back for all of them (the
+    ghost), and the share of the spread kept when the reconstructions shrink towards their mean."""
+    torch.manual_seed(2)
+    originals = torch.rand(5, 3, 16, 16)
+    assert variety_kept(originals.clone(), originals) == pytest.approx(1.0)
+    ghost = originals.mean(0, keepdim=True).expand_as(originals)
+    assert variety_kept(ghost, originals) == pytest.approx(0.0, abs=1e-6)
+    halfway = ghost + 0.5 * (originals - ghost)
+    assert variety_kept(halfway, originals) == pytest.approx(0.5)
+    assert variety_kept(halfway + 0.2, originals) == pytest.approx(0.5)  # a tint moves nothing apart
+    with pytest.raises(ValueError):
+        variety_kept(originals[:1], originals[:1])

@@ -8,6 +8,12 @@ kept, does it look like a painting at all.
 - Colour kept: the difference of the per-channel means (in 0-255 steps: what "the sea came
   back grey" measures) and the total variation between the two joint RGB histograms
   (`HISTOGRAM_BINS` bins per channel; 0 = the same palette in the same amounts, 1 = disjoint).
+- Variety kept: how far one painter's reconstructions differ from each other, as a share of how
+  far the originals do (the root-mean-square distance to their own mean, over pixels at
+  `RETRIEVAL_SIZE` px). A decoder that paints the painter's average painting for every code
+  (the "ghost": Manet's six test paintings given back as one pale mirrored figure) keeps about
+  0; one that gives every painting back keeps 1. Retrieval, over all the paintings, misses this
+  for a painter with few paintings; this is read per painter.
 - Realism: the Fréchet distance between two sets of features (Heusel et al., 2017: the
   distance between Gaussians fitted to each set), read on a pretrained network's pooled
   features of reconstructions against originals, or of an artist's samples against that
@@ -57,6 +63,20 @@ def _joint_histogram(images: torch.Tensor, bins: int) -> torch.Tensor:
     counts = torch.zeros(len(images), bins**3, device=images.device)
     counts.scatter_add_(1, index.flatten(1), torch.ones_like(index.flatten(1), dtype=counts.dtype))
     return counts / index[0].numel()
+
+
+def variety_kept(reconstructions: torch.Tensor, originals: torch.Tensor) -> float:
+    """The spread of one painter's reconstructions over the spread of their originals (both
+    (N, 3, H, W) in [0, 1], N >= 2; see the module docstring): 0 = one picture for all, 1 = as varied."""
+    if len(reconstructions) != len(originals) or len(originals) < 2:
+        raise ValueError(f"variety needs the same number (at least two) of reconstructions and originals, "
+                         f"got {len(reconstructions)} and {len(originals)}")
+
+    def spread(images: torch.Tensor) -> float:
+        flat = images.float().flatten(1)
+        return float((flat - flat.mean(0, keepdim=True)).pow(2).sum(1).mean().sqrt())
+
+    return spread(reconstructions) / max(spread(originals), 1e-12)
 
 
 def frechet_distance(features: np.ndarray, references: np.ndarray) -> float:

@@ -3,7 +3,8 @@ of each painting comes back, as a viewer would judge it.
 
 Per painting, against the painting at the decoder's size: L1, PSNR, SSIM, sharpness
 (`image_quality`), the colour measures and whether the reconstruction retrieves its own
-original among all the evaluated ones (`fidelity`). For a run that reads paintings through a
+original among all the evaluated ones (`fidelity`); per artist, how much of the variety of its
+paintings its reconstructions keep (`fidelity.variety_kept`). For a run that reads paintings through a
 pretrained trunk, also what that network sees: its style probe (a regression on its Gram
 statistics, fitted on the original training paintings) attributing the reconstructions beside
 the originals shrunk to the decoder's size (the most a picture of that size can carry), and the
@@ -26,6 +27,7 @@ from painterly_vae.evaluation.fidelity import (
     colour_histogram_distance,
     frechet_distance,
     retrieves_own_original,
+    variety_kept,
 )
 from painterly_vae.evaluation.image_quality import psnr, sharpness_ratio, ssim
 from painterly_vae.evaluation.report import Fidelity, Quality
@@ -95,12 +97,23 @@ class Reconstructions:
         return measures
 
     def quality(self) -> dict[str, Quality]:
-        """Per artist and "mean" (the mean over artists): every per-painting measure, averaged."""
-        per_artist = {artist: Quality(**{name: float(m[name].mean()) for name in PER_PAINTING})
+        """Per artist and "mean" (the mean over artists): every per-painting measure, averaged, and
+        the variety of the artist's reconstructions kept (an artist with one painting has none)."""
+        per_artist = {artist: Quality(**{name: float(m[name].mean()) for name in PER_PAINTING},
+                                      variety_kept=self.variety(m))
                       for artist, m in zip(self.artists, self.measures)}
+        varieties = [q.variety_kept for q in per_artist.values() if q.variety_kept is not None]
         per_artist["mean"] = Quality(**{name: float(np.mean([getattr(q, name) for q in per_artist.values()]))
-                                        for name in PER_PAINTING})
+                                        for name in PER_PAINTING},
+                                     variety_kept=float(np.mean(varieties)) if varieties else None)
         return per_artist
+
+    @staticmethod
+    def variety(measures: dict[str, torch.Tensor]) -> float | None:
+        """`fidelity.variety_kept` of one artist's reconstructions, on the retrieval thumbnails."""
+        if len(measures["target_thumbnail"]) < 2:
+            return None
+        return variety_kept(measures["reconstruction_thumbnail"], measures["target_thumbnail"])
 
     def picture(self, path: Path) -> None:
         """A grid per artist: paintings above their reconstructions."""

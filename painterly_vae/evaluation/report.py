@@ -142,6 +142,7 @@ class Quality(JsonRecord):
     sharpness: float
     channel_mean_error: float | None = _optional()  # in 0-255 steps (absent from reports before it was measured)
     colour_histogram_distance: float | None = _optional()  # total variation of the RGB histograms, 0-1
+    variety_kept: float | None = _optional()  # the reconstructions' spread over the originals' (`fidelity.variety_kept`)
 
 
 @dataclass
