@@ -63,7 +63,10 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
                  if dating.interval_coverage is not None else ""))
     mean = report.reconstruction["mean"]
     print(f"reconstruction (own encoder): L1 {mean.l1:.4f}, PSNR {mean.psnr:.2f} dB, SSIM {mean.ssim:.3f}, "
-          f"sharpness {mean.sharpness:.2f} of the input's" + _variety(report.reconstruction))
+          f"sharpness {mean.sharpness:.2f} of the input's")
+    variety = _variety(report.reconstruction)
+    if variety:  # a line of its own: reports from before it print as they did
+        print(variety)
     fidelity = report.fidelity
     if fidelity is not None:
         line = (f"recognisable: {fidelity.retrieval_top1:.0%} of the reconstructions retrieve their own painting among "
@@ -81,14 +84,15 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
 
 
 def _variety(reconstruction) -> str:
-    """', variety kept 0.81 (least: edouard-manet 0.30)': a painter whose paintings all come back
-    as one picture shows here, where the means over every painting hide it ('' when not measured)."""
+    """'variety kept: 0.81 ... (least: edouard-manet 0.30)': a painter whose paintings all come
+    back as one picture shows here, where the means over every painting hide it ('' when not measured)."""
     varieties = {artist: q.variety_kept for artist, q in reconstruction.items()
                  if artist != "mean" and q.variety_kept is not None}
     if not varieties:
         return ""
     least = min(varieties, key=varieties.get)
-    return f", variety kept {reconstruction['mean'].variety_kept:.2f} (least: {least} {varieties[least]:.2f})"
+    return (f"variety kept: each painter's reconstructions differ {reconstruction['mean'].variety_kept:.2f} as much as "
+            f"its paintings do (mean over painters; least: {least} {varieties[least]:.2f})")
 
 
 MEASURE_NAMES = {"retrieved": "retrieves its painting", "style_kept": "style probe names the painter",
