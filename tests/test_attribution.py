@@ -213,7 +213,8 @@ def test_a_baseline_run_is_compared_on_the_same_paintings(trained: dict[str, Pat
     print_evaluation(report, out_dir)
     printed = capsys.readouterr().out
     assert "baseline run (per-artist)" in printed and "an interval that holds 0 is a tie" in printed
-    assert "variety kept: " in printed and "(mean over painters; least: painter-" in printed  # the painter whose reconstructions vary least
+    # the painter whose reconstructions vary least is named
+    assert "variety kept: " in printed and "(mean over painters; least: painter-" in printed
 
 
 def test_supervised_baseline_without_the_training_data_is_a_usage_error(trained: dict[str, Path], tmp_path: Path) -> None:
