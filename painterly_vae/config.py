@@ -129,6 +129,10 @@ class LossConfig:
     # so each step's encoder gradients are those without it (the encoders still serve a decoder
     # that paints texture, so they do not end where they would without it: docs/results.md).
     texture_to_encoders: bool = True
+    # The structural term: ssim_weight x (1 - SSIM) of reconstruction and painting (Wang et al.'s
+    # SSIM, as `evaluate` measures it), weighted for the decoder like the L1 and scaled for the
+    # encoders the same way. 0 = off (the paper's).
+    ssim_weight: float = 0.0
     # An adversarial term from a patch discriminator on the decoder's output (the VQGAN recipe,
     # painterly_vae.model.discriminator): hinge loss, its weight adapted to the reconstruction
     # loss's gradient at the decoder's last layer and multiplied by adversarial_weight, from
@@ -339,6 +343,7 @@ class Config:
         _require(lo.kl_warmup_steps >= 0, "loss.kl_warmup_steps", "must not be negative")
         _require(lo.perceptual_weight >= 0, "loss.perceptual_weight", "must not be negative")
         _require(lo.texture_weight >= 0, "loss.texture_weight", "must not be negative")
+        _require(lo.ssim_weight >= 0, "loss.ssim_weight", "must not be negative")
         _require(lo.texture_grid >= 1, "loss.texture_grid", "must be at least 1 (1 = the whole picture)")
         _require(lo.adversarial_weight >= 0, "loss.adversarial_weight", "must not be negative")
         _require(lo.artist_weight >= 0, "loss.artist_weight", "must not be negative")

@@ -25,11 +25,13 @@ def psnr(images: torch.Tensor, references: torch.Tensor) -> torch.Tensor:
 
 
 def ssim(images: torch.Tensor, references: torch.Tensor) -> torch.Tensor:
-    """(B,) structural similarity, 1 for identical images."""
-    x, y = images.float(), references.float()
+    """(B,) structural similarity, 1 for identical images; differentiable (the structural loss term
+    `loss.ssim_weight` trains on it), in float32 or float64 when given float64."""
+    dtype = torch.promote_types(images.dtype, torch.float32)
+    x, y = images.to(dtype), references.to(dtype)
     channels = x.shape[1]
     window = min(WINDOW, x.shape[-1], x.shape[-2])
-    coords = torch.arange(window, dtype=torch.float32, device=x.device) - (window - 1) / 2
+    coords = torch.arange(window, dtype=dtype, device=x.device) - (window - 1) / 2
     gauss = torch.exp(-coords.pow(2) / (2 * SIGMA**2))
     gauss = gauss / gauss.sum()
     kernel = (gauss[:, None] * gauss[None, :]).expand(channels, 1, window, window).contiguous()

@@ -13,7 +13,10 @@ exactly the two-loss definition (tests/test_losses.py proves it on gradients).
 The optional deep-feature terms (`painterly_vae.model.perceptual`: the DFC feature distance and
 the texture distance) ride on the same trick: they are added with `perceptual_weight` and
 `texture_weight` for the decoder, and the encoder receives them scaled by the same
-encoder_l1_weight / decoder_l1_weight. With `texture_to_encoders` false the texture term
+encoder_l1_weight / decoder_l1_weight. So does the structural term, `ssim_weight` x (1 - SSIM):
+SSIM is one of the measures `evaluate` reports, and the term lets a run trade some of L1's
+per-pixel averaging for local contrast and structure (Zhao et al., "Loss functions for image
+restoration with neural networks", 2017, mix the two). With `texture_to_encoders` false the texture term
 teaches the decoder alone: `withheld_from_latent` adds to what is backpropagated a term whose
 gradient at z cancels the texture's, so each step's encoder gradients are those without it.
 """
@@ -25,6 +28,7 @@ from typing import NamedTuple
 import torch
 
 from painterly_vae.config import LossConfig
+from painterly_vae.evaluation.image_quality import ssim
 from painterly_vae.model.perceptual import FeatureDistances
 
 
@@ -58,12 +62,13 @@ class LossTerms(NamedTuple):
     l1: torch.Tensor  # reconstruction L1 under the configured reduction
     kl: torch.Tensor  # KL(q(z|x) || N(0, I)) under the configured reduction
     encoder_loss: torch.Tensor  # kl_weight * KL + encoder_l1_weight * L1
-    decoder_loss: torch.Tensor  # decoder_l1_weight * L1 (+ perceptual_weight * perceptual + texture_weight * texture)
+    decoder_loss: torch.Tensor  # decoder_l1_weight * L1 (+ perceptual, texture and ssim_loss, each times its weight)
     perceptual: torch.Tensor  # the DFC loss: the feature network's distance (painterly_vae.model.perceptual); 0 when off
     adversarial: torch.Tensor  # the decoder's adversarial term -mean(D(decoded)) (model.discriminator); 0 when off
     discriminator: torch.Tensor  # the discriminator's hinge loss on this batch; 0 when off
     artist: torch.Tensor  # the artist head's cross-entropy on this batch (training.artist_term); 0 when off
     texture: torch.Tensor  # the texture loss: the feature network's Gram matrices apart (model.perceptual); 0 when off
+    ssim_loss: torch.Tensor  # 1 - SSIM of reconstruction and painting (the structural term); 0 when off
 
 
 def l1_term(reconstruction: torch.Tensor, images: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -104,8 +109,9 @@ def vae_loss(
     zero = torch.zeros((), device=l1.device)
     feature = zero if perceptual is None else perceptual.feature.float()
     texture = zero if perceptual is None else perceptual.texture.float()
+    structural = zero if config.ssim_weight == 0 else 1.0 - ssim(reconstruction, images).mean()
     decoder_reconstruction = (config.decoder_l1_weight * l1 + config.perceptual_weight * feature
-                              + config.texture_weight * texture)
+                              + config.texture_weight * texture + config.ssim_weight * structural)
     withheld = decoder_only_loss(config, perceptual)
     encoder_part = decoder_reconstruction if withheld is None else decoder_reconstruction - withheld
     encoder_reconstruction = encoder_part * latent_gradient_scale(config)
@@ -120,6 +126,7 @@ def vae_loss(
         discriminator=zero,
         artist=zero,
         texture=texture.detach(),
+        ssim_loss=structural.detach(),
     )
 
 
