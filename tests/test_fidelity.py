@@ -13,7 +13,7 @@ from painterly_vae.evaluation.fidelity import (
     retrieves_own_original,
     variety_kept,
 )
-from painterly_vae.evaluation.image_quality import ssim
+from painterly_vae.model.image_quality import ssim
 
 
 def test_an_identical_reconstruction_retrieves_itself_and_scores_ssim_1() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from painterly_vae.evaluation.image_quality import sharpness_ratio, ssim
+from painterly_vae.model.image_quality import sharpness_ratio, ssim
 
 
 def test_a_blur_is_less_sharp_than_its_input_and_a_copy_exactly_as_sharp() -> None:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from painterly_vae.config import Config
-from painterly_vae.evaluation.image_quality import ssim
+from painterly_vae.model.image_quality import ssim
 from painterly_vae.model.losses import kl_term, l1_term, latent_gradient_scale, vae_loss
 from painterly_vae.model.model import PainterlyVAE
 

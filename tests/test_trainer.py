@@ -212,11 +212,12 @@ def test_running_sums_log_each_term_under_its_own_name(tmp_path: Path) -> None:
 
     sums = RunningSums(2, torch.device("cpu"))
     for artist, scale in ((0, 1.0), (1, 3.0)):
-        sums.add(artist, LossTerms(*(torch.tensor(scale * value) for value in (100.0, 0.1, 2.0, 12.0, 100.0, 0.5, 0.2, 1.5, 0.7, 3.0))))
+        sums.add(artist, LossTerms(*(torch.tensor(scale * value) for value in (100.0, 0.1, 2.0, 12.0, 100.0, 0.5, 0.2, 1.5, 0.7, 3.0, 0.25))))
     with SummaryWriter(str(tmp_path)) as writer:
         postfix = sums.write(writer, 1, ["painter-1", "painter-2"])
     assert postfix == {"l1": "0.2000", "kl": "4.000"}  # the mean over both artists' batches
     events = EventAccumulator(str(tmp_path)).Reload()
     assert events.Scalars("train/painter-2/perceptual")[0].value == pytest.approx(1.5)
     assert events.Scalars("train/painter-2/texture")[0].value == pytest.approx(9.0)
+    assert events.Scalars("train/painter-2/ssim_loss")[0].value == pytest.approx(0.75)
     assert events.Scalars("train/total")[0].value == pytest.approx(200.0)

@@ -29,10 +29,10 @@ from painterly_vae.evaluation.fidelity import (
     retrieves_own_original,
     variety_kept,
 )
-from painterly_vae.evaluation.image_quality import psnr, sharpness_ratio, ssim
 from painterly_vae.evaluation.report import Fidelity, Quality
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.trained_run import TrainedRun
+from painterly_vae.model.image_quality import psnr, sharpness_ratio, ssim
 from painterly_vae.model.model import PainterlyVAE, resize
 from painterly_vae.runtime.batched import run_batched
 

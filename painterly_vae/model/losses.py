@@ -28,7 +28,7 @@ from typing import NamedTuple
 import torch
 
 from painterly_vae.config import LossConfig
-from painterly_vae.evaluation.image_quality import ssim
+from painterly_vae.model.image_quality import ssim
 from painterly_vae.model.perceptual import FeatureDistances
 
 
