@@ -23,6 +23,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from painterly_vae.evaluation.report import EvaluationReport  # noqa: E402
+
 SHARPNESS_TARGET = 0.8
 
 
@@ -31,9 +35,9 @@ def reconstruction_means(run: Path) -> tuple[int, float, float] | None:
     report_file = run / "report.json"
     if not report_file.is_file():
         return None
-    report = json.loads(report_file.read_text())
-    means = report["reconstruction"]["mean"]
-    return int(report["image_size"]), float(means["sharpness"]), float(means["ssim"])
+    report = EvaluationReport.from_json(json.loads(report_file.read_text("utf-8")))
+    means = report.reconstruction["mean"]
+    return report.image_size, means.sharpness, means.ssim
 
 
 def main() -> None:
