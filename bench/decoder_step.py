@@ -15,6 +15,8 @@ real run:
     64 px, texture, decoder the same term compared in 4 x 4 cells and kept from the encoders
                             (loss.texture_grid = 4, loss.texture_to_encoders = false: one more
                             backward pass, through the feature network and the decoder, stopping at z)
+    64 px, texture + SSIM   the texture loss with the structural term beside it (loss.ssim_weight = 100:
+                            1 - SSIM of reconstruction and painting, in the same pass)
     64 px, residual + adv.  today's config with the residual decoder (256-128-64-32) and the
                             adversarial term on from the first step (its discriminator's step included)
     256 px                  configs/pretrained-256.toml (data at 256 px; skipped with --no-256)
@@ -62,6 +64,7 @@ def main() -> None:
                 "64 px, texture": ("pretrained.toml", {"loss.texture_weight": 0.3}),
                 "64 px, texture, decoder": ("pretrained.toml", {"loss.texture_weight": 0.3, "loss.texture_grid": 4,
                                                                 "loss.texture_to_encoders": False}),
+                "64 px, texture + SSIM": ("pretrained.toml", {"loss.texture_weight": 0.3, "loss.ssim_weight": 100.0}),
                 "128 px": ("pretrained-128.toml", {}),
                 "128 px, GroupNorm": ("pretrained-128.toml", {"model.decoder_norm": "group"}),
                 "64 px, residual + adv.": ("pretrained.toml", RESIDUAL_ADVERSARIAL)}
@@ -92,6 +95,7 @@ def main() -> None:
               f"{step_seconds / today:5.2f}x today's; {EPOCHS} epochs of the five painters: "
               f"{steps_per_run * step_seconds / 60:5.1f} min")
     keys = {"64 px (today)": "today", "64 px, texture": "texture", "64 px, texture, decoder": "texture_decoder",
+            "64 px, texture + SSIM": "texture_ssim",
             "128 px": "px128", "128 px, GroupNorm": "px128_group",
             "64 px, residual + adv.": "residual_adv", "256 px": "px256"}
     print("decoder_step " + f"batch={args.batch} " + " ".join(
