@@ -7,22 +7,23 @@ of a shipped config file, in the default precision, on random paintings with a M
 random weights (speed does not depend on the weights); the trunk's maps are cached as in a
 real run:
 
-    64 px (today)           configs/pretrained.toml: the DFC decoder paints 64 px
-    128 px                  configs/pretrained-128.toml: the same decoder paints 128 px
-    128 px, GroupNorm       the same with model.decoder_norm = "group" (a painting's own statistics)
-    64 px, texture          today's config with the texture loss on (loss.texture_weight = 0.3: the
-                            Gram matrices of the DFC loss's activations, read in the same pass)
+    64 px, DFC only         configs/pretrained.toml without its texture loss and structural term
+                            (its configuration until session 21): the step every ratio is taken against
+    64 px, texture          the texture loss on (loss.texture_weight = 0.3: the Gram matrices of the
+                            DFC loss's activations, read in the same pass)
     64 px, texture, decoder the same term compared in 4 x 4 cells and kept from the encoders
                             (loss.texture_grid = 4, loss.texture_to_encoders = false: one more
                             backward pass, through the feature network and the decoder, stopping at z)
-    64 px, texture + SSIM   the texture loss with the structural term beside it (loss.ssim_weight = 100:
-                            1 - SSIM of reconstruction and painting, in the same pass)
+    64 px (today)           configs/pretrained.toml as shipped: the texture loss with the structural term
+                            beside it (loss.ssim_weight = 100: 1 - SSIM of reconstruction and painting)
+    128 px                  configs/pretrained-128.toml as shipped: the same decoder paints 128 px
+    128 px, GroupNorm       the same with model.decoder_norm = "group" (a painting's own statistics)
     64 px, residual + adv.  today's config with the residual decoder (256-128-64-32) and the
                             adversarial term on from the first step (its discriminator's step included)
     256 px                  configs/pretrained-256.toml (data at 256 px; skipped with --no-256)
 
 Repetitions are interleaved so drift on a shared machine hits every variant alike; medians are
-reported with each one's ratio to today's step and what 20 epochs of the five painters (2,471
+reported with each one's ratio to the DFC-only step and what 20 epochs of the five painters (2,471
 training paintings) would take at that rate; then one machine-readable line.
 """
 
@@ -47,6 +48,7 @@ from painterly_vae.runtime.device import resolve_device  # noqa: E402
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 FIVE_PAINTERS_TRAINING = 2471
 EPOCHS = 20
+DFC_ONLY = {"loss.texture_weight": 0.0, "loss.ssim_weight": 0.0}
 RESIDUAL_ADVERSARIAL = {"model.decoder": "residual", "model.decoder_channels": [256, 128, 64, 32],
                         "loss.adversarial_weight": 0.5, "loss.adversarial_start_step": 0}
 
@@ -60,11 +62,11 @@ def main() -> None:
     args = parser.parse_args()
     device = resolve_device(args.device)
     repeats = 3 if args.quick else 7
-    variants = {"64 px (today)": ("pretrained.toml", {}),
-                "64 px, texture": ("pretrained.toml", {"loss.texture_weight": 0.3}),
-                "64 px, texture, decoder": ("pretrained.toml", {"loss.texture_weight": 0.3, "loss.texture_grid": 4,
-                                                                "loss.texture_to_encoders": False}),
-                "64 px, texture + SSIM": ("pretrained.toml", {"loss.texture_weight": 0.3, "loss.ssim_weight": 100.0}),
+    variants = {"64 px, DFC only": ("pretrained.toml", DFC_ONLY),
+                "64 px, texture": ("pretrained.toml", {**DFC_ONLY, "loss.texture_weight": 0.3}),
+                "64 px, texture, decoder": ("pretrained.toml", {**DFC_ONLY, "loss.texture_weight": 0.3,
+                                                                "loss.texture_grid": 4, "loss.texture_to_encoders": False}),
+                "64 px (today)": ("pretrained.toml", {}),
                 "128 px": ("pretrained-128.toml", {}),
                 "128 px, GroupNorm": ("pretrained-128.toml", {"model.decoder_norm": "group"}),
                 "64 px, residual + adv.": ("pretrained.toml", RESIDUAL_ADVERSARIAL)}
@@ -88,18 +90,18 @@ def main() -> None:
             for name, step in steps.items():
                 times[name].append(timed(lambda: step.train_step(0, step.next_inputs(0)), device))
     seconds = {name: statistics.median(t) for name, t in times.items()}
-    today = seconds["64 px (today)"]
+    reference = seconds["64 px, DFC only"]
     steps_per_run = EPOCHS * -(-FIVE_PAINTERS_TRAINING // args.batch)
     for name, step_seconds in seconds.items():
         print(f"  {name:24s} {step_seconds:6.2f} s a step, {args.batch / step_seconds:6.1f} img/s, "
-              f"{step_seconds / today:5.2f}x today's; {EPOCHS} epochs of the five painters: "
+              f"{step_seconds / reference:5.2f}x DFC only; {EPOCHS} epochs of the five painters: "
               f"{steps_per_run * step_seconds / 60:5.1f} min")
-    keys = {"64 px (today)": "today", "64 px, texture": "texture", "64 px, texture, decoder": "texture_decoder",
-            "64 px, texture + SSIM": "texture_ssim",
+    keys = {"64 px, DFC only": "dfc_only", "64 px, texture": "texture", "64 px, texture, decoder": "texture_decoder",
+            "64 px (today)": "today",
             "128 px": "px128", "128 px, GroupNorm": "px128_group",
             "64 px, residual + adv.": "residual_adv", "256 px": "px256"}
     print("decoder_step " + f"batch={args.batch} " + " ".join(
-        f"{keys[name]}_s={s:.3f} {keys[name]}_ratio={s / today:.2f}" for name, s in seconds.items()))
+        f"{keys[name]}_s={s:.3f} {keys[name]}_ratio={s / reference:.2f}" for name, s in seconds.items()))
 
 
 if __name__ == "__main__":
