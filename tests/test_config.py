@@ -83,14 +83,17 @@ def test_pretrained_toml_reads_mobilenet_at_224_and_paints_64() -> None:
     assert pretrained.network("mobilenet_v2").weights == "torchvision"
 
 
-def test_the_128_and_256_configs_change_only_the_decoders_size() -> None:
+def test_the_128_and_256_configs_change_only_the_decoders_size_and_the_structural_weight() -> None:
     pretrained = load_config(REPO / "configs" / "pretrained.toml").to_dict()
     for name, size in (("pretrained-128.toml", 128), ("pretrained-256.toml", 256)):
         config = load_config(REPO / "configs" / name)
         assert config.model.image_size == size and config.model.trunk_size == 224
         assert config.model.input_size == max(size, 224)  # the data prepared at 224 px, or 256 for the 256 px decoder
+        # at 128 px the texture loss costs more SSIM than at 64: twice the structural term buys it back
+        assert config.loss.ssim_weight == 2 * pretrained["loss"]["ssim_weight"], name
         changed = config.to_dict()
         changed["model"]["image_size"] = 64
+        changed["loss"]["ssim_weight"] = pretrained["loss"]["ssim_weight"]
         assert changed == pretrained, name
 
 
