@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/train_step.py --quick
 	$(BIN)/python bench/trunk_step.py --quick
 	$(BIN)/python bench/decoder_step.py --quick
+	$(BIN)/python bench/host_memory.py --quick
 	$(BIN)/python bench/loader.py --quick
 	$(BIN)/python bench/attribute.py --quick
 	$(BIN)/python bench/serve.py --quick

@@ -205,6 +205,7 @@ class TrainingConfig:
     precision: str = "auto"  # "auto" (bf16 where native, else fp32), "fp32", "bf16", "fp16" (CUDA)
     channels_last: bool = True  # NHWC memory: faster convolutions on CPUs and tensor cores
     trunk_cache: bool = True  # with model.trunk: compute its maps of each training painting once (beside the data)
+    keep_freed_memory: bool = True  # CPU, glibc: a step reuses the last step's memory (runtime.host_memory)
     log_every: int = 25
     image_every: int = 250
     eval_every: int = 250

@@ -35,9 +35,13 @@ def test_train_end_to_end_writes_events_checkpoints_and_config(tiny_data: Path, 
     assert "reconstructions/painter-3" in events.Tags()["images"]
     assert len(events.Scalars("train/painter-1/l1")) >= 3  # ratio 2:1:1 over 6 steps: painter-1 trains 3 times
 
-    resumed = painterly("train", "--resume", "--name", "e2e", "--steps", "8", "--no-progress", cwd=tmp_path)
+    assert (run / "train.log").read_text().count("memory: ") == 1  # freed memory kept for the next step (CPU)
+
+    resumed = painterly("train", "--resume", "--name", "e2e", "--steps", "8", "--no-progress",
+                        "--set", "training.keep_freed_memory=false", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "8 (2 this session)" in resumed.stdout
+    assert (run / "train.log").read_text().count("memory: ") == 1  # switched off for the resumed session
 
 
 @pytest.mark.parametrize(

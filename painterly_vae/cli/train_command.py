@@ -52,6 +52,7 @@ RESUMABLE_KEYS = {
     "training.precision",
     "training.channels_last",
     "training.trunk_cache",
+    "training.keep_freed_memory",
     "training.log_every",
     "training.image_every",
     "training.eval_every",
