@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import platform
 import subprocess
 import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
-                                reason="the allocator settings are glibc's")
+from painterly_vae.runtime.host_memory import is_glibc
+
+pytestmark = pytest.mark.skipif(not is_glibc(), reason="the allocator settings are glibc's")
 
 # what a training step does to its largest activations: allocate, write, free, again
 ALLOCATE_AND_FREE = """

@@ -172,11 +172,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from painterly_vae.cli.evaluation_summary import print_evaluation
     from painterly_vae.evaluation.evaluate import evaluate_run
     from painterly_vae.inference.trained_run import open_run
-    from painterly_vae.runtime.host_memory import keep_freed_memory
+    from painterly_vae.runtime.host_memory import keep_freed_memory_for
 
     run = _open_run_for(args)
-    if run.config.training.keep_freed_memory and run.device.type == "cpu":  # each batch reuses the last one's pages
-        keep_freed_memory()
+    keep_freed_memory_for(run.device, run.config.training.keep_freed_memory)  # each batch reuses the last one's pages
     baseline = open_run(args.baseline, run.device, args.runs_dir, _weights(args)) if args.baseline else None
     report, out_dir = evaluate_run(run, args.data, args.split, baseline, args.supervised_baseline,
                                    progress=not args.no_progress, pretrained=args.pretrained_baseline,

@@ -25,6 +25,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import platform
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 # mallopt's parameters (glibc's malloc.h)
 _M_TRIM_THRESHOLD = -1
@@ -34,9 +38,20 @@ _LARGEST_FROM_HEAP = 1 << 30  # allocations this large or larger are still mappe
 _NEVER_TRIM = 2**31 - 1  # the largest value mallopt takes (an int): more free memory at the top than any step frees
 
 
+def is_glibc() -> bool:
+    """Whether this process's C library is glibc on Linux (the only one whose allocator is set here)."""
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
+def keep_freed_memory_for(device: "torch.device", asked: bool) -> str | None:
+    """`keep_freed_memory` where the run computes on the CPU and `training.keep_freed_memory` asks for it
+    (what `train` and `evaluate` call); None where it does not apply."""
+    return keep_freed_memory() if asked and device.type == "cpu" else None
+
+
 def keep_freed_memory() -> str:
     """Apply the allocator settings above to this process; returns what was done, for the run's log."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not is_glibc():
         return "the C library is not glibc: freed memory goes back to the system as usual"
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     if not libc.mallopt(_M_TRIM_THRESHOLD, _NEVER_TRIM):

@@ -61,7 +61,7 @@ from painterly_vae.runtime.distributed import (
     rank_seed,
     wrap,
 )
-from painterly_vae.runtime.host_memory import keep_freed_memory
+from painterly_vae.runtime.host_memory import keep_freed_memory_for
 from painterly_vae.runtime.precision import autocast, describe
 from painterly_vae.runtime.run_log import close_run_log, open_run_log
 from painterly_vae.runtime.run_state import RunState, save_run_state
@@ -336,8 +336,9 @@ class Trainer:
         total = self.total_steps()
         first_step = self.step
         log = open_run_log(self.run_dir, writes=main)
-        if self.device.type == "cpu" and t.keep_freed_memory:  # else a step's activations fault in afresh
-            log.info("memory: %s", keep_freed_memory())
+        memory = keep_freed_memory_for(self.device, t.keep_freed_memory)  # else CPU steps fault in afresh
+        if memory is not None:
+            log.info("memory: %s", memory)
         cache_started = time.perf_counter()
         self.build_trunk_cache(progress and main)
         if self.trunk_cache is not None:
