@@ -4,8 +4,10 @@ artist's samples against its paintings."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import train_trunk_run
@@ -19,6 +21,7 @@ from painterly_vae.evaluation.fidelity_comparison import compare_reconstructions
 from painterly_vae.evaluation.generation import crossing_shift
 from painterly_vae.evaluation.reconstructions import Reconstructions
 from painterly_vae.inference.trained_run import open_run
+from painterly_vae.model.image_quality import psnr, ssim
 
 CPU = torch.device("cpu")
 
@@ -93,3 +96,21 @@ def test_encoders_that_agree_cross_a_painting_into_its_own_reconstruction(trunk_
     assert set(shifts) == {*run.artists, "mean"}
     for painter, shift in shifts.items():
         assert shift["shift"] == pytest.approx(0, abs=1e-3), painter
+
+
+def test_a_run_in_bf16_is_measured_in_fp32(trunk_run: dict[str, Path], data64: Path) -> None:
+    """A run that computes in bf16 (a GPU, a CPU with AVX-512 BF16) is still measured in fp32:
+    evaluate reaches its numbers (NumPy has no bf16), and each painting's SSIM and PSNR are what
+    fp32 gives for the reconstruction the bf16 model drew."""
+    run = open_run(trunk_run["run"], CPU)
+    run.config = dataclasses.replace(run.config, training=dataclasses.replace(run.config.training, precision="bf16"))
+    assert run.inference.amp_dtype == torch.bfloat16
+    evaluation = encode_evaluation_set(run, ProcessedData.open(data64), "all", False)
+    reconstructions = Reconstructions(run, evaluation)
+    measures = reconstructions.per_painting()
+    assert all(values.dtype == np.float64 and np.isfinite(values).all() for values in measures.values())
+    first = len(reconstructions.measures[0]["target"])  # the first painter's first paintings, kept for the grid
+    target, drawn = reconstructions.measures[0]["target"], reconstructions.measures[0]["reconstruction"]
+    assert drawn.dtype == torch.float32
+    np.testing.assert_allclose(measures["ssim"][:first], ssim(drawn, target).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(measures["psnr"][:first], psnr(drawn, target).numpy(), rtol=1e-5)

@@ -35,6 +35,7 @@ from painterly_vae.inference.trained_run import TrainedRun
 from painterly_vae.model.image_quality import psnr, sharpness_ratio, ssim
 from painterly_vae.model.model import PainterlyVAE, resize
 from painterly_vae.runtime.batched import run_batched
+from painterly_vae.runtime.precision import full_precision
 
 GRID_PER_ARTIST = 6
 READOUT_STRENGTH = 1.0  # the ridge penalty on standardised z
@@ -62,7 +63,16 @@ class Reconstructions:
     def _measured(self, batch: torch.Tensor, artist: int) -> dict[str, torch.Tensor]:
         output = self.run.model(batch, artist)
         target, reconstruction = output.target.float(), output.reconstruction.float().clamp(0, 1)
-        measured = {
+        with full_precision(batch.device):  # the measures in fp32 whatever precision the model ran in
+            measured = self._compared(target, reconstruction)
+        if self.observer.trunk is not None:  # what the network sees of each, both read at the trunk's size
+            for name, images in (("target", target), ("reconstruction", reconstruction)):
+                measured[f"{name}_style"], measured[f"{name}_gram"] = network_view(self.observer, images)
+        return {key: value.cpu() for key, value in measured.items()}
+
+    @staticmethod
+    def _compared(target: torch.Tensor, reconstruction: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {
             "l1": (reconstruction - target).abs().flatten(1).mean(1), "psnr": psnr(reconstruction, target),
             "ssim": ssim(reconstruction, target), "sharpness": sharpness_ratio(reconstruction, target),
             "channel_mean_error": channel_mean_error(reconstruction, target),
@@ -71,10 +81,6 @@ class Reconstructions:
             "target_thumbnail": resize(target, min(RETRIEVAL_SIZE, target.shape[-1])),
             "reconstruction_thumbnail": resize(reconstruction, min(RETRIEVAL_SIZE, target.shape[-1])),
         }
-        if self.observer.trunk is not None:  # what the network sees of each, both read at the trunk's size
-            for name, images in (("target", target), ("reconstruction", reconstruction)):
-                measured[f"{name}_style"], measured[f"{name}_gram"] = network_view(self.observer, images)
-        return {key: value.cpu() for key, value in measured.items()}
 
     def stacked(self, key: str) -> torch.Tensor:
         """One measure of every measured painting, artist by artist (the order of `labels`)."""

@@ -48,5 +48,11 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> ContextManager[
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
+def full_precision(device: torch.device) -> ContextManager[object]:
+    """fp32 inside an autocast region: for measures (SSIM, PSNR, histograms) whose sums and
+    divisions bf16 would round, and whose results must convert to NumPy (which has no bf16)."""
+    return torch.autocast(device_type=device.type, enabled=False)
+
+
 def describe(dtype: torch.dtype | None) -> str:
     return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
