@@ -88,7 +88,8 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path | None
     else:
         run_dir = find_run(runs_dirs(runs_dir), None if run is None else str(run))
     try:
-        state = load_run_state(last_checkpoint(run_dir), map_location=device, mmap=True)
+        # on the CPU: the clusters and the year regression are NumPy estimators; the model moves below
+        state = load_run_state(last_checkpoint(run_dir), map_location="cpu", mmap=True)
         config = Config.from_dict(state.config)
     except KeyError as error:
         raise UsageError(f"{run_dir} holds a checkpoint this painterly-vae cannot rebuild ({error})") from None
