@@ -57,7 +57,7 @@ class SupervisedBaseline:
         artists = len(model.artists)
         self.artists = artists
         self.device = settings.device
-        # the run's precision and layout; bf16 only, since fp16 would need loss scaling
+        # the run's inference precision (fp32 under auto) and layout; bf16 only, since fp16 would need loss scaling
         self.settings = settings.with_precision(settings.amp_dtype if settings.amp_dtype == torch.bfloat16 else None)
         torch.manual_seed(config.training.seed)
         self.network = SupervisedEncoder(model, artists).to(self.device, memory_format=settings.memory_format)

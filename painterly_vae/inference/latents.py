@@ -63,7 +63,7 @@ def encoding_bar(total: int, what: str, progress: bool) -> tqdm:
 def encode_views(model: PainterlyVAE, images: np.ndarray, settings: InferenceSettings, reconstruct: bool = True,
                  bar: tqdm | None = None) -> LatentViews:
     """Every painting of `images` (uint8, (N, 3, H, W)) through every encoder, in batches as
-    `settings` say (the run's precision, layout and inference batch size); z = mu, so the
+    `settings` say (the run's inference precision, layout and batch size); z = mu, so the
     result is deterministic.
 
     The reconstructions (for `l1`) cost a decoder pass per encoder, most of the work: without

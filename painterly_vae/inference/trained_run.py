@@ -51,7 +51,7 @@ class TrainedRun:
 
     @property
     def inference(self) -> InferenceSettings:
-        """How the run computes without gradients: the precision and layout it trained in."""
+        """How the run computes without gradients (`InferenceSettings.of`: fp32 unless its config names a precision)."""
         return InferenceSettings.of(self.config, self.device)
 
     @property

@@ -36,9 +36,16 @@ class InferenceSettings:
 
     @classmethod
     def of(cls, config: Config, device: torch.device) -> "InferenceSettings":
-        """The settings a run's config gives (the same for training's validation and for a reopened run)."""
+        """The settings a run's config gives (the same for training's validation and for a reopened run).
+
+        `training.precision = "auto"` computes in fp32 here, whatever training took: in bf16 a
+        painting's latent, and so its probabilities, would depend on the batch it was encoded in
+        and on whether the CPU has bf16 hardware (the same run answering differently on a laptop
+        and a server). A precision named in the config is used as named."""
         layout = torch.channels_last if config.training.channels_last else torch.contiguous_format
-        return cls(device, resolve_precision(config.training.precision, device), layout, config.inference.batch_size)
+        precision = config.training.precision
+        dtype = None if precision == "auto" else resolve_precision(precision, device)
+        return cls(device, dtype, layout, config.inference.batch_size)
 
     def with_precision(self, amp_dtype: torch.dtype | None) -> "InferenceSettings":
         return dataclasses.replace(self, amp_dtype=amp_dtype)

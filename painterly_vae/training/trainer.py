@@ -100,7 +100,7 @@ class Trainer:
         self.schedule: AlternatingSchedule = plan.schedule
 
         t = config.training
-        self.inference = InferenceSettings.of(config, device)  # validation and pictures: the run's precision and layout
+        self.inference = InferenceSettings.of(config, device)  # validation, pictures, clusters: as attribute computes
         self.networks = load_networks(config, progress=processes.is_main)  # frozen, pretrained: trunk and loss
         torch.manual_seed(t.seed)  # seed once, before building the model
         trunk = self.networks[config.model.trunk] if config.model.trunk else None
