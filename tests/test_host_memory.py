@@ -42,3 +42,47 @@ def test_kept_memory_serves_the_next_allocation_without_page_faults():
     faults, said = faults_of("kept")
     assert faults < PAGES_OF_64_MB // 10
     assert "kept for the next step" in said
+
+
+# a phase's large tensors kept after they are freed, then handed back between two phases
+KEPT_THEN_RELEASED = """
+import sys, torch
+from painterly_vae.runtime.host_memory import keep_freed_memory, release_freed_memory_for
+
+def resident_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
+
+keep_freed_memory()
+start = resident_mb()
+tensors = [torch.empty(64 << 18).fill_(1.0) for _ in range(4)]  # 4 x 64 MB, written
+del tensors
+kept = resident_mb()
+released = release_freed_memory_for(torch.device(sys.argv[1]), sys.argv[2] == "asked")
+after = resident_mb()
+largest = torch.empty(320 << 18).fill_(1.0)  # 320 MB: after training, mapped and given back when freed
+del largest
+print(start, kept, after, released, resident_mb())
+"""
+
+
+def resident_after(device: str, asked: str) -> tuple[int, int, int, bool, int]:
+    done = subprocess.run([sys.executable, "-c", KEPT_THEN_RELEASED, device, asked],
+                          capture_output=True, text=True, check=True)
+    start, kept, after, released, after_largest = done.stdout.split()
+    return int(start), int(kept), int(after), released == "True", int(after_largest)
+
+
+def test_kept_memory_goes_back_between_phases():
+    """Between training and the clusters' fit the steps' kept pages go back to the system, and
+    the fit's largest allocations are given back when freed instead of kept."""
+    start, kept, after, released, after_largest = resident_after("cpu", "asked")
+    assert kept - start > 200  # freed, yet still resident: kept for the next step
+    assert released and after - start < 50
+    assert after_largest - after < 50
+
+
+def test_nothing_goes_back_where_the_setting_does_not_apply():
+    for device, asked in (("cpu", "not-asked"), ("meta", "asked")):
+        start, kept, after, released, after_largest = resident_after(device, asked)
+        assert not released and after - start > 200, (device, asked)
+        assert after_largest - start > 500, (device, asked)  # the 320 MB kept too, beside the 256

@@ -168,9 +168,12 @@ def train_and_fit_clusters(trainer: "Trainer", progress: bool = True,
     `stop` ends training between two steps with that step's checkpoint kept (`Trainer.fit`)."""
     from painterly_vae.inference.decoder_statistics import recompute_decoder_statistics
     from painterly_vae.inference.trained_run import fit_latent_models
+    from painterly_vae.runtime.host_memory import release_freed_memory_for
 
     summary = trainer.fit(progress=progress, stop=stop)
     if trainer.processes.is_main:
+        # the clusters' fit encodes in batches of another size: the steps' kept pages go back first
+        release_freed_memory_for(trainer.device, trainer.config.training.keep_freed_memory)
         recompute_decoder_statistics(trainer.model, trainer.data, trainer.inference, trainer.config.training.batch_size)
         trainer.clusters, trainer.dating = fit_latent_models(trainer.model, trainer.config, trainer.data,
                                                              trainer.device, progress=progress)
