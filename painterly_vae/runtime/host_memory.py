@@ -19,8 +19,9 @@ model, batch 16: 4.19 GB instead of 3.54; of a 128 px bench step: 2.43 GiB inste
 Those peaks came from what follows training: the clusters' fit encodes every training painting in
 batches of another size (64 against the steps' 16 or 32), and with the steps' pages still kept the
 heap grew past them. So after training `release_freed_memory_for` hands the kept pages back and
-returns to glibc's usual thresholds for the fit: the fit runs as without the setting (session 24:
-see docs/performance.md for the peaks and the fit's time).
+returns to glibc's usual thresholds for the fit, which then runs nearly as without the setting
+(session 24: the 256 px command's peak 3.49 GB instead of 4.46; a 128 px fit 191 s instead of 143
+kept through it and 212 without the setting; docs/performance.md).
 `training.keep_freed_memory = false` leaves the allocator alone. Where the C library is not glibc
 (macOS, Windows, musl) it does nothing and says so.
 """
