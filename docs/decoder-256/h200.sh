@@ -24,6 +24,7 @@ train_s=${TRAIN_S:-300} eval_s=${EVAL_S:-450} end_s=${END_S:-540}
 extra=${EXTRA:-}
 export PYTHONUNBUFFERED=1
 pv() { "$python" -m painterly_vae "$@"; }
+source docs/decoder/first_test.sh  # first_test PREPARED_DATA ARTIST
 left() { echo $(( start + $1 - $(date +%s) )); }
 stamp() { echo "[$(( $(date +%s) - start )) s] $*" | tee -a "$stage/timeline.txt"; }
 net="--set networks.mobilenet_v2.weights=$weights --set networks.mobilenet_v2.input_scaling=signed --set networks.mobilenet_v2.padding=same"
@@ -74,16 +75,15 @@ evaluate s1-128 twins1-128 &
 pictures() {
   local pics="$stage/pictures-256"; mkdir -p "$pics"
   OMP_NUM_THREADS=${THREADS:-4} timeout -k 10 "$(left "$end_s")" bash -c '
-    set -e; py=$1 pics=$2 data=$3
+    set -e; py=$1 pics=$2 data=$3 renoir=$4 monet=$5
     "$py" docs/deep-features/compare_reconstructions.py runs/twingpu256 runs/gpu256 --data "$data" \
       --out "$pics/reconstructions.png" --labels "single encoder (twin)" "per-artist encoders"
-    renoir=$("$py" -c "import json; i = json.load(open(\"$data/index.json\")); print(i[\"prepared_with\"][\"raw\"] + \"/\" + i[\"rows\"][\"pierre-auguste-renoir\"][\"test\"][0][\"file\"])")
-    monet=$("$py" -c "import json; i = json.load(open(\"$data/index.json\")); print(i[\"prepared_with\"][\"raw\"] + \"/\" + i[\"rows\"][\"claude-monet\"][\"test\"][0][\"file\"])")
     "$py" -m painterly_vae cross "$renoir" --run gpu256 --out "$pics/cross.png" --no-progress
     "$py" -m painterly_vae interpolate "$renoir" "$monet" --run gpu256 --out "$pics/interpolate.png" --no-progress
     for artist in alfred-sisley claude-monet edouard-manet eugene-boudin pierre-auguste-renoir; do
       "$py" -m painterly_vae sample --run gpu256 --artist $artist --n 8 --out "$pics/sample-$artist.png" --no-progress
-    done' _ "$python" "$pics" "$data/p5-256" > "$stage/logs/pictures.log" 2>&1
+    done' _ "$python" "$pics" "$data/p5-256" "$(first_test "$data/p5-256" pierre-auguste-renoir)" \
+      "$(first_test "$data/p5-256" claude-monet)" > "$stage/logs/pictures.log" 2>&1
   stamp "pictures (exit $?)"
 }
 pictures &

@@ -17,13 +17,9 @@ python=${PYTHON:-python3}
 mkdir -p "$out"
 "$python" "$here/docs/deep-features/compare_reconstructions.py" "$today" "$new" --data "$data" \
     --out "$out/reconstructions.png" --labels "today's decoder" "$label"
-first_test() {  # the original file of an artist's first test painting (the raw folder the data was prepared from)
-  "$python" -c 'import json, sys; from pathlib import Path
-index = json.loads((Path(sys.argv[1]) / "index.json").read_text())
-print(Path(index["prepared_with"]["raw"]) / index["rows"][sys.argv[2]]["test"][0]["file"])' "$data" "$1"
-}
-renoir=$(first_test pierre-auguste-renoir)
-monet=$(first_test claude-monet)
+source "$here/docs/decoder/first_test.sh"
+renoir=$(first_test "$data" pierre-auguste-renoir)
+monet=$(first_test "$data" claude-monet)
 "$python" -m painterly_vae cross "$renoir" --run "$today" --out "$out/cross-today.png" --no-progress
 "$python" -m painterly_vae cross "$renoir" --run "$new" --out "$out/cross-new.png" --no-progress
 for artist in $("$python" -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1] + "/index.json"))["artists"]))' "$data"); do

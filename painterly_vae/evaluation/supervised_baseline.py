@@ -24,7 +24,7 @@ from painterly_vae.config import Config
 from painterly_vae.model.model import Encoder, PainterlyVAE
 from painterly_vae.runtime.batched import InferenceSettings, run_batched
 from painterly_vae.runtime.batches import to_device_images
-from painterly_vae.runtime.precision import autocast
+from painterly_vae.runtime.precision import autocast, resolve_precision
 
 
 @dataclass
@@ -57,8 +57,10 @@ class SupervisedBaseline:
         artists = len(model.artists)
         self.artists = artists
         self.device = settings.device
-        # the run's inference precision (fp32 under auto) and layout; bf16 only, since fp16 would need loss scaling
-        self.settings = settings.with_precision(settings.amp_dtype if settings.amp_dtype == torch.bfloat16 else None)
+        # it trains: the run's training precision (not its inference's, fp32 under auto) and layout;
+        # bf16 only, since fp16 would need loss scaling
+        trained_in = resolve_precision(config.training.precision, self.device)
+        self.settings = settings.with_precision(trained_in if trained_in == torch.bfloat16 else None)
         torch.manual_seed(config.training.seed)
         self.network = SupervisedEncoder(model, artists).to(self.device, memory_format=settings.memory_format)
         self.best_epoch = 0
