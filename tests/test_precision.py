@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
+from conftest import tiny_config
 
+from data_tools.processed import ProcessedData
 from painterly_vae.config import Config
 from painterly_vae.errors import UsageError
 from painterly_vae.model.losses import latent_gradient_scale, vae_loss
 from painterly_vae.model.model import PainterlyVAE
+from painterly_vae.runtime import precision
 from painterly_vae.runtime.precision import autocast, resolve_precision
+from painterly_vae.training.trainer import Trainer
 
 # Dropout masks are drawn in memory order, so channels-last and NCHW tensors get different
 # masks from the same seed: the paths are compared with dropout off (BatchNorm still in
@@ -78,6 +83,22 @@ def test_precision_names() -> None:
     assert resolve_precision("auto", cpu) in (None, torch.bfloat16)
     with pytest.raises(UsageError, match="fp16 needs a CUDA GPU"):
         resolve_precision("fp16", cpu)
+
+
+def test_auto_trains_in_bf16_where_the_cpu_has_it_and_validates_in_fp32(
+        tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a CPU with bf16 hardware (probed; here the probe says yes on any CPU) `auto` trains in
+    bf16, 2.8x faster at 256 px, while validation, like attribute, computes in fp32."""
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
+    trainer = Trainer(tiny_config(**{"model.encoder_dropout": 0.0}), ProcessedData.open(tiny_data),
+                      tmp_path / "run", torch.device("cpu"))
+    seen: list[torch.dtype] = []
+    first_conv = next(m for m in trainer.model.shared_decoder.modules() if isinstance(m, torch.nn.Conv2d))
+    first_conv.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+    trainer.train_step(0, trainer.batches.batch(0))
+    assert seen == [torch.bfloat16]
+    trainer.validate()
+    assert set(seen[1:]) == {torch.float32}
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -62,7 +62,7 @@ from painterly_vae.runtime.distributed import (
     wrap,
 )
 from painterly_vae.runtime.host_memory import keep_freed_memory_for
-from painterly_vae.runtime.precision import autocast, describe
+from painterly_vae.runtime.precision import autocast, describe, resolve_precision
 from painterly_vae.runtime.run_log import close_run_log, open_run_log
 from painterly_vae.runtime.run_state import RunState, save_run_state
 from painterly_vae.runtime.stop_signals import StopSignals
@@ -146,8 +146,10 @@ class Trainer:
     # ----------------------------------------------------------------- one step
     @property
     def amp_dtype(self) -> torch.dtype | None:
-        """The autocast dtype of every step (the run's `training.precision` on this device)."""
-        return self.inference.amp_dtype
+        """The autocast dtype of every training step: the run's `training.precision` on this device
+        (bf16 under `auto` where the hardware has it), not the inference settings', which compute
+        in fp32 under `auto` so that a painting's answer does not depend on the machine."""
+        return resolve_precision(self.config.training.precision, self.device)
 
     @property
     def global_batch_size(self) -> int:
