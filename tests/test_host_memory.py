@@ -85,4 +85,6 @@ def test_nothing_goes_back_where_the_setting_does_not_apply():
     for device, asked in (("cpu", "not-asked"), ("meta", "asked")):
         start, kept, after, released, after_largest = resident_after(device, asked)
         assert not released and after - start > 200, (device, asked)
-        assert after_largest - start > 500, (device, asked)  # the 320 MB kept too, beside the 256
+        # the 320 MB stays resident when freed: at least its own 320 MB above the start (glibc may
+        # build it from the 256 MB kept before, so not always 576; given back, it would be < 100)
+        assert after_largest - start > 300, (device, asked)
