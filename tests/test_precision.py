@@ -90,8 +90,7 @@ def test_auto_trains_in_bf16_where_the_cpu_has_it_and_validates_in_fp32(
     """On a CPU with bf16 hardware (probed; here the probe says yes on any CPU) `auto` trains in
     bf16, 2.8x faster at 256 px, while validation, like attribute, computes in fp32."""
     monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
-    trainer = Trainer(tiny_config(**{"model.encoder_dropout": 0.0}), ProcessedData.open(tiny_data),
-                      tmp_path / "run", torch.device("cpu"))
+    trainer = Trainer(tiny_config(), ProcessedData.open(tiny_data), tmp_path / "run", torch.device("cpu"))
     seen: list[torch.dtype] = []
     first_conv = next(m for m in trainer.model.shared_decoder.modules() if isinstance(m, torch.nn.Conv2d))
     first_conv.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))

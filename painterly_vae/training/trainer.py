@@ -101,6 +101,9 @@ class Trainer:
 
         t = config.training
         self.inference = InferenceSettings.of(config, device)  # validation, pictures, clusters: as attribute computes
+        # every training step's autocast dtype: bf16 under `auto` where the hardware has it, unlike the
+        # inference settings, which compute in fp32 under `auto` so an answer does not depend on the machine
+        self.amp_dtype = resolve_precision(t.precision, device)
         self.networks = load_networks(config, progress=processes.is_main)  # frozen, pretrained: trunk and loss
         torch.manual_seed(t.seed)  # seed once, before building the model
         trunk = self.networks[config.model.trunk] if config.model.trunk else None
@@ -144,13 +147,6 @@ class Trainer:
         self.nonfinite = NonfiniteSteps(t.max_nonfinite_steps)
 
     # ----------------------------------------------------------------- one step
-    @property
-    def amp_dtype(self) -> torch.dtype | None:
-        """The autocast dtype of every training step: the run's `training.precision` on this device
-        (bf16 under `auto` where the hardware has it), not the inference settings', which compute
-        in fp32 under `auto` so that a painting's answer does not depend on the machine."""
-        return resolve_precision(self.config.training.precision, self.device)
-
     @property
     def global_batch_size(self) -> int:
         return self.config.training.batch_size * self.processes.world_size
