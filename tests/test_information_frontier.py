@@ -55,3 +55,13 @@ def test_the_ssim_where_a_line_reaches_a_sharpness_is_read_between_its_points(fr
     table = {(8, 0.0): {"ssim": 0.5, "sharpness": 0.2}, (8, 1.0): {"ssim": 0.3, "sharpness": 1.0}}
     assert frontier.ssim_at_sharpness(table, 8, 0.6) == pytest.approx(0.4)
     assert frontier.ssim_at_sharpness(table, 8, 1.2) is None  # never that sharp
+
+
+def test_a_run_on_a_thumbnails_line_is_given_that_thumbnails_size(frontier, monkeypatch) -> None:
+    monkeypatch.setattr(frontier, "DETAIL_STRENGTHS", (0.0, 1.0))
+    monkeypatch.setattr(frontier, "THUMBNAIL_SIZES", (4, 16))
+    table = {(4, 0.0): {"ssim": 0.4, "sharpness": 0.1}, (4, 1.0): {"ssim": 0.2, "sharpness": 1.1},
+             (16, 0.0): {"ssim": 0.6, "sharpness": 0.1}, (16, 1.0): {"ssim": 0.4, "sharpness": 1.1}}
+    assert frontier.thumbnail_equivalent(table, 0.6, 0.35) == pytest.approx(4 * 2 ** 0.5)  # a quarter of the way
+    assert frontier.thumbnail_equivalent(table, 0.6, 0.4) == pytest.approx(8.0)  # halfway, on a log scale
+    assert frontier.thumbnail_equivalent(table, 0.6, 0.55) is None  # knows more than the largest

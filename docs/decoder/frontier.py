@@ -72,8 +72,9 @@ def runs_at_size(runs: list[Path], size: int) -> dict[str, RunPoint]:
 def draw_runs(axes, points: dict[str, RunPoint], **style) -> None:
     """Each run at (sharpness, SSIM), named."""
     axes.scatter([p.sharpness for p in points.values()], [p.ssim for p in points.values()], **style)
-    for name, point in points.items():
-        axes.annotate(name, (point.sharpness, point.ssim), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    for rank, (name, point) in enumerate(sorted(points.items(), key=lambda item: item[1].sharpness)):
+        offset = (4, 3) if rank % 2 == 0 else (4, -10)  # neighbours' names above and below, apart
+        axes.annotate(name, (point.sharpness, point.ssim), fontsize=7, xytext=offset, textcoords="offset points")
 
 
 def draw_target(axes, reference_name: str, reference_ssim: float, right: float, top: float) -> None:

@@ -17,9 +17,9 @@ reconstruction" from what a decoder could know:
   (a = 1), but where the decoder cannot know it is. This is what a perfect texture term adds.
 
 Along `a` from 0 to 1.25 each thumbnail size traces a line on the sharpness-SSIM plane; the
-trained runs (their report.json) are drawn on the same plane with the target corner. The
-thumbnail whose PSNR matches the reference run's is printed: a decoder with that much knowledge
-of the painting. It is an illustration of the perception-distortion trade-off (Blau & Michaeli,
+trained runs (their report.json) are drawn on the same plane with the target corner, and for
+each the thumbnail size whose line passes through it is printed: the run scores as a decoder
+that knew that much of each painting and added the rest unplaced. It is an illustration of the perception-distortion trade-off (Blau & Michaeli,
 CVPR 2018), not a bound: a decoder might place some detail right that a thumbnail does not hold.
 """
 
@@ -39,7 +39,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from frontier import draw_runs, draw_target, evaluated_reference, runs_at_size  # noqa: E402
+from frontier import SHARPNESS_TARGET, draw_runs, draw_target, evaluated_reference, runs_at_size  # noqa: E402
 
 from data_tools.processed import ProcessedData  # noqa: E402
 from painterly_vae.model.image_quality import psnr, sharpness_ratio, ssim  # noqa: E402
@@ -82,16 +82,28 @@ def ssim_at_sharpness(table, thumbnail: int, sharpness: float) -> float | None:
     return None
 
 
+def thumbnail_equivalent(table, sharpness: float, ssim_value: float) -> float | None:
+    """The thumbnail size (px, between the measured ones on a log scale) whose line passes through
+    (sharpness, SSIM): a decoder at that point scores as one that knew that thumbnail of each
+    painting and added unplaced detail. None outside the measured sizes or sharpnesses."""
+    levels = [(thumbnail, ssim_at_sharpness(table, thumbnail, sharpness)) for thumbnail in THUMBNAIL_SIZES]
+    for (small, low), (large, high) in zip(levels, levels[1:]):
+        if low is not None and high is not None and low <= ssim_value <= high:
+            t = (ssim_value - low) / (high - low)
+            return float(np.exp(np.log(small) + t * (np.log(large) - np.log(small))))
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="*", type=Path, help="evaluated runs to draw beside the oracles")
     parser.add_argument("--data", type=Path, required=True, help="prepared data (its test split is measured)")
     parser.add_argument("--reference", type=Path, required=True,
-                        help="today's decoder: its size, its SSIM (the target's line) and its PSNR (the matched thumbnail)")
+                        help="today's decoder: its size and its SSIM (the target's line)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     reference = evaluated_reference(args.reference)
-    size, reference_ssim, reference_psnr = reference.size, reference.ssim, reference.psnr
+    size, reference_ssim = reference.size, reference.ssim
     data = ProcessedData.open(args.data)
     painters = []
     for artist in data.artists:
@@ -103,25 +115,27 @@ def main() -> None:
 
     print(f"{sum(len(p) for p in painters)} test paintings at {size} px, means over {len(painters)} painters")
     print("thumbnail | thumbnail alone: PSNR  SSIM  sharpness | + the detail of another painting: SSIM  sharpness"
-          " | SSIM where sharpness reaches 0.8")
+          f" | SSIM where sharpness reaches {SHARPNESS_TARGET}")
     for thumbnail in THUMBNAIL_SIZES:
         alone, full = table[thumbnail, 0.0], table[thumbnail, 1.0]
-        at_target = ssim_at_sharpness(table, thumbnail, 0.8)
+        at_target = ssim_at_sharpness(table, thumbnail, SHARPNESS_TARGET)
         print(f"{thumbnail:5d} px | {alone['psnr']:6.2f} dB {alone['ssim']:.3f} {alone['sharpness']:.3f} | "
               f"{full['ssim']:.3f} {full['sharpness']:.3f} | " + ("-" if at_target is None else f"{at_target:.3f}"))
-    matched = min(THUMBNAIL_SIZES, key=lambda t: abs(table[t, 0.0]["psnr"] - reference_psnr))
-    print(f"{args.reference.name}: PSNR {reference_psnr:.2f} dB, SSIM {reference_ssim:.3f}: as much as a "
-          f"{matched} px thumbnail ({table[matched, 0.0]['psnr']:.2f} dB)")
+    points = runs_at_size(args.runs, size)
+    for name, point in points.items():
+        known = thumbnail_equivalent(table, point.sharpness, point.ssim)
+        print(f"{name}: sharpness {point.sharpness:.3f}, SSIM {point.ssim:.3f}, PSNR {point.psnr:.2f} dB: on the line of a "
+              + ("thumbnail outside 4-32 px" if known is None else f"{known:.1f} px thumbnail"))
+    corner = thumbnail_equivalent(table, SHARPNESS_TARGET, reference_ssim)
+    print(f"the target's corner (sharpness {SHARPNESS_TARGET}, SSIM {reference_ssim:.3f}): on the line of a "
+          + ("thumbnail outside 4-32 px" if corner is None else f"{corner:.1f} px thumbnail"))
 
     figure, axes = plt.subplots(figsize=(9, 6.5))
     colours = plt.cm.viridis(np.linspace(0, 0.9, len(THUMBNAIL_SIZES)))
     for thumbnail, colour in zip(THUMBNAIL_SIZES, colours):
         line = [table[thumbnail, a] for a in DETAIL_STRENGTHS]
         axes.plot([p["sharpness"] for p in line], [p["ssim"] for p in line], "-o", color=colour, markersize=3,
-                  linewidth=2.5 if thumbnail == matched else 1,
-                  label=f"{thumbnail} px thumbnail + 0 to 1.25 x another painting's detail"
-                        + (f" (PSNR of {args.reference.name})" if thumbnail == matched else ""))
-    points = runs_at_size(args.runs, size)
+                  linewidth=1, label=f"{thumbnail} px thumbnail + 0 to 1.25 x another painting's detail")
     if points:
         draw_runs(axes, points, color="crimson", s=30, zorder=3, label="trained runs")
     top = max(p["ssim"] for p in table.values()) + 0.03
