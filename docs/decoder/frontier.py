@@ -92,6 +92,13 @@ def draw_target(axes, reference_name: str, reference_ssim: float, right: float, 
     axes.grid(alpha=0.3)
 
 
+def save_figure(figure, out: Path) -> None:
+    """The plane as a PNG at `out` (its folder made)."""
+    figure.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=110)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run directories (evaluated)")
@@ -108,9 +115,7 @@ def main() -> None:
     top = max(reference.ssim, max(p.ssim for p in points.values())) + 0.03
     draw_target(axes, args.reference.name, reference.ssim, right, top)
     axes.set_title(f"Each run's test reconstructions at {size} px: sharpness against SSIM")
-    figure.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=110)
+    save_figure(figure, args.out)
     print(f"{len(points)} runs plotted: {args.out}")
 
 

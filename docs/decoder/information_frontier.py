@@ -39,7 +39,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from frontier import SHARPNESS_TARGET, draw_runs, draw_target, evaluated_reference, runs_at_size  # noqa: E402
+from frontier import SHARPNESS_TARGET, draw_runs, draw_target, evaluated_reference, runs_at_size, save_figure  # noqa: E402
 
 from data_tools.processed import ProcessedData  # noqa: E402
 from painterly_vae.model.image_quality import psnr, sharpness_ratio, ssim  # noqa: E402
@@ -144,9 +144,7 @@ def main() -> None:
     axes.set_ylim(bottom=0)
     axes.set_title(f"What a decoder that knows a thumbnail can score ({size} px test paintings)")
     axes.legend(fontsize=7, loc="lower left")
-    figure.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=110)
+    save_figure(figure, args.out)
     print(f"Wrote {args.out}")
 
 
