@@ -1,7 +1,7 @@
 """What a decoder that knows only a thumbnail of the painting can score: SSIM against sharpness.
 
     python docs/decoder/information_frontier.py --data data/p5-224 --reference runs/ref128 \
-        [RUN ...] --out docs/decoder/information-frontier-128.png
+        [RUN ...] --out docs/decoder-128/texture-information/information-frontier-128.png
 
 Issue #21 asks for reconstructions as sharp as 0.8 of the input's with SSIM no worse than today's.
 Every trained decoder so far sits on one frontier: each term that sharpens (texture, adversarial)
@@ -19,8 +19,9 @@ reconstruction" from what a decoder could know:
 Along `a` from 0 to 1.25 each thumbnail size traces a line on the sharpness-SSIM plane; the
 trained runs (their report.json) are drawn on the same plane with the target corner, and for
 each the thumbnail size whose line passes through it is printed: the run scores as a decoder
-that knew that much of each painting and added the rest unplaced. It is an illustration of the perception-distortion trade-off (Blau & Michaeli,
-CVPR 2018), not a bound: a decoder might place some detail right that a thumbnail does not hold.
+that knew that much of each painting and added the rest unplaced. It is an illustration of the
+perception-distortion trade-off (Blau & Michaeli, CVPR 2018), not a bound: a decoder might place
+some detail right that a thumbnail does not hold.
 """
 
 from __future__ import annotations
@@ -94,6 +95,14 @@ def thumbnail_equivalent(table, sharpness: float, ssim_value: float) -> float | 
     return None
 
 
+def line_through(table, sharpness: float, ssim_value: float) -> str:
+    """`thumbnail_equivalent` of a point, in words."""
+    known = thumbnail_equivalent(table, sharpness, ssim_value)
+    if known is None:
+        return f"on the line of a thumbnail outside {THUMBNAIL_SIZES[0]}-{THUMBNAIL_SIZES[-1]} px"
+    return f"on the line of a {known:.1f} px thumbnail"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="*", type=Path, help="evaluated runs to draw beside the oracles")
@@ -123,12 +132,10 @@ def main() -> None:
               f"{full['ssim']:.3f} {full['sharpness']:.3f} | " + ("-" if at_target is None else f"{at_target:.3f}"))
     points = runs_at_size(args.runs, size)
     for name, point in points.items():
-        known = thumbnail_equivalent(table, point.sharpness, point.ssim)
-        print(f"{name}: sharpness {point.sharpness:.3f}, SSIM {point.ssim:.3f}, PSNR {point.psnr:.2f} dB: on the line of a "
-              + ("thumbnail outside 4-32 px" if known is None else f"{known:.1f} px thumbnail"))
-    corner = thumbnail_equivalent(table, SHARPNESS_TARGET, reference_ssim)
-    print(f"the target's corner (sharpness {SHARPNESS_TARGET}, SSIM {reference_ssim:.3f}): on the line of a "
-          + ("thumbnail outside 4-32 px" if corner is None else f"{corner:.1f} px thumbnail"))
+        print(f"{name}: sharpness {point.sharpness:.3f}, SSIM {point.ssim:.3f}, PSNR {point.psnr:.2f} dB: "
+              + line_through(table, point.sharpness, point.ssim))
+    print(f"the target's corner (sharpness {SHARPNESS_TARGET}, SSIM {reference_ssim:.3f}): "
+          + line_through(table, SHARPNESS_TARGET, reference_ssim))
 
     figure, axes = plt.subplots(figsize=(9, 6.5))
     colours = plt.cm.viridis(np.linspace(0, 0.9, len(THUMBNAIL_SIZES)))
