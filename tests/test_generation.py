@@ -49,6 +49,13 @@ def test_evaluate_compares_reconstructions_with_the_twin_painting_by_painting(
     assert measures["psnr"]["ours"] == pytest.approx(report.reconstruction["mean"].psnr, abs=0.5)
     assert measures["retrieved"]["ours"] == pytest.approx(report.fidelity.retrieval_top1)
     assert compared["frechet_distance"]["ours"] == pytest.approx(report.fidelity.frechet_distance)
+    # painter by painter: the same measures on each painter's paintings, which together are all of them
+    per_artist = compared["per_artist"]
+    assert set(per_artist) == set(run.artists)
+    assert sum(m["psnr"]["paintings"] for m in per_artist.values()) == report.paintings["known"]
+    weighted = sum(m["ssim"]["difference"] * m["ssim"]["paintings"] for m in per_artist.values())
+    assert weighted / report.paintings["known"] == pytest.approx(measures["ssim"]["difference"])
+    assert (out_dir / "plots" / "reconstructions_against_baseline.png").stat().st_size > 10_000
     # per-artist encoders: crossings measured for each painter; samples against each painter's paintings
     assert set(report.fidelity.crossings) == {*run.artists, "mean"}
     for shift in report.fidelity.crossings.values():
@@ -58,6 +65,7 @@ def test_evaluate_compares_reconstructions_with_the_twin_painting_by_painting(
     print_evaluation(report, out_dir)
     out = capsys.readouterr().out
     assert "reconstructions against the baseline run (single encoders), same paintings, paired:" in out
+    assert "by painter (paired on each painter's paintings): " in out
     assert "crossings: the style probe gives the encoder's painter" in out and "samples: Fréchet distance" in out
 
 
@@ -78,6 +86,9 @@ def test_a_run_against_itself_is_level_on_every_measure(trunk_run: dict[str, Pat
     for name, measured in compared["measures"].items():
         assert measured["interval"] == pytest.approx([0, 0], abs=1e-9), name
         assert measured["verdict"] == "level"
+    assert set(compared["per_artist"]) == set(run.artists)
+    for artist, measures in compared["per_artist"].items():
+        assert len(measures) == 7 and all(m["difference"] == 0 and m["verdict"] == "level" for m in measures.values())
 
 
 def test_the_single_encoder_run_has_no_crossings(twin: Path, data64: Path) -> None:

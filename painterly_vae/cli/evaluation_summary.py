@@ -119,6 +119,21 @@ def _generation_lines(fidelity) -> None:
             cells.append(f"Fréchet {compared['frechet_distance']['ours']:.3g} vs {compared['frechet_distance']['theirs']:.3g}")
         print(f"reconstructions against the baseline run ({compared['encoders']} encoders), same paintings, "
               f"paired: " + "; ".join(cells))
+        if compared.get("per_artist"):
+            print(_per_artist_line(compared["per_artist"]))
+
+
+def _per_artist_line(per_artist: dict[str, dict]) -> str:
+    """Painter by painter, the measures whose paired interval leaves no tie, with the difference."""
+    cells = []
+    for name, label in MEASURE_NAMES.items():
+        for verdict in ("ahead", "behind"):
+            painters = [f"{artist} {measures[name]['difference']:+.3g}" for artist, measures in per_artist.items()
+                        if name in measures and measures[name]["verdict"] == verdict]
+            if painters:
+                cells.append(f"{label} {verdict} for " + ", ".join(painters))
+    return ("  by painter (paired on each painter's paintings): "
+            + ("; ".join(cells) if cells else "level on every measure for every painter"))
 
 
 def _percentages(values: Accuracy | Baseline) -> list[str]:

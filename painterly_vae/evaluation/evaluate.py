@@ -122,8 +122,12 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
     report.fidelity.crossings = crossing_shift(run, evaluation, reconstructions, probe)
     report.fidelity.samples_frechet = sample_frechet(run, reconstructions, probe)
     if baseline is not None:
-        report.fidelity.against_baseline = compare_reconstructions(reconstructions, baseline, evaluation, probe,
-                                                                   run.config.training.seed)
+        compared = compare_reconstructions(reconstructions, baseline, evaluation, probe, run.config.training.seed)
+        report.fidelity.against_baseline = compared
+        if compared is not None:
+            plots.reconstruction_leads_png(compared, plot_dir / "reconstructions_against_baseline.png",
+                                           f"this run's reconstructions against {baseline.run_dir.name}'s "
+                                           f"({compared['encoders']} encoders), painting by painting")
     report.baselines = measure_baselines(inputs)
     run_leads = leads(report)
     if run_leads:

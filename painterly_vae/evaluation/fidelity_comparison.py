@@ -7,6 +7,10 @@ measure (is the painting retrieved, does the network's style probe still name it
 PSNR, SSIM, sharpness, colour) is compared by a paired bootstrap over the paintings: the
 difference, its 95% interval, and "ahead", "behind" or "level". The Fréchet distance is a
 measure of the whole set, so it is given for both without an interval.
+
+The same comparison is made painter by painter (`per_artist`): each per-artist encoder learns from
+its painter's paintings alone and takes its steps in proportion to them, so where the twin leads,
+whether it leads for the painters with few paintings or for all of them is the first clue to why.
 """
 
 from __future__ import annotations
@@ -35,6 +39,21 @@ def compare_reconstructions(ours: Reconstructions, other: TrainedRun, evaluation
     for name, higher in HIGHER_IS_BETTER.items():
         if name in our_measures and name in their_measures:
             compared["measures"][name] = paired_mean_difference(our_measures[name], their_measures[name], higher, seed)
+    compared["per_artist"] = _per_artist(ours, our_measures, their_measures, seed)
     if probe is not None:
         compared["frechet_distance"] = {"ours": ours.frechet(), "theirs": theirs.frechet()}
     return compared
+
+
+def _per_artist(ours: Reconstructions, our_measures: dict, their_measures: dict, seed: int) -> dict[str, dict]:
+    """`compare_reconstructions`'s paired differences on each painter's paintings alone (both runs
+    measure the same paintings in the same order, painter by painter)."""
+    labels = ours.labels
+    per_artist: dict[str, dict] = {}
+    for artist in ours.artists:
+        mine = labels == ours.run.artists.index(artist)
+        per_artist[artist] = {name: paired_mean_difference(our_measures[name][mine], their_measures[name][mine],
+                                                           higher, seed)
+                              for name, higher in HIGHER_IS_BETTER.items()
+                              if name in our_measures and name in their_measures}
+    return per_artist

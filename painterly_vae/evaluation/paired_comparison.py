@@ -53,8 +53,8 @@ def paired_mean_difference(ours: np.ndarray, theirs: np.ndarray, higher_is_bette
                                           for rows in _resampled_rows(len(differences), seed, resamples)]))
     verdict = _verdict(low, high) if higher_is_better else _verdict(-high, -low)
     return {"ours": float(ours.mean()), "theirs": float(theirs.mean()), "difference": float(differences.mean()),
-            "interval": [low, high], "verdict": verdict, "paintings": int(len(ours)), "resamples": resamples,
-            "coverage": COVERAGE}
+            "interval": [low, high], "verdict": verdict, "higher_is_better": higher_is_better,
+            "paintings": int(len(ours)), "resamples": resamples, "coverage": COVERAGE}
 
 
 def _resampled_rows(paintings: int, seed: int, resamples: int) -> list[np.ndarray]:

@@ -117,13 +117,53 @@ def lead_png(leads: dict[str, Lead], path: Path, title: str) -> Path:
             lead = getattr(leads[name], metric)
             centre = 100 * lead.difference
             low, high = (100 * value for value in lead.interval)
-            colour = "#2a7d2e" if low > 0 else "#b03a2e" if high < 0 else "#7f7f7f"  # ahead, behind, a tie
-            axes.errorbar(centre, row, xerr=[[centre - low], [high - centre]], fmt="o", capsize=4, color=colour)
+            axes.errorbar(centre, row, xerr=[[centre - low], [high - centre]], fmt="o", capsize=4,
+                          color=_verdict_colour(low, high))
         axes.axvline(0, color="#444444", linewidth=0.8)
         axes.set_xlabel(f"run's lead in {label}, points (95% interval)")
     panels[0].set_yticks(range(len(names)), names)
     figure.suptitle(f"{title}\ngreen: the run is ahead; grey: a tie (the interval holds 0); red: behind", fontsize=10)
     return _save(figure, path)
+
+
+# each paired measure of two runs' reconstructions (`fidelity_comparison`): its name on the plot,
+# and the factor that puts it in the plotted unit (shares in points)
+RECONSTRUCTION_MEASURES = {"retrieved": ("retrieves its painting (points)", 100), "style_kept": ("style probe (points)", 100),
+                           "psnr": ("PSNR (dB)", 1), "ssim": ("SSIM", 1), "sharpness": ("sharpness", 1),
+                           "channel_mean_error": ("colour off (0-255)", 1),
+                           "colour_histogram_distance": ("histograms apart", 1)}
+
+
+def reconstruction_leads_png(compared: dict, path: Path, title: str) -> Path:
+    """One panel per measure of `fidelity_comparison`: the run's lead over the other run on all
+    paintings and on each painter's, with its 95% paired interval, turned so that right is
+    better whichever way the measure runs (a smaller colour error is a lead)."""
+    rows = {"all painters": compared["measures"], **compared.get("per_artist", {})}
+    names = list(rows)[::-1]  # all painters on top
+    measures = [m for m in RECONSTRUCTION_MEASURES if m in compared["measures"]]
+    figure, panels = plt.subplots(1, len(measures), figsize=(2.4 * len(measures) + 1.5, 0.45 * len(names) + 2.0),
+                                  sharey=True, layout="constrained", squeeze=False)
+    for axes, measure in zip(panels[0], measures):
+        label, scale = RECONSTRUCTION_MEASURES[measure]
+        for row, name in enumerate(names):
+            measured = rows[name][measure]
+            sign = scale if measured["higher_is_better"] else -scale
+            centre = sign * measured["difference"]
+            low, high = sorted(sign * value for value in measured["interval"])
+            axes.errorbar(centre, row, xerr=[[centre - low], [high - centre]], fmt="o", capsize=3,
+                          color=_verdict_colour(low, high))
+        axes.axvline(0, color="#444444", linewidth=0.8)
+        axes.set_xlabel(f"lead in {label}", fontsize=8)
+        axes.tick_params(labelsize=7)
+    panels[0][0].set_yticks(range(len(names)), [f"{name} ({rows[name][measures[0]]['paintings']})" for name in names])
+    figure.suptitle(f"{title}\nright of the line: the run is better; green: ahead; grey: a tie "
+                    "(the interval holds 0); red: behind", fontsize=10)
+    return _save(figure, path)
+
+
+def _verdict_colour(low: float, high: float) -> str:
+    """Green when a lead's interval lies right of 0 (ahead), red left of it (behind), grey across it (a tie)."""
+    return "#2a7d2e" if low > 0 else "#b03a2e" if high < 0 else "#7f7f7f"
 
 
 def curves_png(runs: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], path: Path, title: str) -> Path:
