@@ -1,32 +1,29 @@
 """Where the per-artist encoders lose to one shared encoder: on paintings they did not train on.
 
 Each per-artist encoder learns from its painter's paintings alone (Manet: 63), the single-encoder
-twin from all of them (2,471). If the twin's lead came from fitting, the per-artist run's
-training L1 would trail the twin's; if it comes from generalising, the training L1 is level and
-the validation L1 trails, the more so the fewer paintings the painter has. This reads both from
-each run's TensorBoard events (training L1 per painter: the mean of its logged values over the
-last fifth of the steps, with dropout on and z drawn; validation L1 per painter: the last
-validation, dropout off, z = mu) beside each painter's number of training paintings, prints the
-table and draws the held-out gap (validation minus training L1) against the paintings.
+twin from all of them (2,471). If the twin's lead came from fitting, the per-artist run's L1 on
+its training paintings would trail the twin's; if it comes from generalising, the training L1 is
+level or better and the validation L1 trails, the more so the fewer paintings the painter has.
+This measures both on each run's final model as evaluate does (the decoder's statistics
+recomputed at the end of training, eval mode, z = mu, the painting's own painter's encoder): the
+mean L1 of each painter's training paintings (the first `--paintings`) and of its validation
+paintings, beside its number of training paintings; prints the table and draws the held-out gap
+(validation minus training L1) against the paintings.
 
-Training and validation L1 are not measured alike (dropout, drawn z), so the gap of one run is not
-an overfitting measure by itself; two runs of the same config, per-artist and single, are measured
-alike and their gaps compare.
-
-    python docs/decoder/held_out_gap.py runs/ref128 runs/twin128 --data data/p5-224 --out gap.png
+    python docs/decoder/held_out_gap.py runs/ref128 runs/twin128 --data data/p5-224 --out gap.png \
+        [--weights mobilenet_v2=FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import matplotlib  # noqa: E402
@@ -35,7 +32,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from frontier import save_figure  # noqa: E402
 
-LAST_SHARE = 0.2  # the training L1 is averaged over this last share of the run's steps
+from data_tools.processed import ProcessedData  # noqa: E402
+from painterly_vae.inference.trained_run import TrainedRun, open_run  # noqa: E402
+from painterly_vae.runtime.batched import run_batched  # noqa: E402
+
+PAINTINGS = 200  # training paintings measured per painter (the first ones), by default
 
 
 @dataclass
@@ -49,27 +50,22 @@ class PainterLosses:
         return self.val_l1 - self.train_l1
 
 
-def painter_losses(run_dir: Path, training_paintings: dict[str, int]) -> dict[str, PainterLosses]:
-    """Each painter's training and validation L1 from the run's events (see the module docstring)."""
-    events = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"scalars": 0}).Reload()
-    tags = set(events.Tags()["scalars"])
-    last_step = max(e.step for e in events.Scalars("train/l1"))
-    losses = {}
-    for painter, count in training_paintings.items():
-        train_tag, val_tag = f"train/{painter}/l1", f"val/{painter}/l1"
-        if train_tag not in tags or val_tag not in tags:
-            raise SystemExit(f"{run_dir}: no per-painter L1 for {painter} in its TensorBoard events")
-        late = [e.value for e in events.Scalars(train_tag) if e.step >= (1 - LAST_SHARE) * last_step]
-        losses[painter] = PainterLosses(count, float(np.mean(late)), events.Scalars(val_tag)[-1].value)
-    return losses
+def painter_losses(run: TrainedRun, data: ProcessedData, paintings: int = PAINTINGS) -> dict[str, PainterLosses]:
+    """Each painter's mean L1 on its training and validation paintings (see the module docstring)."""
+    run.model.eval()
 
+    def mean_l1(artist: int, split: str, limit: int | None) -> float:
+        def errors(batch: torch.Tensor) -> torch.Tensor:
+            output = run.model(batch, artist)  # eval mode: z = mu
+            return (output.reconstruction.float().clamp(0, 1) - output.target.float()).abs().flatten(1).mean(1)
 
-def encoders_of(run_dir: Path) -> str:
-    """"per-artist" or "single", from the run's saved config."""
-    for line in (run_dir / "config.toml").read_text(encoding="utf-8").splitlines():
-        if line.startswith("encoders"):
-            return line.split("=", 1)[1].strip().strip('"')
-    return "per-artist"
+        images = data.array(data.artists[artist], split)
+        with torch.no_grad():
+            return float(torch.cat(run_batched(images[:limit], errors, run.inference)).mean())
+
+    return {name: PainterLosses(data.count(name, "train"), mean_l1(artist, "train", paintings),
+                                mean_l1(artist, "val", None))
+            for artist, name in enumerate(data.artists)}
 
 
 def draw(runs: dict[str, dict[str, PainterLosses]], kinds: dict[str, str], out: Path) -> None:
@@ -98,12 +94,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--data", type=Path, required=True, help="the prepared data the runs trained on")
+    parser.add_argument("--paintings", type=int, default=PAINTINGS, help="training paintings per painter, at most")
+    parser.add_argument("--weights", action="append", default=[], help="NETWORK=FILE, as for evaluate")
     parser.add_argument("--out", type=Path, help="save the picture here (PNG)")
     args = parser.parse_args()
-    counts = json.loads((args.data / "index.json").read_text(encoding="utf-8"))["counts"]
-    training_paintings = {painter: split["train"] for painter, split in counts.items()}
-    runs = {run.name: painter_losses(run, training_paintings) for run in args.runs}
-    kinds = {run.name: encoders_of(run) for run in args.runs}
+    data = ProcessedData.open(args.data)
+    weights = dict(w.split("=", 1) for w in args.weights)
+    runs, kinds = {}, {}
+    for run_dir in args.runs:
+        run = open_run(run_dir, torch.device("cpu"), weights=weights)
+        runs[run_dir.name], kinds[run_dir.name] = painter_losses(run, data, args.paintings), run.config.model.encoders
     print(f"{'run':<16}{'painter':<24}{'train paintings':>16}{'train L1':>10}{'val L1':>10}{'gap':>9}")
     for name, losses in runs.items():
         for painter, loss in losses.items():
