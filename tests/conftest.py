@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
@@ -38,6 +41,20 @@ def assert_resumed_exactly(straight: dict, split: dict, part: str) -> None:
         assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
     for key, value in straight["model"].items():
         assert torch.equal(value, split["model"][key]), key
+
+
+def load_docs_script(path: Path) -> ModuleType:
+    """A script under docs/ (not a package) imported as a module for its tests: registered under its
+    name while it runs (a dataclass looks its module up), its folder on the path for its neighbours."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
 
 
 def tiny_config(**values: object) -> Config:

@@ -3,7 +3,6 @@ docs/results.md quotes for the per-artist run against its single-encoder twin.""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import train_trunk_run
+from conftest import load_docs_script, train_trunk_run
 
 from data_tools.processed import ProcessedData
 from painterly_vae.evaluation.evaluation_set import encode_evaluation_set
@@ -23,16 +22,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "decoder" / "held_out_ga
 
 @pytest.fixture(scope="module")
 def held_out_gap():
-    spec = importlib.util.spec_from_file_location("held_out_gap", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up while being defined
-    sys.path.insert(0, str(SCRIPT.parent))  # it imports its neighbour frontier.py
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
-    yield module
-    sys.modules.pop(spec.name, None)
+    return load_docs_script(SCRIPT)
 
 
 def test_the_validation_l1_is_what_evaluate_measures(held_out_gap, trunk_run: dict[str, Path], data64: Path) -> None:

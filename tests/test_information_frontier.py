@@ -3,26 +3,18 @@ quotes (what a decoder that knows only a thumbnail of each painting can score)."
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_docs_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "decoder" / "information_frontier.py"
 
 
 @pytest.fixture(scope="module")
 def frontier():
-    spec = importlib.util.spec_from_file_location("information_frontier", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(SCRIPT.parent))  # it imports its neighbour frontier.py
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
-    return module
+    return load_docs_script(SCRIPT)
 
 
 def _paintings(count: int = 6, size: int = 32) -> torch.Tensor:
