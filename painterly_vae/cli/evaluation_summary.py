@@ -131,7 +131,7 @@ def _per_artist_line(per_artist: dict[str, dict]) -> str:
             painters = [f"{artist} {measures[name]['difference']:+.3g}" for artist, measures in per_artist.items()
                         if name in measures and measures[name]["verdict"] == verdict]
             if painters:
-                cells.append(f"{label} {verdict} for " + ", ".join(painters))
+                cells.append(f"{label}: {verdict} for " + ", ".join(painters))
     return ("  by painter (paired on each painter's paintings): "
             + ("; ".join(cells) if cells else "level on every measure for every painter"))
 

@@ -127,7 +127,7 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
         if compared is not None:
             plots.reconstruction_leads_png(compared, plot_dir / "reconstructions_against_baseline.png",
                                            f"this run's reconstructions against {baseline.run_dir.name}'s "
-                                           f"({compared['encoders']} encoders), painting by painting")
+                                           f"({compared['encoders']} encoders), on all paintings and painter by painter")
     report.baselines = measure_baselines(inputs)
     run_leads = leads(report)
     if run_leads:
