@@ -12,6 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from data_tools.processed import ProcessedData
 from painterly_vae.cli.train_command import TrainRequest, run_training
 from painterly_vae.errors import DataError, TrainingDiverged, UsageError
+from painterly_vae.model.encoder_statistics import PerEncoderBatchNorm
 from painterly_vae.runtime.checkpoint import load_checkpoint
 from painterly_vae.runtime.run_state import RunState
 from painterly_vae.training.trainer import Trainer
@@ -112,6 +113,19 @@ def test_a_shared_start_trains_one_encoder_for_every_artist_then_each_goes_on_al
     moments = [next(iter(o.state.values()))["exp_avg"] for o in trainer.encoder_optimizers]
     assert torch.equal(moments[0], moments[2]) and moments[0].data_ptr() != moments[2].data_ptr()
     assert not torch.equal(moments[0], moments[1])  # artist 1's encoder went on from the shared moments
+
+
+def test_while_shared_the_decoder_keeps_each_painters_statistics_in_its_own_row(tiny_data: Path, tmp_path: Path) -> None:
+    """Encoder 0 encodes every painter's batch, but the decoder's per-encoder statistics go to the
+    batch's painter: at the parting every painter's row has seen its own codes."""
+    trainer = _trainer(tiny_data, tmp_path, training__shared_encoder_epochs=0.2, model__decoder_norm="encoder")
+    norm = next(m for m in trainer.model.shared_decoder.modules() if isinstance(m, PerEncoderBatchNorm))
+    for artist in (2, 1):
+        trainer.train_step(artist, trainer.batches.batch(artist))
+        trainer.step += 1
+    assert norm.num_batches_tracked.tolist() == [0, 1, 1]
+    assert not torch.equal(norm.running_mean[2], torch.zeros_like(norm.running_mean[2]))
+    assert torch.equal(norm.running_mean[0], torch.zeros_like(norm.running_mean[0]))  # nobody's batch was painter 0's
 
 
 def test_a_single_encoder_has_nothing_to_share(tiny_data: Path, tmp_path: Path) -> None:

@@ -13,6 +13,11 @@ and what is left of the gap to the single encoder lies in the decoder's BatchNor
 (docs/results.md, "Why the per-artist encoders trail the twin"). 0 keeps the paper's
 independent encoders; E at the run's length puts the single-encoder twin's encoder in every slot.
 With one encoder (`model.encoders = "single"`) there is nothing to share and the key does nothing.
+While shared, a decoder that keeps statistics per encoder (`model.decoder_norm = "encoder"`)
+still keeps each painter's batches in that painter's row: when the copies part every row already
+describes its painter's codes, instead of starting from BatchNorm's initial values (before
+session 27 only encoder 0's row was filled, and the validation L1 of the other painters read
+twice its level for the first few hundred steps after the parting).
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ class Trainer:
             inputs = batch if isinstance(batch, ModelInputs) else self.model.inputs(self.model.laid_out(batch))
             output = encode_decode(
                 self.step_encoders[encoder_index], self.step_decoder, inputs, True, self.latent_gradient_scale,
-                encoder_index,
+                self.model.encoder_index(artist),  # the decoder's statistics: the painter's own row, shared start or not
             )
             perceptual = self._perceptual_term(output.reconstruction, output.target)
         kl_scale = kl_warmup_scale(self.step, self.config.loss.kl_warmup_steps)
