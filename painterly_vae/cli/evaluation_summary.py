@@ -7,7 +7,7 @@ from pathlib import Path
 
 from painterly_vae.cli.summary import print_table
 from painterly_vae.evaluation.baselines import shown
-from painterly_vae.evaluation.report import Accuracy, Baseline, EvaluationReport
+from painterly_vae.evaluation.report import RECONSTRUCTION_MEASURE_NAMES, Accuracy, Baseline, EvaluationReport
 from painterly_vae.inference.representation_choice import describe_selection
 
 
@@ -95,11 +95,6 @@ def _variety(reconstruction) -> str:
             f"its paintings do (mean over painters; least: {least} {varieties[least]:.2f})")
 
 
-MEASURE_NAMES = {"retrieved": "retrieves its painting", "style_kept": "style probe names the painter",
-                 "psnr": "PSNR", "ssim": "SSIM", "sharpness": "sharpness", "channel_mean_error": "colour off",
-                 "colour_histogram_distance": "histograms apart"}
-
-
 def _generation_lines(fidelity) -> None:
     """Crossings, samples and the paired comparison with --baseline's reconstructions, when measured."""
     if fidelity.crossings:
@@ -113,7 +108,7 @@ def _generation_lines(fidelity) -> None:
               + ", ".join(pairs))
     compared = fidelity.against_baseline
     if compared:
-        cells = [f"{MEASURE_NAMES[name]} {m['ours']:.3g} vs {m['theirs']:.3g} ({m['verdict']}, 95% "
+        cells = [f"{RECONSTRUCTION_MEASURE_NAMES[name]} {m['ours']:.3g} vs {m['theirs']:.3g} ({m['verdict']}, 95% "
                  f"[{m['interval'][0]:+.3g}, {m['interval'][1]:+.3g}])" for name, m in compared["measures"].items()]
         if "frechet_distance" in compared:
             cells.append(f"Fréchet {compared['frechet_distance']['ours']:.3g} vs {compared['frechet_distance']['theirs']:.3g}")
@@ -126,7 +121,7 @@ def _generation_lines(fidelity) -> None:
 def _per_artist_line(per_artist: dict[str, dict]) -> str:
     """Painter by painter, the measures whose paired interval leaves no tie, with the difference."""
     cells = []
-    for name, label in MEASURE_NAMES.items():
+    for name, label in RECONSTRUCTION_MEASURE_NAMES.items():
         for verdict in ("ahead", "behind"):
             painters = [f"{artist} {measures[name]['difference']:+.3g}" for artist, measures in per_artist.items()
                         if name in measures and measures[name]["verdict"] == verdict]

@@ -35,25 +35,18 @@ def compare_reconstructions(ours: Reconstructions, other: TrainedRun, evaluation
         return None
     theirs = Reconstructions(other, evaluation, observer=ours.run.model)  # read by the same network as ours
     our_measures, their_measures = ours.per_painting(probe), theirs.per_painting(probe)
-    compared: dict[str, Any] = {"run": str(other.run_dir), "encoders": other.config.model.encoders, "measures": {}}
-    for name, higher in HIGHER_IS_BETTER.items():
-        if name in our_measures and name in their_measures:
-            compared["measures"][name] = paired_mean_difference(our_measures[name], their_measures[name], higher, seed)
-    compared["per_artist"] = _per_artist(ours, our_measures, their_measures, seed)
+    compared: dict[str, Any] = {"run": str(other.run_dir), "encoders": other.config.model.encoders,
+                                "measures": _paired(our_measures, their_measures, slice(None), seed)}
+    labels = ours.labels  # both runs measure the same paintings in the same order, painter by painter
+    compared["per_artist"] = {artist: _paired(our_measures, their_measures, labels == index, seed)
+                              for index, artist in enumerate(ours.run.artists) if artist in ours.artists}
     if probe is not None:
         compared["frechet_distance"] = {"ours": ours.frechet(), "theirs": theirs.frechet()}
     return compared
 
 
-def _per_artist(ours: Reconstructions, our_measures: dict, their_measures: dict, seed: int) -> dict[str, dict]:
-    """`compare_reconstructions`'s paired differences on each painter's paintings alone (both runs
-    measure the same paintings in the same order, painter by painter)."""
-    labels = ours.labels
-    per_artist: dict[str, dict] = {}
-    for artist in ours.artists:
-        mine = labels == ours.run.artists.index(artist)
-        per_artist[artist] = {name: paired_mean_difference(our_measures[name][mine], their_measures[name][mine],
-                                                           higher, seed)
-                              for name, higher in HIGHER_IS_BETTER.items()
-                              if name in our_measures and name in their_measures}
-    return per_artist
+def _paired(our_measures: dict, their_measures: dict, paintings, seed: int) -> dict[str, dict]:
+    """Every measure of `HIGHER_IS_BETTER` both runs have, ours against theirs on the selected
+    paintings (an index or mask into the per-painting measures)."""
+    return {name: paired_mean_difference(our_measures[name][paintings], their_measures[name][paintings], higher, seed)
+            for name, higher in HIGHER_IS_BETTER.items() if name in our_measures and name in their_measures}

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from data_tools.atomic import atomic_write_bytes  # noqa: E402
-from painterly_vae.evaluation.report import Lead  # noqa: E402
+from painterly_vae.evaluation.report import RECONSTRUCTION_MEASURE_NAMES, Lead  # noqa: E402
 
 UNKNOWN_COLOUR = "#9e9e9e"
 
@@ -126,12 +126,9 @@ def lead_png(leads: dict[str, Lead], path: Path, title: str) -> Path:
     return _save(figure, path)
 
 
-# each paired measure of two runs' reconstructions (`fidelity_comparison`): its name on the plot,
-# and the factor that puts it in the plotted unit (shares in points)
-RECONSTRUCTION_MEASURES = {"retrieved": ("retrieves its painting (points)", 100), "style_kept": ("style probe (points)", 100),
-                           "psnr": ("PSNR (dB)", 1), "ssim": ("SSIM", 1), "sharpness": ("sharpness", 1),
-                           "channel_mean_error": ("colour off (0-255)", 1),
-                           "colour_histogram_distance": ("histograms apart", 1)}
+# the unit a paired reconstruction measure is plotted in, and the factor to it (shares in points)
+RECONSTRUCTION_UNITS = {"retrieved": (" (points)", 100), "style_kept": (" (points)", 100), "psnr": (" (dB)", 1),
+                        "channel_mean_error": (" (0-255)", 1)}
 
 
 def reconstruction_leads_png(compared: dict, path: Path, title: str) -> Path:
@@ -140,11 +137,12 @@ def reconstruction_leads_png(compared: dict, path: Path, title: str) -> Path:
     better whichever way the measure runs (a smaller colour error is a lead)."""
     rows = {"all painters": compared["measures"], **compared.get("per_artist", {})}
     names = list(rows)[::-1]  # all painters on top
-    measures = [m for m in RECONSTRUCTION_MEASURES if m in compared["measures"]]
+    measures = [m for m in RECONSTRUCTION_MEASURE_NAMES if m in compared["measures"]]
     figure, panels = plt.subplots(1, len(measures), figsize=(2.4 * len(measures) + 1.5, 0.45 * len(names) + 2.0),
                                   sharey=True, layout="constrained", squeeze=False)
     for axes, measure in zip(panels[0], measures):
-        label, scale = RECONSTRUCTION_MEASURES[measure]
+        unit, scale = RECONSTRUCTION_UNITS.get(measure, ("", 1))
+        label = RECONSTRUCTION_MEASURE_NAMES[measure] + unit
         for row, name in enumerate(names):
             measured = rows[name][measure]
             sign = scale if measured["higher_is_better"] else -scale

@@ -145,6 +145,13 @@ class Quality(JsonRecord):
     variety_kept: float | None = _optional()  # the reconstructions' spread over the originals' (`fidelity.variety_kept`)
 
 
+# the per-painting measures `Fidelity.against_baseline` compares (`evaluation.fidelity_comparison`),
+# in the words the summary and the plots give them
+RECONSTRUCTION_MEASURE_NAMES = {"retrieved": "retrieves its painting", "style_kept": "style probe names the painter",
+                                "psnr": "PSNR", "ssim": "SSIM", "sharpness": "sharpness",
+                                "channel_mean_error": "colour off", "colour_histogram_distance": "histograms apart"}
+
+
 @dataclass
 class Fidelity(JsonRecord):
     """How much of each painting its reconstruction keeps, as a viewer judges (`evaluation.fidelity`)."""
