@@ -7,7 +7,8 @@ encoder is left untouched: its optimizer does not step and its BatchNorm does no
 the discriminative term on z, `artist_term`, the other encoders' means join the step in eval
 mode, and with `loss.artist_gradient = "every"` what that term teaches them waits for their own turn).
 With `training.shared_encoder_epochs` the first steps train one encoder for every artist and
-copy it into the others (`shared_start`).
+copy it into the others (`shared_start`); with `training.encoder_pull` each encoder, after its own
+step, moves part of the way towards the encoders' mean (`encoder_pull`).
 
 A non-finite loss never reaches the weights: the step is skipped, the BatchNorm statistics
 the forward pass touched are restored, and after `max_nonfinite_steps` skips in a row the
@@ -69,6 +70,7 @@ from painterly_vae.runtime.stop_signals import StopSignals
 from painterly_vae.training.adversary import Adversary, last_layer_weight
 from painterly_vae.training.artist_term import ArtistTerm
 from painterly_vae.training.duration import DurationEstimate
+from painterly_vae.training.encoder_pull import EncoderPull
 from painterly_vae.training.monitoring import RunningSums, TrainingSummary, log_pictures, log_validation
 from painterly_vae.training.nonfinite import NonfiniteSteps
 from painterly_vae.training.schedule import AlternatingSchedule
@@ -124,6 +126,7 @@ class Trainer:
         )
         self.shared_start = SharedStart(t.shared_encoder_epochs, sum(self.train_counts), self.global_batch_size,
                                         len(self.model.encoders))
+        self.encoder_pull = EncoderPull(t.encoder_pull, len(self.model.encoders))
         self.latent_gradient_scale = latent_gradient_scale(config.loss)
         self.perceptual = None
         if config.loss.uses_feature_network:
@@ -244,6 +247,8 @@ class Trainer:
         self.grad_scaler.update()
         if shared:
             self.shared_start.copy_encoder(self.model.encoders)
+        else:
+            self.encoder_pull.after_step(self.model.encoders, encoder_index)
         if adversarial:
             judged = self.adversary.step(output.target, output.reconstruction, self.grad_scaler, self.amp_dtype)
             if judged is None:
@@ -351,7 +356,8 @@ class Trainer:
             self.run_dir.name, self.config.model.image_size, self.device, describe(self.amp_dtype), first_step, total,
             self.processes.world_size,
             self.global_batch_size, "; ".join(filter(None, [self.schedule.describe(self.artists),
-                                                           self.shared_start.describe()])),
+                                                           self.shared_start.describe(),
+                                                           self.encoder_pull.describe()])),
         )
         sums = RunningSums(len(self.artists), self.device)
         bar = tqdm(total=total, initial=first_step, disable=not (progress and main), unit="step", dynamic_ncols=True)
