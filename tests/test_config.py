@@ -33,6 +33,7 @@ def test_demo_toml_loads() -> None:
         ("[model]\nimage_size = 100\n", "model.image_size"),
         ("[model]\nencoder_dropout = -0.1\n", "model.encoder_dropout"),
         ("[training]\nencoder_lr = -1e-3\n", "training.encoder_lr"),
+        ("[training]\nencoder_pull = 1.5\n", "training.encoder_pull"),
         ("[loss]\nl1_reduction = 'median'\n", "loss.l1_reduction"),
         ("[loss]\ntexture_grid = 0\n", "loss.texture_grid"),
         ("[model]\nencoders = 'two'\n", "model.encoders"),

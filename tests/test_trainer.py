@@ -75,10 +75,11 @@ def test_checkpoint_round_trip_without_pickle(tiny_data: Path, tmp_path: Path) -
     assert fresh.batches.sampler.state_dict() == trainer.batches.sampler.state_dict()
 
 
-@pytest.mark.parametrize("shared_epochs", [0.0, 0.2], ids=["paper", "shared-start-ends-at-the-resume"])
-def test_resume_continues_exactly(tiny_data: Path, tmp_path: Path, shared_epochs: float) -> None:
+@pytest.mark.parametrize(("shared_epochs", "pull"), [(0.0, 0.0), (0.2, 0.0), (0.0, 0.3)],
+                         ids=["paper", "shared-start-ends-at-the-resume", "encoders-pulled-to-their-mean"])
+def test_resume_continues_exactly(tiny_data: Path, tmp_path: Path, shared_epochs: float, pull: float) -> None:
     common = {"training.runs_dir": str(tmp_path / "runs"), "training.device": "cpu",
-              "training.shared_encoder_epochs": shared_epochs, **_tiny_values()}
+              "training.shared_encoder_epochs": shared_epochs, "training.encoder_pull": pull, **_tiny_values()}
     run_training(TrainRequest(data=tiny_data, name="straight", values={**common, "training.steps": 4}, progress=False))
     run_training(TrainRequest(data=tiny_data, name="split", values={**common, "training.steps": 2}, progress=False))
     run_training(TrainRequest(data=tiny_data, name="split", resume=True, values={"training.runs_dir": common["training.runs_dir"], "training.steps": 4}, progress=False))
@@ -128,9 +129,34 @@ def test_while_shared_the_decoder_keeps_each_painters_statistics_in_its_own_row(
     assert torch.equal(norm.running_mean[0], torch.zeros_like(norm.running_mean[0]))  # nobody's batch was painter 0's
 
 
+def test_the_pull_moves_the_stepped_encoder_towards_the_encoders_mean_and_leaves_the_others(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    """Two runs from the same seed, one step of artist 1: without the pull its encoder lands at
+    theta; with the pull at 0.25 it lands a quarter of the way from theta to the mean of the three
+    encoders (theta among them); the other encoders and every BatchNorm statistic are the same."""
+    free = _trainer(tiny_data, tmp_path / "free")
+    pulled = _trainer(tiny_data, tmp_path / "pulled", training__encoder_pull=0.25)
+    for trainer in (free, pulled):
+        torch.manual_seed(7)  # the same dropout masks and z noise in both steps
+        trainer.train_step(1, trainer.batches.batch(1))
+    for index in (0, 2):
+        assert not _changed(_snapshot(free.model.encoders[index]), pulled.model.encoders[index])
+    encoders = [dict(encoder.named_parameters()) for encoder in free.model.encoders]
+    moved = dict(pulled.model.encoders[1].named_parameters())
+    for name, theta in encoders[1].items():
+        mean = torch.stack([weights[name] for weights in encoders]).mean(dim=0)
+        torch.testing.assert_close(moved[name], theta + 0.25 * (mean - theta))
+        assert not torch.equal(moved[name], theta) or torch.equal(mean, theta)
+    for name, buffer in pulled.model.encoders[1].named_buffers():
+        assert torch.equal(buffer, dict(free.model.encoders[1].named_buffers())[name]), name
+
+
 def test_a_single_encoder_has_nothing_to_share(tiny_data: Path, tmp_path: Path) -> None:
-    trainer = _trainer(tiny_data, tmp_path, model__encoders="single", training__shared_encoder_epochs=5.0)
+    trainer = _trainer(tiny_data, tmp_path, model__encoders="single", training__shared_encoder_epochs=5.0,
+                       training__encoder_pull=0.5)
     assert trainer.shared_start.steps == 0 and trainer.shared_start.describe() == ""
+    assert trainer.encoder_pull.fraction == 0 and trainer.encoder_pull.describe() == ""
 
 
 def test_resume_refuses_to_change_the_model(tiny_data: Path, tmp_path: Path) -> None:
