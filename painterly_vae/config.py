@@ -199,6 +199,7 @@ class TrainingConfig:
     # per-artist encoders: after each of its own steps an encoder moves this fraction of the way towards
     # the mean of every encoder's weights (painterly_vae.training.encoder_pull); 0 = the paper
     encoder_pull: float = 0.0
+    encoder_pull_mean: str = "equal"  # "equal": each encoder counts once; "paintings": by its painter's training paintings
     encoder_lr: float = 5e-4
     decoder_lr: float = 5e-4
     discriminator_lr: float = 2e-4  # with loss.adversarial_weight > 0
@@ -370,6 +371,7 @@ class Config:
         _require(t.steps >= 0, "training.steps", "must not be negative")
         _require(t.shared_encoder_epochs >= 0, "training.shared_encoder_epochs", "must not be negative")
         _require(0 <= t.encoder_pull <= 1, "training.encoder_pull", "must be a fraction in [0, 1]")
+        _require(t.encoder_pull_mean in ("equal", "paintings"), "training.encoder_pull_mean", "must be 'equal' or 'paintings'")
         _require(t.epochs > 0 or t.steps > 0, "training.epochs", "or training.steps must be positive")
         for key in ("encoder_lr", "decoder_lr"):
             _require(getattr(t, key) > 0, f"training.{key}", "must be positive")

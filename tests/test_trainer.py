@@ -15,6 +15,7 @@ from painterly_vae.errors import DataError, TrainingDiverged, UsageError
 from painterly_vae.model.encoder_statistics import PerEncoderBatchNorm
 from painterly_vae.runtime.checkpoint import load_checkpoint
 from painterly_vae.runtime.run_state import RunState
+from painterly_vae.training.encoder_pull import EncoderPull
 from painterly_vae.training.trainer import Trainer
 
 CPU = torch.device("cpu")
@@ -150,6 +151,16 @@ def test_the_pull_moves_the_stepped_encoder_towards_the_encoders_mean_and_leaves
         assert not torch.equal(moved[name], theta) or torch.equal(mean, theta)
     for name, buffer in pulled.model.encoders[1].named_buffers():
         assert torch.equal(buffer, dict(free.model.encoders[1].named_buffers())[name]), name
+
+
+def test_a_pull_to_the_paintings_mean_counts_each_encoder_by_its_painters_paintings() -> None:
+    """Fraction 1 puts the stepped encoder at the mean: with counts 1, 1, 2 that is (a + b + 2c) / 4."""
+    torch.manual_seed(0)
+    encoders = torch.nn.ModuleList(torch.nn.Linear(3, 2) for _ in range(3))
+    a, b, c = (encoder.weight.detach().clone() for encoder in encoders)
+    EncoderPull(1.0, [1, 1, 2]).after_step(encoders, stepped=0)
+    torch.testing.assert_close(encoders[0].weight, (a + b + 2 * c) / 4)
+    assert torch.equal(encoders[1].weight, b) and torch.equal(encoders[2].weight, c)
 
 
 def test_a_single_encoder_has_nothing_to_share(tiny_data: Path, tmp_path: Path) -> None:

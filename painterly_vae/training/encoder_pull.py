@@ -13,7 +13,9 @@ the per-artist encoders fit their training paintings as well as the single twin 
 paintings, more so the fewer paintings a painter has (Manet's held-out gap three times the twin's);
 a longer shared start closed half of that at attribution's cost. The pull keeps each encoder near
 what every painter taught them together for the whole run instead of the first epochs only.
-Only parameters are pulled: the BatchNorm statistics stay each painter's own. 0 keeps the paper's
+With `training.encoder_pull_mean = "paintings"` the mean counts each encoder by its painter's
+training paintings (the weights a single encoder learning from every painting would give them)
+instead of once each (`"equal"`). Only parameters are pulled: the BatchNorm statistics stay each painter's own. 0 keeps the paper's
 independent encoders; with one encoder (`model.encoders = "single"`) the mean is that encoder and
 the key does nothing. The pull is a function of the weights alone, so a resumed run continues it exactly.
 """
@@ -27,8 +29,11 @@ from torch import nn
 class EncoderPull:
     """Moves the encoder that just stepped towards the mean of all encoders' parameters."""
 
-    def __init__(self, fraction: float, encoders: int) -> None:
-        self.fraction = float(fraction) if encoders > 1 else 0.0
+    def __init__(self, fraction: float, counts: list[int]) -> None:
+        """`counts`: how much each encoder counts in the mean (one entry per encoder)."""
+        self.fraction = float(fraction) if len(counts) > 1 else 0.0
+        total = float(sum(counts))
+        self.weights = torch.tensor([count / total for count in counts])
 
     def describe(self) -> str:
         return f"each encoder pulled {self.fraction:g} of the way to the encoders' mean per own step" if self.fraction else ""
@@ -39,5 +44,7 @@ class EncoderPull:
         if not self.fraction:
             return
         for same_parameter in zip(*(encoder.parameters() for encoder in encoders), strict=True):
-            mean = torch.stack(same_parameter).mean(dim=0)
+            stacked = torch.stack(same_parameter)
+            weights = self.weights.to(stacked.dtype).to(stacked.device).view(-1, *[1] * (stacked.dim() - 1))
+            mean = (stacked * weights).sum(dim=0)
             same_parameter[stepped].lerp_(mean, self.fraction)
