@@ -34,9 +34,13 @@ class EncoderPull:
         self.fraction = float(fraction) if len(counts) > 1 else 0.0
         total = float(sum(counts))
         self.weights = torch.tensor([count / total for count in counts])
+        self.equal = len(set(counts)) <= 1
 
     def describe(self) -> str:
-        return f"each encoder pulled {self.fraction:g} of the way to the encoders' mean per own step" if self.fraction else ""
+        if not self.fraction:
+            return ""
+        mean = "mean" if self.equal else "mean weighted by " + ":".join(f"{w:.2f}" for w in self.weights.tolist())
+        return f"each encoder pulled {self.fraction:g} of the way to the encoders' {mean} per own step"
 
     @torch.no_grad()
     def after_step(self, encoders: nn.ModuleList, stepped: int) -> None:
