@@ -199,7 +199,7 @@ class TrainingConfig:
     # per-artist encoders: after each of its own steps an encoder moves this fraction of the way towards
     # the mean of every encoder's weights (painterly_vae.training.encoder_pull); 0 = the paper
     encoder_pull: float = 0.0
-    encoder_pull_mean: str = "equal"  # "equal": each encoder counts once; "paintings": by its painter's training paintings
+    encoder_pull_mean: str = "paintings"  # by each encoder's painter's training paintings, or "equal": each once
     encoder_lr: float = 5e-4
     decoder_lr: float = 5e-4
     discriminator_lr: float = 2e-4  # with loss.adversarial_weight > 0

@@ -137,7 +137,7 @@ def test_the_pull_moves_the_stepped_encoder_towards_the_encoders_mean_and_leaves
     theta; with the pull at 0.25 it lands a quarter of the way from theta to the mean of the three
     encoders (theta among them); the other encoders and every BatchNorm statistic are the same."""
     free = _trainer(tiny_data, tmp_path / "free")
-    pulled = _trainer(tiny_data, tmp_path / "pulled", training__encoder_pull=0.25)
+    pulled = _trainer(tiny_data, tmp_path / "pulled", training__encoder_pull=0.25, training__encoder_pull_mean="equal")
     for trainer in (free, pulled):
         torch.manual_seed(7)  # the same dropout masks and z noise in both steps
         trainer.train_step(1, trainer.batches.batch(1))

@@ -13,9 +13,13 @@ the per-artist encoders fit their training paintings as well as the single twin 
 paintings, more so the fewer paintings a painter has (Manet's held-out gap three times the twin's);
 a longer shared start closed half of that at attribution's cost. The pull keeps each encoder near
 what every painter taught them together for the whole run instead of the first epochs only.
-With `training.encoder_pull_mean = "paintings"` the mean counts each encoder by its painter's
-training paintings (the weights a single encoder learning from every painting would give them)
-instead of once each (`"equal"`). Only parameters are pulled: the BatchNorm statistics stay each painter's own. 0 keeps the paper's
+With `training.encoder_pull_mean = "paintings"` (the default) the mean counts each encoder by its
+painter's training paintings, the weights one encoder learning from every painting would give
+them; with `"equal"` each encoder counts once. Measured at f = 0.1 on configs/pretrained-128.toml
+(docs/results.md, session 28): the paintings mean about halved the SSIM deficit to the single twin
+(two seeds) and lowered every painter's held-out gap; the equal mean narrowed Manet's deficit but
+widened Monet's and Renoir's, whose encoders it pulled towards those of the painters with few
+paintings. Only parameters are pulled: the BatchNorm statistics stay each painter's own. 0 keeps the paper's
 independent encoders; with one encoder (`model.encoders = "single"`) the mean is that encoder and
 the key does nothing. The pull is a function of the weights alone, so a resumed run continues it exactly.
 """
