@@ -154,11 +154,11 @@ def test_the_pull_moves_the_stepped_encoder_towards_the_encoders_mean_and_leaves
 
 
 def test_a_pull_to_the_paintings_mean_counts_each_encoder_by_its_painters_paintings() -> None:
-    """Fraction 1 puts the stepped encoder at the mean: with counts 1, 1, 2 that is (a + b + 2c) / 4."""
+    """Fraction 1 puts the stepped encoder at the mean: with 1, 1 and 2 paintings that is (a + b + 2c) / 4."""
     torch.manual_seed(0)
     encoders = torch.nn.ModuleList(torch.nn.Linear(3, 2) for _ in range(3))
     a, b, c = (encoder.weight.detach().clone() for encoder in encoders)
-    EncoderPull(1.0, [1, 1, 2]).after_step(encoders, stepped=0)
+    EncoderPull(1.0, "paintings", [1, 1, 2], [0, 1, 2]).after_step(encoders, stepped=0)
     torch.testing.assert_close(encoders[0].weight, (a + b + 2 * c) / 4)
     assert torch.equal(encoders[1].weight, b) and torch.equal(encoders[2].weight, c)
 

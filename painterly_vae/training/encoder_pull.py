@@ -33,17 +33,23 @@ from torch import nn
 class EncoderPull:
     """Moves the encoder that just stepped towards the mean of all encoders' parameters."""
 
-    def __init__(self, fraction: float, counts: list[int]) -> None:
-        """`counts`: how much each encoder counts in the mean (one entry per encoder)."""
-        self.fraction = float(fraction) if len(counts) > 1 else 0.0
-        total = float(sum(counts))
-        self.weights = torch.tensor([count / total for count in counts])
-        self.equal = len(set(counts)) <= 1
+    def __init__(self, fraction: float, mean: str, train_counts: list[int], encoder_of_each_artist: list[int]) -> None:
+        """`mean`: "paintings" counts each encoder by the training paintings of the artists it serves,
+        "equal" counts each once; `encoder_of_each_artist` as `PainterlyVAE.encoder_of_each_artist`."""
+        encoders = max(encoder_of_each_artist) + 1
+        if mean == "paintings":
+            counts = [sum(n for n, serving in zip(train_counts, encoder_of_each_artist, strict=True) if serving == k)
+                      for k in range(encoders)]
+        else:
+            counts = [1] * encoders
+        self.fraction = float(fraction) if encoders > 1 else 0.0
+        self.weights = torch.tensor(counts, dtype=torch.float64) / sum(counts)
 
     def describe(self) -> str:
         if not self.fraction:
             return ""
-        mean = "mean" if self.equal else "mean weighted by " + ":".join(f"{w:.2f}" for w in self.weights.tolist())
+        equal = bool(torch.all(self.weights == self.weights[0]))
+        mean = "mean" if equal else "mean weighted by " + ":".join(f"{w:.2f}" for w in self.weights.tolist())
         return f"each encoder pulled {self.fraction:g} of the way to the encoders' {mean} per own step"
 
     @torch.no_grad()

@@ -126,8 +126,8 @@ class Trainer:
         )
         self.shared_start = SharedStart(t.shared_encoder_epochs, sum(self.train_counts), self.global_batch_size,
                                         len(self.model.encoders))
-        self.encoder_pull = EncoderPull(t.encoder_pull, [count if t.encoder_pull_mean == "paintings" else 1
-                                                         for count in self.train_counts[:len(self.model.encoders)]])
+        self.encoder_pull = EncoderPull(t.encoder_pull, t.encoder_pull_mean, self.train_counts,
+                                        self.model.encoder_of_each_artist())
         self.latent_gradient_scale = latent_gradient_scale(config.loss)
         self.perceptual = None
         if config.loss.uses_feature_network:
