@@ -62,6 +62,10 @@ class ModelConfig:
     # With a trunk: the encoders also read the painting's pixels at the maps' size (its colour
     # masses and layout, which a deep layer's maps keep little of).
     encoder_pixels: bool = False
+    # The pixels at this many times the maps' side (4: 56 px beside MobileNetV2's 14 px maps), each
+    # scale x scale patch folded into channels (space to depth) so they still lie beside the maps:
+    # the encoders see the painting finer than the maps' grid without a new layer. 1 = the maps' size.
+    encoder_pixels_scale: int = 1
     # The shared decoder: "dfc" (the paper's: one 3x3 convolution per scale) or "residual"
     # (decoder_blocks residual blocks per scale, GroupNorm and SiLU, as sharp autoencoders use).
     decoder: str = "dfc"
@@ -319,6 +323,9 @@ class Config:
                  "needs at least one block, all positive")
         _require(m.trunk_image_size >= 0, "model.trunk_image_size", "must not be negative (0 = model.image_size)")
         _require(not m.encoder_pixels or bool(m.trunk), "model.encoder_pixels", "needs model.trunk (without one the encoders read pixels anyway)")
+        _require(m.encoder_pixels_scale >= 1, "model.encoder_pixels_scale", "must be at least 1 (1 = the maps' size)")
+        _require(m.encoder_pixels_scale == 1 or m.encoder_pixels, "model.encoder_pixels_scale",
+                 "needs model.encoder_pixels = true (it sets the size of those pixels)")
         _require(m.decoder in DECODERS, "model.decoder", f"must be one of {DECODERS}")
         _require(m.decoder_norm in DECODER_NORMS, "model.decoder_norm", f"must be one of {DECODER_NORMS}")
         _require(not m.decoder_channels or len(m.decoder_channels) == len(m.channels), "model.decoder_channels",

@@ -131,7 +131,10 @@ def test_with_group_norm_a_painting_is_painted_the_same_whatever_else_is_in_the_
 @pytest.mark.parametrize("values, key", [({"model.decoder": "gan"}, "model.decoder"),
                                          ({"model.decoder_norm": "layer"}, "model.decoder_norm"),
                                          ({"model.decoder_channels": [8]}, "model.decoder_channels"),
-                                         ({"model.encoder_pixels": True}, "model.encoder_pixels")])
+                                         ({"model.encoder_pixels": True}, "model.encoder_pixels"),
+                                         ({"model.encoder_pixels_scale": 2}, "model.encoder_pixels_scale"),
+                                         ({"model.trunk": "mobilenet_v2", "model.encoder_pixels": True,
+                                           "model.encoder_pixels_scale": 0}, "model.encoder_pixels_scale")])
 def test_decoder_and_encoder_input_keys_are_checked(values: dict, key: str) -> None:
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         Config().with_values({"model.image_size": 32, "model.channels": [8, 16], **values})

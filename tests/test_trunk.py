@@ -60,15 +60,15 @@ def test_encoders_read_the_trunks_maps_and_the_decoder_paints_pixels(data64: Pat
     assert changed == [False, False, True]
 
 
-@pytest.mark.parametrize("pixels", [False, True])
+@pytest.mark.parametrize("pixels, scale", [(False, 1), (True, 1), (True, 2)])
 def test_the_cached_path_gives_the_loss_of_the_uncached_one(data64: Path, mobilenet_file: Path, tmp_path: Path,
-                                                            pixels: bool) -> None:
-    """With `model.encoder_pixels` too: the cached maps and the painting's pixels beside them."""
-    cached = _trainer(data64, mobilenet_file, tmp_path / "a", training__trunk_cache=True, training__precision="fp32",
-                      model__encoder_pixels=pixels)
-    plain = _trainer(data64, mobilenet_file, tmp_path / "b", training__trunk_cache=False, training__precision="fp32",
-                     model__encoder_pixels=pixels)
-    assert cached.model.encoder_input_shape() == (32 + 3 * pixels, 8)  # block6's 32 maps (and R, G, B) at 8 px
+                                                            pixels: bool, scale: int) -> None:
+    """With `model.encoder_pixels` too: the cached maps and the painting's pixels beside them
+    (at the maps' size, or twice it folded into channels)."""
+    values = {"model__encoder_pixels": pixels, "model__encoder_pixels_scale": scale, "training__precision": "fp32"}
+    cached = _trainer(data64, mobilenet_file, tmp_path / "a", training__trunk_cache=True, **values)
+    plain = _trainer(data64, mobilenet_file, tmp_path / "b", training__trunk_cache=False, **values)
+    assert cached.model.encoder_input_shape() == (32 + 3 * scale**2 * pixels, 8)  # block6's 32 maps (and R, G, B) at 8 px
     cached.build_trunk_cache(progress=False)
     assert plain.trunk_cache is None and cached.trunk_cache is not None
     for step in range(3):  # the same seed draws the same paintings and flips for both
@@ -79,6 +79,23 @@ def test_the_cached_path_gives_the_loss_of_the_uncached_one(data64: Path, mobile
         b = plain.train_step(artist, plain.next_inputs(artist))
         assert float(a.total.detach()) == pytest.approx(float(b.total.detach()), rel=2e-3)  # float16 storage of the maps
         assert float(a.kl) == pytest.approx(float(b.kl), rel=2e-3)
+
+
+def test_finer_pixels_lie_beside_the_maps_each_patch_folded_into_channels(data64: Path, mobilenet_file: Path,
+                                                                         tmp_path: Path) -> None:
+    """`model.encoder_pixels_scale = 2`: the encoders read the painting at 16 px beside block6's
+    8 px maps, each 2 x 2 patch as 12 channels (every pixel of it, none averaged away)."""
+    model = _trainer(data64, mobilenet_file, tmp_path, training__trunk_cache=False, model__encoder_pixels=True,
+                     model__encoder_pixels_scale=2).model
+    images = torch.rand(2, 3, 64, 64)
+    encoder = model.inputs(images).encoder
+    assert encoder.shape == (2, 32 + 12, 8, 8)
+    pixels = images.view(2, 3, 16, 4, 16, 4).mean((3, 5)) * 2 - 1  # 16 px, each the mean of its 4 x 4 block
+    # green (colour 1) pixel (i, j) = (1, 0) of the patch at map position (3, 5) is pixel (7, 10) at 16 px
+    torch.testing.assert_close(encoder[:, 32 + 4 * 1 + 2 * 1 + 0, 3, 5], pixels[:, 1, 7, 10])
+    torch.testing.assert_close(encoder[:, 32:].reshape(2, 3, 2, 2, 8, 8).permute(0, 1, 4, 2, 5, 3).reshape(2, 3, 16, 16),
+                               pixels)
+    torch.testing.assert_close(encoder[:, :32], model.trunk_features(images))
 
 
 def test_the_cache_is_stored_once_beside_the_data_and_keyed_by_the_weights(data64: Path, mobilenet_file: Path,

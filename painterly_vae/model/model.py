@@ -137,7 +137,8 @@ class PainterlyVAE(nn.Module):
         with torch.no_grad():
             probe = self.trunk.mean.new_zeros(1, 3, self.config.trunk_size, self.config.trunk_size)
             maps = self.trunk.activations(probe, [self.trunk_index])[0]
-        return maps.shape[1] + (3 if self.config.encoder_pixels else 0), maps.shape[-1]
+        pixel_channels = 3 * self.config.encoder_pixels_scale**2 if self.config.encoder_pixels else 0
+        return maps.shape[1] + pixel_channels, maps.shape[-1]
 
     def _apply(self, fn, recurse: bool = True):  # .to(), .cuda(), .float() reach the trunk too
         super()._apply(fn, recurse)
@@ -167,10 +168,15 @@ class PainterlyVAE(nn.Module):
 
     def encoder_input(self, maps: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
         """What the encoders read of a painting with a trunk: its maps, and with
-        `model.encoder_pixels` its pixels (in [-1, 1]) at the maps' size beside them."""
+        `model.encoder_pixels` its pixels (in [-1, 1]) beside them: at the maps' size, or at
+        `model.encoder_pixels_scale` times it with each scale x scale patch folded into channels
+        (pixel (i, j) of the patch at map position (y, x) is channel scale² x colour + scale x i + j)."""
         if not self.config.encoder_pixels:
             return maps
-        pixels = resize(images, maps.shape[-1]).to(maps.dtype) * 2 - 1
+        scale = self.config.encoder_pixels_scale
+        pixels = resize(images, maps.shape[-1] * scale).to(maps.dtype) * 2 - 1
+        if scale > 1:
+            pixels = F.pixel_unshuffle(pixels, scale)
         return torch.cat([maps, pixels.contiguous(memory_format=self.memory_format)], 1)
 
     def encoder_index(self, artist: int) -> int:
