@@ -1,6 +1,7 @@
 """Trunk encoders' training step beside the from-scratch one, and what the trunk cache buys.
 
     python bench/trunk_step.py [--quick] [--size 64] [--trunk-size 224] [--batch 32] [--device auto]
+                               [--pixels-scale 8]
 
 All three are `Trainer.train_step` on `Trainer.next_inputs` (what `painterly-vae train` runs),
 in the default precision, on random paintings, with a MobileNetV2 of random weights (speed
@@ -10,6 +11,10 @@ does not depend on the weights):
     trunk, cached  encoders read MobileNetV2 block13 maps of the painting at --trunk-size,
                    computed once per painting (training.trunk_cache = true, the default)
     trunk, live    the same, the trunk run on every batch (training.trunk_cache = false)
+
+With --pixels-scale N two more, both cached: the encoders read the painting's pixels beside the
+maps at the maps' size (model.encoder_pixels) and at N times it, each patch folded into channels
+(model.encoder_pixels_scale = N); the ratio of the two is what the finer pixels cost.
 
 Each step also gets the DFC loss on MobileNetV2 (weight 1), as the measured configuration
 does, when --dfc is given. Repetitions are interleaved so drift on a shared machine hits all
@@ -63,6 +68,8 @@ def main() -> None:
     parser.add_argument("--trunk-size", type=int, default=224, help="the size the trunk reads")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--dfc", action="store_true", help="add the DFC loss on MobileNetV2 to every step")
+    parser.add_argument("--pixels-scale", type=int, default=0,
+                        help="also time the pixels beside the maps at 1 and at this many times the maps' side")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = resolve_device(args.device)
@@ -80,6 +87,10 @@ def main() -> None:
             "trunk, cached": trainer(root, "cached", args.trunk_size, {**trunk, "training.trunk_cache": True}, device, args.batch),
             "trunk, live": trainer(root, "live", args.trunk_size, {**trunk, "training.trunk_cache": False}, device, args.batch),
         }
+        if args.pixels_scale:
+            for scale in (1, args.pixels_scale):
+                values = {**trunk, "model.encoder_pixels": True, "model.encoder_pixels_scale": scale}
+                steps[f"pixels x{scale}"] = trainer(root, f"pixels{scale}", args.trunk_size, values, device, args.batch)
         print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
               f"decoder {args.size} px, trunk reads {args.trunk_size} px, DFC loss {'on' if args.dfc else 'off'}, "
               f"median of {repeats} interleaved repetitions")
@@ -100,6 +111,10 @@ def main() -> None:
     cache_ratio = rate["trunk, cached"] / rate["trunk, live"]
     print(f"trunk (cached) / from scratch: {scratch_ratio:.2f}; cached / live trunk: {cache_ratio:.2f}; "
           f"reopening the stored maps of {ARTISTS * args.batch * 4} paintings: {reopen:.2f} s")
+    if args.pixels_scale:
+        pixels_ratio = rate[f"pixels x{args.pixels_scale}"] / rate["pixels x1"]
+        print(f"pixels at {args.pixels_scale}x the maps' side / at their side: {pixels_ratio:.2f} "
+              f"(pixels_scale={args.pixels_scale} img_s={rate[f'pixels x{args.pixels_scale}']:.1f} vs {rate['pixels x1']:.1f})")
     print(f"trunk_step size={args.size} trunk_size={args.trunk_size} batch={args.batch} dfc={int(args.dfc)} "
           f"scratch_img_s={rate['from scratch']:.1f} cached_img_s={rate['trunk, cached']:.1f} "
           f"live_img_s={rate['trunk, live']:.1f} trunk_vs_scratch={scratch_ratio:.2f} cache_speedup={cache_ratio:.2f}")

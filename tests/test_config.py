@@ -84,7 +84,7 @@ def test_pretrained_toml_reads_mobilenet_at_224_and_paints_64() -> None:
     assert pretrained.network("mobilenet_v2").weights == "torchvision"
 
 
-def test_the_128_and_256_configs_change_only_the_decoders_size_and_the_structural_weight() -> None:
+def test_the_128_and_256_configs_change_only_the_decoders_size_the_structural_weight_and_the_pixels() -> None:
     pretrained = load_config(REPO / "configs" / "pretrained.toml").to_dict()
     for name, size in (("pretrained-128.toml", 128), ("pretrained-256.toml", 256)):
         config = load_config(REPO / "configs" / name)
@@ -92,8 +92,11 @@ def test_the_128_and_256_configs_change_only_the_decoders_size_and_the_structura
         assert config.model.input_size == max(size, 224)  # the data prepared at 224 px, or 256 for the 256 px decoder
         # at 128 px the texture loss costs more SSIM than at 64: twice the structural term buys it back
         assert config.loss.ssim_weight == 2 * pretrained["loss"]["ssim_weight"], name
+        # at 128 px the encoders read the pixels at 112 px (8 x the maps' 14 px) instead of 14 px
+        assert config.model.encoder_pixels_scale == 8 and pretrained["model"]["encoder_pixels_scale"] == 1, name
         changed = config.to_dict()
         changed["model"]["image_size"] = 64
+        changed["model"]["encoder_pixels_scale"] = 1
         changed["loss"]["ssim_weight"] = pretrained["loss"]["ssim_weight"]
         assert changed == pretrained, name
 
