@@ -112,11 +112,11 @@ class PainterlyVAE(nn.Module):
         self.__dict__["trunk"] = trunk
         self.trunk_index = trunk.spec.index(config.resolved_trunk_layer()) if trunk is not None else -1
         self.style_layers = trunk.spec.style_layers_up_to(config.resolved_trunk_layer()) if trunk is not None else []
+        self.memory_format = torch.contiguous_format  # see lay_out
         in_channels, in_size = self.encoder_input_shape()
         count = len(artists) if config.encoders == "per-artist" else 1
         self.encoders = nn.ModuleList(Encoder(config, in_channels, in_size) for _ in range(count))
         self.shared_decoder = build_decoder(config, count)
-        self.memory_format = torch.contiguous_format  # see lay_out
 
     def lay_out(self, channels_last: bool) -> "PainterlyVAE":
         """Put the convolutions (the trunk's too) in NHWC memory when `channels_last`
@@ -130,15 +130,22 @@ class PainterlyVAE(nn.Module):
         """A batch in the memory layout the model's convolutions use."""
         return images.contiguous(memory_format=self.memory_format)
 
-    def encoder_input_shape(self) -> tuple[int, int]:
-        """(channels, side) of what the encoders read: RGB pixels, or the trunk's maps (one probe pass)."""
-        if self.trunk is None:
-            return 3, self.config.image_size
+    def trunk_maps_shape(self) -> tuple[int, int]:
+        """(channels, side) of the trunk's maps of a painting (one probe pass)."""
         with torch.no_grad():
             probe = self.trunk.mean.new_zeros(1, 3, self.config.trunk_size, self.config.trunk_size)
             maps = self.trunk.activations(probe, [self.trunk_index])[0]
-        pixel_channels = 3 * self.config.encoder_pixels_scale**2 if self.config.encoder_pixels else 0
-        return maps.shape[1] + pixel_channels, maps.shape[-1]
+        return maps.shape[1], maps.shape[-1]
+
+    def encoder_input_shape(self) -> tuple[int, int]:
+        """(channels, side) of what the encoders read: RGB pixels, or what `encoder_input` builds
+        from the trunk's maps (built once from blank maps, so the two cannot disagree)."""
+        if self.trunk is None:
+            return 3, self.config.image_size
+        channels, side = self.trunk_maps_shape()
+        painting = self.trunk.mean.new_zeros(1, 3, self.config.trunk_size, self.config.trunk_size)
+        built = self.encoder_input(painting.new_zeros(1, channels, side, side), painting)
+        return built.shape[1], built.shape[-1]
 
     def _apply(self, fn, recurse: bool = True):  # .to(), .cuda(), .float() reach the trunk too
         super()._apply(fn, recurse)

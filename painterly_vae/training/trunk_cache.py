@@ -101,7 +101,7 @@ def _compute(model: PainterlyVAE, images: np.ndarray, mirrored: bool, settings: 
     parts = run_batched(source, lambda batch: model.trunk_features(batch).float().cpu().numpy().astype(np.float16),
                         settings)
     if not parts:
-        channels, size = model.encoder_input_shape()
+        channels, size = model.trunk_maps_shape()  # the cache holds the maps only; the pixels join them per batch
         return np.zeros((0, channels, size, size), np.float16)
     return np.concatenate(parts)
 
