@@ -84,7 +84,7 @@ def test_pretrained_toml_reads_mobilenet_at_224_and_paints_64() -> None:
     assert pretrained.network("mobilenet_v2").weights == "torchvision"
 
 
-def test_the_128_and_256_configs_change_only_the_decoders_size_the_structural_weight_and_the_pixels() -> None:
+def test_the_128_and_256_configs_change_only_the_decoders_size_the_structural_weight_the_pixels_and_the_pull() -> None:
     pretrained = load_config(REPO / "configs" / "pretrained.toml").to_dict()
     for name, size in (("pretrained-128.toml", 128), ("pretrained-256.toml", 256)):
         config = load_config(REPO / "configs" / name)
@@ -94,9 +94,12 @@ def test_the_128_and_256_configs_change_only_the_decoders_size_the_structural_we
         assert config.loss.ssim_weight == 2 * pretrained["loss"]["ssim_weight"], name
         # at 128 px the encoders read the pixels at 112 px (8 x the maps' 14 px) instead of 14 px
         assert config.model.encoder_pixels_scale == 8 and pretrained["model"]["encoder_pixels_scale"] == 1, name
+        # and each encoder is pulled a tenth of the way towards the encoders' mean after its own steps
+        assert config.training.encoder_pull == 0.1 and pretrained["training"]["encoder_pull"] == 0.0, name
         changed = config.to_dict()
         changed["model"]["image_size"] = 64
         changed["model"]["encoder_pixels_scale"] = 1
+        changed["training"]["encoder_pull"] = 0.0
         changed["loss"]["ssim_weight"] = pretrained["loss"]["ssim_weight"]
         assert changed == pretrained, name
 
