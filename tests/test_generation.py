@@ -49,6 +49,13 @@ def test_evaluate_compares_reconstructions_with_the_twin_painting_by_painting(
     assert measures["psnr"]["ours"] == pytest.approx(report.reconstruction["mean"].psnr, abs=0.5)
     assert measures["retrieved"]["ours"] == pytest.approx(report.fidelity.retrieval_top1)
     assert compared["frechet_distance"]["ours"] == pytest.approx(report.fidelity.frechet_distance)
+    # the style probe balanced over painters: the mean of each painter's share, ours and the twin's
+    balanced = compared["style_balanced"]
+    for side in ("ours", "theirs"):
+        shares = [m["style_kept"][side] for m in compared["per_artist"].values()]
+        assert balanced[side] == pytest.approx(np.mean(shares))
+    assert balanced["ours"] == pytest.approx(report.fidelity.style_reconstructions_balanced)
+    assert balanced["interval"][0] <= balanced["difference"] <= balanced["interval"][1]
     # painter by painter: the same measures on each painter's paintings, which together are all of them
     per_artist = compared["per_artist"]
     assert set(per_artist) == set(run.artists)
@@ -66,6 +73,7 @@ def test_evaluate_compares_reconstructions_with_the_twin_painting_by_painting(
     out = capsys.readouterr().out
     assert "reconstructions against the baseline run (single encoders), same paintings, paired:" in out
     assert "by painter (paired on each painter's paintings): " in out
+    assert "style probe balanced over painters" in out and "; balanced over painters " in out
     assert "crossings: the style probe gives the encoder's painter" in out and "samples: Fréchet distance" in out
 
 
@@ -86,6 +94,8 @@ def test_a_run_against_itself_is_level_on_every_measure(trunk_run: dict[str, Pat
     for name, measured in compared["measures"].items():
         assert measured["interval"] == pytest.approx([0, 0], abs=1e-9), name
         assert measured["verdict"] == "level"
+    assert compared["style_balanced"]["interval"] == pytest.approx([0, 0], abs=1e-9)
+    assert compared["style_balanced"]["verdict"] == "level"
     assert set(compared["per_artist"]) == set(run.artists)
     for artist, measures in compared["per_artist"].items():
         assert len(measures) == 7 and all(m["difference"] == 0 and m["verdict"] == "level" for m in measures.values())

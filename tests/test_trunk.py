@@ -163,6 +163,7 @@ def test_evaluate_sets_the_networks_own_features_beside_the_vae(trunk_run: dict[
     assert report.trunk == "mobilenet_v2" and report.input_size == 64
     fidelity = report.fidelity  # what the network sees of the reconstructions beside the originals at that size
     assert 0 <= fidelity.style_reconstructions <= 1 and 0 <= fidelity.style_originals <= 1
+    assert 0 <= fidelity.style_reconstructions_balanced <= 1 and 0 <= fidelity.style_originals_balanced <= 1
     assert fidelity.frechet_distance >= 0 and "block" in fidelity.frechet_features
     assert 0 <= fidelity.retrieval_top1 <= 1 and fidelity.paintings == report.paintings["known"]
     # elsewhere, without the run's training data: evaluated, the baseline left out unless asked for

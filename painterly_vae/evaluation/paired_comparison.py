@@ -36,7 +36,7 @@ def paired_difference(labels: np.ndarray, ours: np.ndarray, theirs: np.ndarray, 
         resampled = np.concatenate([score(labels[rows], ours[rows], classes) - score(labels[rows], theirs[rows], classes)
                                     for rows in chunks])
         result[name] = {"difference": float(difference), "interval": _interval(resampled)}
-    result["verdict"] = _verdict(*result["top1"]["interval"])
+    result["verdict"] = verdict_of(*result["top1"]["interval"])
     return result
 
 
@@ -51,7 +51,7 @@ def paired_mean_difference(ours: np.ndarray, theirs: np.ndarray, higher_is_bette
     differences = ours - theirs
     low, high = _interval(np.concatenate([differences[rows].mean(1)
                                           for rows in _resampled_rows(len(differences), seed, resamples)]))
-    verdict = _verdict(low, high) if higher_is_better else _verdict(-high, -low)
+    verdict = verdict_of(low, high) if higher_is_better else verdict_of(-high, -low)
     return {"ours": float(ours.mean()), "theirs": float(theirs.mean()), "difference": float(differences.mean()),
             "interval": [low, high], "verdict": verdict, "higher_is_better": higher_is_better,
             "paintings": int(len(ours)), "resamples": resamples, "coverage": COVERAGE}
@@ -71,7 +71,7 @@ def _interval(resampled: np.ndarray) -> list[float]:
     return [float(v) for v in np.percentile(resampled, [tail, 100 - tail])]
 
 
-def _verdict(low: float, high: float) -> str:
+def verdict_of(low: float, high: float) -> str:
     """"ahead" when the interval of (better minus worse) lies above 0, "behind" below, else "level"."""
     return "ahead" if low > 0 else "behind" if high < 0 else "level"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.metrics import balanced_accuracy_score
 
 from painterly_vae.evaluation import plots
 from painterly_vae.evaluation.baselines import BaselineInputs
@@ -93,13 +94,14 @@ class Reconstructions:
     def per_painting(self, probe=None) -> dict[str, np.ndarray]:
         """Each measured painting's measures (`PER_PAINTING`), `retrieved` (1 when its
         reconstruction retrieves its own original) and, given the network's style probe (fitted
-        on the training paintings), `style_kept` (1 when it names the painter from the reconstruction)."""
+        on the training paintings), `style_kept` (1 when it names the painter from the reconstruction)
+        and `style_predicted` (the painter it names, an index into the run's artists)."""
         measures = {name: self.stacked(name).numpy().astype(np.float64) for name in PER_PAINTING}
         measures["retrieved"] = retrieves_own_original(self.stacked("reconstruction_thumbnail"),
                                                        self.stacked("target_thumbnail")).astype(np.float64)
         if probe is not None and "reconstruction_gram" in self.measures[0]:
-            predicted = probe.classes_[probe.predict_proba(self.stacked("reconstruction_gram").numpy()).argmax(1)]
-            measures["style_kept"] = (predicted == self.labels).astype(np.float64)
+            measures["style_predicted"] = probe.classes_[probe.predict_proba(self.stacked("reconstruction_gram").numpy()).argmax(1)]
+            measures["style_kept"] = (measures["style_predicted"] == self.labels).astype(np.float64)
         return measures
 
     def quality(self) -> dict[str, Quality]:
@@ -155,6 +157,8 @@ class Reconstructions:
         originals = probe.classes_[probe.predict_proba(self.stacked("target_gram").numpy()).argmax(1)]
         fidelity.style_originals = float(np.mean(originals == self.labels))
         fidelity.style_reconstructions = float(measures["style_kept"].mean())
+        fidelity.style_originals_balanced = float(balanced_accuracy_score(self.labels, originals))
+        fidelity.style_reconstructions_balanced = float(balanced_accuracy_score(self.labels, measures["style_predicted"]))
         fidelity.style_probe = f"{self.network} Gram statistics + logistic regression, fitted on the training paintings"
         fidelity.frechet_distance = self.frechet()
         fidelity.frechet_features = f"{self.network} style statistics (channel means and standard deviations)"

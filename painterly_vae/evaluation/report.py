@@ -166,6 +166,10 @@ class Fidelity(JsonRecord):
     style_probe: str | None = _optional()  # the network's probe that attributes reconstructions (trunk runs)
     style_originals: float | None = _optional()  # its top-1 on the originals shrunk to the decoder's size
     style_reconstructions: float | None = _optional()  # its top-1 on the reconstructions
+    # the same two as the mean over painters of each one's share (balanced accuracy): the pooled
+    # share rides on the painters with most test paintings, this one weighs Manet's 8 test paintings like Renoir's 121
+    style_originals_balanced: float | None = _optional()
+    style_reconstructions_balanced: float | None = _optional()
     frechet_distance: float | None = _optional()  # reconstructions against those originals
     frechet_features: str | None = _optional()
     # evaluation.generation: per encoder's painter, the probe's probability of that painter on
