@@ -18,6 +18,8 @@ real run:
                             beside it (loss.ssim_weight = 100: 1 - SSIM of reconstruction and painting)
     128 px                  configs/pretrained-128.toml as shipped: the same decoder paints 128 px
     128 px, GroupNorm       the same with model.decoder_norm = "group" (a painting's own statistics)
+    128 px, wide decoder    the same with the decoder twice as wide at every scale (512-256-128-64; issue #21, session 31)
+    128 px, residual        the same with the residual decoder, two blocks per scale (256-128-64-32; session 31)
     64 px, residual + adv.  today's config with the residual decoder (256-128-64-32) and the
                             adversarial term on from the first step (its discriminator's step included)
     256 px                  configs/pretrained-256.toml (data at 256 px; skipped with --no-256)
@@ -69,6 +71,9 @@ def main() -> None:
                 "64 px (today)": ("pretrained.toml", {}),
                 "128 px": ("pretrained-128.toml", {}),
                 "128 px, GroupNorm": ("pretrained-128.toml", {"model.decoder_norm": "group"}),
+                "128 px, wide decoder": ("pretrained-128.toml", {"model.decoder_channels": [512, 256, 128, 64]}),
+                "128 px, residual": ("pretrained-128.toml", {"model.decoder": "residual", "model.decoder_blocks": 2,
+                                                             "model.decoder_channels": [256, 128, 64, 32]}),
                 "64 px, residual + adv.": ("pretrained.toml", RESIDUAL_ADVERSARIAL)}
     if args.with_256:
         variants["256 px"] = ("pretrained-256.toml", {})
@@ -98,7 +103,8 @@ def main() -> None:
               f"{steps_per_run * step_seconds / 60:5.1f} min")
     keys = {"64 px, DFC only": "dfc_only", "64 px, texture": "texture", "64 px, texture, decoder": "texture_decoder",
             "64 px (today)": "today",
-            "128 px": "px128", "128 px, GroupNorm": "px128_group",
+            "128 px": "px128", "128 px, GroupNorm": "px128_group", "128 px, wide decoder": "px128_wide",
+            "128 px, residual": "px128_residual",
             "64 px, residual + adv.": "residual_adv", "256 px": "px256"}
     print("decoder_step " + f"batch={args.batch} " + " ".join(
         f"{keys[name]}_s={s:.3f} {keys[name]}_ratio={s / reference:.2f}" for name, s in seconds.items()))

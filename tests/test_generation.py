@@ -73,7 +73,7 @@ def test_evaluate_compares_reconstructions_with_the_twin_painting_by_painting(
     out = capsys.readouterr().out
     assert "reconstructions against the baseline run (single encoders), same paintings, paired:" in out
     assert "by painter (paired on each painter's paintings): " in out
-    assert "style probe balanced over painters" in out and "; balanced over painters " in out
+    assert "style probe balanced over painters" in out and "; balanced over painters: " in out
     assert "crossings: the style probe gives the encoder's painter" in out and "samples: Fréchet distance" in out
 
 

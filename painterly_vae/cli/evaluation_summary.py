@@ -77,8 +77,8 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
         if fidelity.style_reconstructions is not None:
             line += (f"; the network's style probe names the painter of {fidelity.style_reconstructions:.0%} of the "
                      f"reconstructions ({fidelity.style_originals:.0%} of the originals at that size"
-                     + (f"; balanced over painters {fidelity.style_reconstructions_balanced:.0%} and "
-                        f"{fidelity.style_originals_balanced:.0%}" if fidelity.style_reconstructions_balanced is not None
+                     + (f"; balanced over painters: {fidelity.style_reconstructions_balanced:.0%} of the reconstructions, "
+                        f"{fidelity.style_originals_balanced:.0%} of the originals" if fidelity.style_reconstructions_balanced is not None
                         else "")
                      + f"); Fréchet distance {fidelity.frechet_distance:.3g}")
         print(line)
