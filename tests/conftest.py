@@ -43,8 +43,8 @@ def assert_resumed_exactly(straight: dict, split: dict, part: str) -> None:
         assert torch.equal(value, split["model"][key]), key
 
 
-def load_docs_script(path: Path) -> ModuleType:
-    """A script under docs/ (not a package) imported as a module for its tests: registered under its
+def load_experiment_script(path: Path) -> ModuleType:
+    """A script under experiments/ (not a package) imported as a module for its tests: registered under its
     name while it runs (a dataclass looks its module up), its folder on the path for its neighbours."""
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)

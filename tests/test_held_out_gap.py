@@ -1,5 +1,5 @@
-"""docs/decoder/held_out_gap.py: each painter's L1 on its training and validation paintings, which
-docs/results.md quotes for the per-artist run against its single-encoder twin."""
+"""experiments/decoder/held_out_gap.py: each painter's L1 on its training and validation paintings, which
+experiments/record.md quotes for the per-artist run against its single-encoder twin."""
 
 from __future__ import annotations
 
@@ -10,19 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import load_docs_script, train_trunk_run
+from conftest import load_experiment_script, train_trunk_run
 
 from data_tools.processed import ProcessedData
 from painterly_vae.evaluation.evaluation_set import encode_evaluation_set
 from painterly_vae.evaluation.reconstructions import Reconstructions
 from painterly_vae.inference.trained_run import open_run
 
-SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "decoder" / "held_out_gap.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "decoder" / "held_out_gap.py"
 
 
 @pytest.fixture(scope="module")
 def held_out_gap():
-    return load_docs_script(SCRIPT)
+    return load_experiment_script(SCRIPT)
 
 
 def test_the_validation_l1_is_what_evaluate_measures(held_out_gap, trunk_run: dict[str, Path], data64: Path) -> None:

@@ -1,4 +1,4 @@
-"""docs/decoder/information_frontier.py: the oracle reconstructions whose numbers docs/results.md
+"""experiments/decoder/information_frontier.py: the oracle reconstructions whose numbers experiments/record.md
 quotes (what a decoder that knows only a thumbnail of each painting can score)."""
 
 from __future__ import annotations
@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import load_docs_script
+from conftest import load_experiment_script
 
-SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "decoder" / "information_frontier.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "decoder" / "information_frontier.py"
 
 
 @pytest.fixture(scope="module")
 def frontier():
-    return load_docs_script(SCRIPT)
+    return load_experiment_script(SCRIPT)
 
 
 def _paintings(count: int = 6, size: int = 32) -> torch.Tensor:

@@ -1,4 +1,4 @@
-# Sourced by the picture scripts (docs/decoder/make_pictures.sh, docs/decoder-256/h200.sh):
+# Sourced by the picture scripts (experiments/decoder/make_pictures.sh, experiments/decoder-256/h200.sh):
 #   first_test PREPARED_DATA ARTIST
 # prints the original file of the artist's first test painting (the raw folder the data was
 # prepared from, as its index.json records it). Uses $python.

@@ -1,7 +1,7 @@
 """What a decoder that knows only a thumbnail of the painting can score: SSIM against sharpness.
 
-    python docs/decoder/information_frontier.py --data data/p5-224 --reference runs/ref128 \
-        [RUN ...] --out docs/decoder-128/texture-information/information-frontier-128.png
+    python experiments/decoder/information_frontier.py --data data/p5-224 --reference runs/ref128 \
+        [RUN ...] --out experiments/decoder-128/texture-information/information-frontier-128.png
 
 Issue #21 asks for reconstructions as sharp as 0.8 of the input's with SSIM no worse than today's.
 Every trained decoder so far sits on one frontier: each term that sharpens (texture, adversarial)

@@ -1,6 +1,6 @@
 """The picture of reconstructions with and without the DFC loss in the README.
 
-    python docs/deep-features/compare_reconstructions.py RUN [RUN ...] --data DIR --out PNG [--labels L ...]
+    python experiments/deep-features/compare_reconstructions.py RUN [RUN ...] --data DIR --out PNG [--labels L ...]
 
 Two test paintings of each artist of the prepared data DIR (at the largest size any run
 reads), each through its own artist's encoder of every RUN (z = mu) and the shared decoder,

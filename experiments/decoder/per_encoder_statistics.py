@@ -1,6 +1,6 @@
 """A run trained with the paper's BatchNorm decoder, as it would be with `model.decoder_norm = "encoder"`.
 
-    python docs/decoder/per_encoder_statistics.py RUNS/SOURCE RUNS/NEW
+    python experiments/decoder/per_encoder_statistics.py RUNS/SOURCE RUNS/NEW
     painterly-vae cluster --run RUNS/NEW        # recomputes each encoder's statistics, fits the clusters
 
 Training with per-encoder statistics is step for step training with BatchNorm: in training

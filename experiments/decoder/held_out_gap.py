@@ -10,7 +10,7 @@ mean L1 of each painter's training paintings (the first `--paintings`) and of it
 paintings, beside its number of training paintings; prints the table and draws the held-out gap
 (validation minus training L1) against the paintings.
 
-    python docs/decoder/held_out_gap.py runs/ref128 runs/twin128 --data data/p5-224 --out gap.png \
+    python experiments/decoder/held_out_gap.py runs/ref128 runs/twin128 --data data/p5-224 --out gap.png \
         [--weights mobilenet_v2=FILE]
 """
 

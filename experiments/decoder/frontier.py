@@ -1,6 +1,6 @@
 """Every evaluated run on one plane: SSIM against sharpness, with issue #21's target corner.
 
-    python docs/decoder/frontier.py RUN [RUN ...] --reference RUN --out PNG
+    python experiments/decoder/frontier.py RUN [RUN ...] --reference RUN --out PNG
 
 Reads each run's report.json (`painterly-vae evaluate` writes it; the mean over painters of its
 test reconstructions, as the summary's "reconstruction (own encoder)" line prints them) and puts

@@ -1,6 +1,6 @@
 """Where the per-artist runs lose their held-out reconstructions: the decoder's BatchNorm statistics.
 
-    python docs/decoder/decoder_batchnorm.py RUN --data DIR [--weights mobilenet_v2=FILE] [--paintings 200]
+    python experiments/decoder/decoder_batchnorm.py RUN --data DIR [--weights mobilenet_v2=FILE] [--paintings 200]
 
 In training every batch holds one artist's paintings (the alternation), so the shared decoder's
 BatchNorm normalises each batch by that artist's own statistics of the code; evaluation uses the

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The GPU runs of docs/results.md's 256 px section, as one timed script: it prepares the five
+# The GPU runs of experiments/record.md's 256 px section, as one timed script: it prepares the five
 # painters at 224 and 256 px, trains configs/pretrained-256.toml and its single-encoder twin, and a
 # second seed of configs/pretrained-128.toml with its twin, all four at once on one GPU, then
 # evaluates each pair (paired intervals), draws the 256 px pictures and packs what comes back.
 #
-#   PAINTINGS=<artist folders> WEIGHTS=<mobilenet_v2-imagenet.pth> OUT=<folder> bash docs/decoder-256/h200.sh
+#   PAINTINGS=<artist folders> WEIGHTS=<mobilenet_v2-imagenet.pth> OUT=<folder> bash experiments/decoder-256/h200.sh
 #
 # What comes back (at most 8 files): logs.tar (the logs, the timeline, each run's train.log,
 # config.toml and report.json), plots-<run>.tar (each run's evaluate plots), pictures.tar; each is
@@ -24,7 +24,7 @@ train_s=${TRAIN_S:-300} eval_s=${EVAL_S:-450} end_s=${END_S:-540}
 extra=${EXTRA:-}
 export PYTHONUNBUFFERED=1
 pv() { "$python" -m painterly_vae "$@"; }
-source docs/decoder/first_test.sh  # first_test PREPARED_DATA ARTIST
+source experiments/decoder/first_test.sh  # first_test PREPARED_DATA ARTIST
 left() { echo $(( start + $1 - $(date +%s) )); }
 stamp() { echo "[$(( $(date +%s) - start )) s] $*" | tee -a "$stage/timeline.txt"; }
 net="--set networks.mobilenet_v2.weights=$weights --set networks.mobilenet_v2.input_scaling=signed --set networks.mobilenet_v2.padding=same"
@@ -76,7 +76,7 @@ pictures() {
   local pics="$stage/pictures-256"; mkdir -p "$pics"
   OMP_NUM_THREADS=${THREADS:-4} timeout -k 10 "$(left "$end_s")" bash -c '
     set -e; py=$1 pics=$2 data=$3 renoir=$4 monet=$5
-    "$py" docs/deep-features/compare_reconstructions.py runs/twingpu256 runs/gpu256 --data "$data" \
+    "$py" experiments/deep-features/compare_reconstructions.py runs/twingpu256 runs/gpu256 --data "$data" \
       --out "$pics/reconstructions.png" --labels "single encoder (twin)" "per-artist encoders"
     "$py" -m painterly_vae cross "$renoir" --run gpu256 --out "$pics/cross.png" --no-progress
     "$py" -m painterly_vae interpolate "$renoir" "$monet" --run gpu256 --out "$pics/interpolate.png" --no-progress
