@@ -1,4 +1,4 @@
-"""Today's training step beside the decoder configurations of issue #21, as ratios.
+"""Today's training step beside the decoder configurations measured for sharper reconstructions, as ratios.
 
     python bench/decoder_step.py [--quick] [--batch 32] [--device auto] [--no-256]
 
@@ -8,7 +8,7 @@ random weights (speed does not depend on the weights); the trunk's maps are cach
 real run:
 
     64 px, DFC only         configs/pretrained.toml without its texture loss and structural term
-                            (its configuration until session 21): the step every ratio is taken against
+                            (its earlier configuration): the step every ratio is taken against
     64 px, texture          the texture loss on (loss.texture_weight = 0.3: the Gram matrices of the
                             DFC loss's activations, read in the same pass)
     64 px, texture, decoder the same term compared in 4 x 4 cells and kept from the encoders
@@ -18,8 +18,8 @@ real run:
                             beside it (loss.ssim_weight = 100: 1 - SSIM of reconstruction and painting)
     128 px                  configs/pretrained-128.toml as shipped: the same decoder paints 128 px
     128 px, GroupNorm       the same with model.decoder_norm = "group" (a painting's own statistics)
-    128 px, wide decoder    the same with the decoder twice as wide at every scale (512-256-128-64; issue #21, session 31)
-    128 px, residual        the same with the residual decoder, two blocks per scale (256-128-64-32; session 31)
+    128 px, wide decoder    the same with the decoder twice as wide at every scale (512-256-128-64)
+    128 px, residual        the same with the residual decoder, two blocks per scale (256-128-64-32)
     64 px, residual + adv.  today's config with the residual decoder (256-128-64-32) and the
                             adversarial term on from the first step (its discriminator's step included)
     256 px                  configs/pretrained-256.toml (data at 256 px; skipped with --no-256)

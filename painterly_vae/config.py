@@ -73,7 +73,7 @@ class ModelConfig:
     decoder_blocks: int = 1  # residual blocks at each scale ("residual" only)
     # The DFC decoder's normalisation: "batch" (the paper's BatchNorm), "encoder" (BatchNorm whose
     # running statistics are kept per encoder, as training normalised them: every batch is one
-    # painter's) or "group" (GroupNorm); docs/results.md, the decoder's normalisation.
+    # painter's) or "group" (GroupNorm); experiments/record.md, the decoder's normalisation.
     decoder_norm: str = "batch"
 
     @property
@@ -131,7 +131,7 @@ class LossConfig:
     texture_grid: int = 1
     # texture_to_encoders: false = the texture term teaches the decoder only; its gradient stops at z,
     # so each step's encoder gradients are those without it (the encoders still serve a decoder
-    # that paints texture, so they do not end where they would without it: docs/results.md).
+    # that paints texture, so they do not end where they would without it: experiments/record.md).
     texture_to_encoders: bool = True
     # The structural term: ssim_weight x (1 - SSIM) of reconstruction and painting (Wang et al.'s
     # SSIM, as `evaluate` measures it), weighted for the decoder like the L1 and scaled for the
@@ -228,7 +228,7 @@ class ClusteringConfig:
     """How paintings are attributed from their latents (see painterly_vae.inference.clustering)."""
 
     # "concat", "own", "elbo"; with model.trunk "concat+trunk", "style", "gram", "concat+trunk+gram";
-    # or "auto": the best of them on the validation paintings (docs/results.md)
+    # or "auto": the best of them on the validation paintings (experiments/record.md)
     representation: str = "concat"
     accept_share: float = 0.95  # share of validation paintings the "unknown" threshold lets through
 

@@ -93,7 +93,7 @@ NETWORKS: dict[str, NetworkSpec] = {
             trunk_layer="block13",  # 96 channels at 1/16 of the input (14 x 14 at 224 px)
             pooled_layer="block18",  # 1,280 channels: what ImageNet's classifier reads
             # 32, 64 and 96 channels at 1/8, 1/16, 1/16: for attribution, the best set of blocks 3-18 measured
-            # inside the default trunk (docs/results.md)
+            # inside the default trunk (experiments/record.md)
             style_layers=("block6", "block10", "block13"),
         ),
     )

@@ -29,7 +29,7 @@ def test_a_built_wheel_runs_the_demo(tmp_path: Path) -> None:
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     source = tmp_path / "source"  # a copy: building in the repository would leave build/ there, stale files and all
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "painterly_vae", "data_tools", "configs"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "painterly_vae", "data_tools", "configs"):
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
@@ -37,6 +37,12 @@ def test_a_built_wheel_runs_the_demo(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--target", str(site), str(source)], check=True, timeout=600,
                    env={**os.environ, "PIP_NO_INPUT": "1"}, cwd=tmp_path)
+    # the package index shows the README as the description, and the licence travels with it
+    (info,) = site.glob("painterly_vae-*.dist-info")
+    metadata = (info / "METADATA").read_text(encoding="utf-8")
+    assert "Description-Content-Type: text/markdown" in metadata
+    assert (ROOT / "README.md").read_text(encoding="utf-8").strip() in metadata
+    assert "MIT License" in "".join(path.read_text(encoding="utf-8") for path in info.rglob("LICENSE*"))
     empty = tmp_path / "somewhere"
     empty.mkdir()
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}

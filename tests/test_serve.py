@@ -3,7 +3,6 @@ its routes under bad input and concurrent load, and the command's one-line refus
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import signal
@@ -19,6 +18,7 @@ import httpx
 import pytest
 import torch
 from images import painting, save, truncated_jpeg
+from page_driver import drop
 from processes import signal_when_ready
 
 from data_tools.prepare import PrepareOptions, prepare
@@ -101,20 +101,6 @@ def _fresh_painting(served: dict[str, object], tmp_path: Path) -> Path:
     return sorted((fresh / "painter-2").glob("*.jpg"))[0]
 
 
-def _drop(page, path: Path) -> None:
-    """A real drop: a File in a DataTransfer, dispatched as the browser dispatches a drag's end."""
-    page.evaluate(
-        """([name, data]) => {
-            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-            const transfer = new DataTransfer();
-            transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
-            for (const kind of ["dragenter", "dragover", "drop"])
-                document.body.dispatchEvent(new DragEvent(kind, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-        }""",
-        [path.name, base64.b64encode(path.read_bytes()).decode("ascii")],
-    )
-
-
 def _assert_full_answer(page, served: dict[str, object], painters: int = 3) -> None:
     page.wait_for_selector("#result:not([hidden])")
     ranks = page.locator("#ranking li").all_inner_texts()
@@ -130,7 +116,7 @@ def _assert_full_answer(page, served: dict[str, object], painters: int = 3) -> N
 
 
 def test_a_dropped_painting_gets_ranked_painters_evidence_crossings_and_a_point(page, served, tmp_path: Path) -> None:
-    _drop(page, _fresh_painting(served, tmp_path))
+    drop(page, _fresh_painting(served, tmp_path))
     _assert_full_answer(page, served)
     assert "Probabilities are among these 3 painters only" in page.inner_text("#among")
     assert "no evidence" not in page.inner_text("#likeness")  # the run never saw it
@@ -150,7 +136,7 @@ def test_a_corrupt_file_is_a_sentence_and_the_page_still_works(page, served, tmp
     page.wait_for_selector("#error:not([hidden])")
     assert "cut.jpg cannot be attributed: truncated" in page.inner_text("#error")
     page.screenshot(path=str(tmp_path / "refused.png"))
-    _drop(page, _fresh_painting(served, tmp_path))
+    drop(page, _fresh_painting(served, tmp_path))
     _assert_full_answer(page, served)
     assert page.locator("#error").is_hidden()
 

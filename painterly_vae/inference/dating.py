@@ -6,7 +6,7 @@ shared-space latent (mu under every encoder, concatenated) to the year is fitted
 training split, its regularisation chosen by leave-one-out error (scikit-learn's RidgeCV).
 A run with a trunk also gives it the trunk's style statistics of the painting (as
 `concat+trunk` attribution does): on the five painters at 64 px they bring the error from 10.0
-to 8.1 years (docs/results.md).
+to 8.1 years (experiments/record.md).
 The interval is empirical: the absolute errors on the validation split give the half-width
 that covers `coverage` of them (80% by default), so "1874 (1868-1880)" means four in five
 validation paintings were dated within that distance.

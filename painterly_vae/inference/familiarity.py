@@ -13,7 +13,7 @@ familiarity score with a threshold. Two signals are measured for every painting:
 
 On the five paper painters with a MobileNetV2 trunk, leaving each painter out in turn, their
 AUROC against the held-out painter is 0.73 (score), 0.66 (nearest) and 0.78 (their mean); on
-three painters no run saw (Morisot, Pissarro, Degas) 0.79, 0.77 and 0.84 (docs/results.md).
+three painters no run saw (Morisot, Pissarro, Degas) 0.79, 0.77 and 0.84 (experiments/record.md).
 Which mix a run uses is not fixed: `strangers.measure_strangers` leaves each of the run's
 painters out, measures every mix in `MIXES`, and the run keeps the best (`FamiliarityMix`).
 Each signal is standardised by its mean and spread on the validation paintings, so the mix is

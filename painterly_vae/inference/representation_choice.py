@@ -3,7 +3,7 @@
 Which numbers name the painter best is a property of the run and its painters, not of a name
 in a config: on the five paper painters with a MobileNetV2 trunk, z beside the style
 statistics and the Gram statistics each lead on some collections and trail on others
-(docs/results.md). So each candidate the run can use is fitted on the training paintings and
+(experiments/record.md). So each candidate the run can use is fitted on the training paintings and
 scored on the validation paintings (the mean of top-1 and balanced accuracy), and the run
 records every candidate's numbers (`ArtistClusters.selection`: `attribute --verbose`,
 `evaluate` and the page show them).
@@ -13,12 +13,12 @@ lambda.1se): a few hundred validation paintings cannot tell apart candidates a p
 (one standard error of the difference is about a point on 308), so the run keeps, of the
 candidates within one standard error of the best, the one that reads the most of the run
 (`WITH_TRUNK`'s order: z beside both statistics first). An argmax over near-ties kept a
-narrower candidate (the Gram regression alone, or concat+trunk) on seven runs of sessions 14-17
+narrower candidate (the Gram regression alone, or concat+trunk) on seven earlier runs
 where z beside both statistics was ahead on the test paintings; this rule changes six of those
-choices (docs/results.md, "Choosing among near-ties").
+choices (experiments/record.md, "Choosing among near-ties").
 
 The candidates are those of `REPRESENTATIONS` the run can use, less `own` and `elbo` (weak by
-design, docs/results.md): concat for every run; with a trunk also concat+trunk+gram,
+design, experiments/record.md): concat for every run; with a trunk also concat+trunk+gram,
 concat+trunk, gram and style. Representations that fit the same arrays
 (`Representation.shared_fit`: concat+trunk's two regressions serve gram and concat+trunk+gram)
 are fitted once (`fit_representations`, which `evaluate` uses too).
@@ -36,7 +36,7 @@ AUTO = "auto"
 NO_TRUNK = ("concat",)
 # in the order the rule prefers them among near-ties: the more of the run a candidate reads, the
 # earlier; of those reading one source, the trunk's statistics before z alone (which trailed them
-# on every collection measured, docs/results.md)
+# on every collection measured, experiments/record.md)
 WITH_TRUNK = ("concat+trunk+gram", "concat+trunk", "gram", "style", "concat")
 RULE = ("of the candidates within one standard error of the best mean of top-1 and balanced accuracy on the "
         "validation paintings, the one that reads the most")

@@ -17,7 +17,7 @@ probabilities and a threshold, and stores it. Chosen by name in `REPRESENTATIONS
              with the DFC loss also trained on a deep-feature term that this score leaves out:
              it would need the feature network at every attribution, and the encoder whose
              reconstruction is closest in DFC error names the artist no better (47-50% on the
-             five painters, docs/results.md)
+             five painters, experiments/record.md)
     concat+trunk  (runs with a trunk) concat beside the trunk's style statistics of the
              painting (each channel's mean and standard deviation at its style layers, read in
              the pass that feeds the encoders), scored by a logistic regression with balanced
@@ -26,7 +26,7 @@ probabilities and a threshold, and stores it. Chosen by name in `REPRESENTATIONS
              this painter one we know?) comes from a second regression on the trunk's Gram
              statistics alone (channel means and covariances at the same layers, reduced to
              256 principal components): the best unknown-artist detector measured, and one z
-             does not improve (docs/results.md). The Gaussian clusters of concat are fitted too
+             does not improve (experiments/record.md). The Gaussian clusters of concat are fitted too
              (what `sample --artist` draws from).
     style    (runs with a trunk) the style statistics alone, in the same regression
     gram     (runs with a trunk) the Gram statistics' regression (concat+trunk's familiarity) alone
@@ -55,7 +55,7 @@ from painterly_vae.inference.latents import LatentViews
 # validation split of the five painters over 0.001-0.3 (two seeds at 64 px, one at 128 px).
 TRUNK_PROBE_STRENGTH = 0.01
 # concat+trunk's novelty regression reads this many principal components of the Gram statistics:
-# the best of the candidates by leave-one-artist-out AUROC on the five painters (docs/results.md).
+# the best of the candidates by leave-one-artist-out AUROC on the five painters (experiments/record.md).
 GRAM_COMPONENTS = 256
 # every key a fitted representation may store in the checkpoint's "clusters" (the others stored as None)
 STORED_KEYS = ("means", "precision", "objective_mean", "objective_std", "probe", "novelty", "neighbours")

@@ -6,7 +6,7 @@
   upsampling and one 3x3 convolution with BatchNorm and LeakyReLU, the last one to RGB.
   The per-artist run trains the decoder on one painter's batch at a time, so BatchNorm's
   running averages (over every painter) are not what it learnt to paint with
-  (docs/decoder/decoder_batchnorm.py). `model.decoder_norm = "encoder"` keeps them per encoder
+  (experiments/decoder/decoder_batchnorm.py). `model.decoder_norm = "encoder"` keeps them per encoder
   (`encoder_statistics`); "group" puts GroupNorm in BatchNorm's place (each painting normalised
   by its own statistics, which also takes away each painting's overall level of every group).
 - "residual", what sharp autoencoders use (the VQGAN / latent-diffusion decoder, Esser et al.

@@ -5,7 +5,7 @@ decoder's BatchNorm normalises each batch by that painter's own statistics of th
 learns to paint from codes normalised painter by painter. Plain BatchNorm then evaluates with
 one running average over whichever painters trained last, which is not what it learnt with:
 measured on the shared-start run, a painter's held-out L1 falls from 0.121 to 0.093 when its
-own statistics are used (docs/results.md). `model.decoder_norm = "encoder"` keeps one row of
+own statistics are used (experiments/record.md). `model.decoder_norm = "encoder"` keeps one row of
 running statistics per encoder (the scale and shift stay shared, as the decoder is): training
 is the same as with BatchNorm, step for step; evaluation, `cross`, `reconstruct` and `sample`
 for a painter use the statistics of the encoder that produced the code. A code that belongs to

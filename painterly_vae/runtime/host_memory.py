@@ -4,7 +4,7 @@ On the CPU every training step allocates its activations afresh: at 128 px and b
 them are 30-130 MB, above the largest size glibc's allocator serves from its heap (32 MB): each is
 mapped from the kernel and unmapped when freed, and the next step faults every page in again,
 zero-filled by the kernel. Once a validation pass (batch 64) has run, the heap's top is trimmed
-after every step as well. Measured on the 2-core machine (session 23, the real data and trained
+after every step as well. Measured on a 2-core machine (the real data and trained
 weights): a 128 px step faulted 42,000 pages (0.15 s in the kernel) before the first validation
 and 153,000 (0.45 s) after it; a whole 20-epoch run of configs/pretrained-128.toml spent 15.7 of
 its 53 minutes in the kernel.
@@ -20,8 +20,8 @@ Those peaks came from what follows training: the clusters' fit encodes every tra
 batches of another size (64 against the steps' 16 or 32), and with the steps' pages still kept the
 heap grew past them. So after training `release_freed_memory_for` hands the kept pages back and
 returns to glibc's usual thresholds for the fit, which then runs nearly as without the setting
-(session 24: the 256 px command's peak 3.49 GB instead of 4.46; a 128 px fit 191 s instead of 143
-kept through it and 212 without the setting; docs/performance.md).
+(the 256 px command's peak 3.49 GB instead of 4.46; a 128 px fit 191 s instead of 143
+kept through it and 212 without the setting; experiments/performance-record.md).
 `training.keep_freed_memory = false` leaves the allocator alone. Where the C library is not glibc
 (macOS, Windows, musl) it does nothing and says so.
 """

@@ -4,7 +4,7 @@ The paper trains its encoders without labels (each sees only its artist and lear
 reconstruct it), and attribution then reads the concatenated z of every encoder
 (`inference.representations`, "concat"). That z ties with the borrowed network's own
 statistics; a classifier trained with labels on the same maps leads them by a few points
-(docs/results.md). This term brings the labels into training, on what attribution reads: a
+(experiments/record.md). This term brings the labels into training, on what attribution reads: a
 linear head on the posterior means of every encoder, side by side, is asked which artist the
 batch's paintings are by (cross-entropy, times `loss.artist_weight`). Each encoder's mean is
 scaled to unit length before the head reads it: on raw means the encoders lower the term by

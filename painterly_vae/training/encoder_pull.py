@@ -8,7 +8,7 @@ and it is decoupled from Adam's step as AdamW's weight decay is (Loshchilov & Hu
 so f reads the same whatever the loss's scale: the share of its distance to the mean that an
 encoder gives up per step it takes.
 
-Why: measured in session 27 (docs/results.md, "Where the per-artist encoders trail their twin"),
+Why: measured (experiments/record.md, "Where the per-artist encoders trail their twin"),
 the per-artist encoders fit their training paintings as well as the single twin and lose on held-out
 paintings, more so the fewer paintings a painter has (Manet's held-out gap three times the twin's);
 a longer shared start closed half of that at attribution's cost. The pull keeps each encoder near
@@ -16,7 +16,7 @@ what every painter taught them together for the whole run instead of the first e
 With `training.encoder_pull_mean = "paintings"` (the default) the mean counts each encoder by its
 painter's training paintings, the weights one encoder learning from every painting would give
 them; with `"equal"` each encoder counts once. Measured at f = 0.1 on configs/pretrained-128.toml
-(docs/results.md, session 28): the paintings mean about halved the SSIM deficit to the single twin
+(experiments/record.md, "Pulling the encoders towards their mean"): the paintings mean about halved the SSIM deficit to the single twin
 (two seeds) and lowered every painter's held-out gap; the equal mean narrowed Manet's deficit but
 widened Monet's and Renoir's, whose encoders it pulled towards those of the painters with few
 paintings. Only parameters are pulled: the BatchNorm statistics stay each painter's own. 0 keeps the paper's

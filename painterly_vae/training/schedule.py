@@ -7,7 +7,7 @@ only needs the step count, and every distributed rank computes the same artist.
 `training.interleave` keeps each artist's share of a cycle but spreads its steps through it
 (2:5 becomes B A B B B A B instead of A A B B B B B): with `--ratio auto` on five painters an
 encoder otherwise waits up to 24 steps while the shared decoder trains with the others, and its
-validation L1 rises and falls with how long ago its block ended (docs/results.md).
+validation L1 rises and falls with how long ago its block ended (experiments/record.md).
 """
 
 from __future__ import annotations

@@ -10,13 +10,13 @@ while the shared decoder trains on all of them. At 128 px with `ratio = "auto"` 
 single encoder's. A shared start gives every encoder the first E epochs' steps and a code the
 decoder already reads; measured at E = 10 of 20, Manet's validation L1 fell from 0.183 to 0.119,
 and what is left of the gap to the single encoder lies in the decoder's BatchNorm statistics
-(docs/results.md, "Why the per-artist encoders trail the twin"). 0 keeps the paper's
+(experiments/record.md, "Why the per-artist encoders trail the twin"). 0 keeps the paper's
 independent encoders; E at the run's length puts the single-encoder twin's encoder in every slot.
 With one encoder (`model.encoders = "single"`) there is nothing to share and the key does nothing.
 While shared, a decoder that keeps statistics per encoder (`model.decoder_norm = "encoder"`)
 still keeps each painter's batches in that painter's row: when the copies part every row already
-describes its painter's codes, instead of starting from BatchNorm's initial values (before
-session 27 only encoder 0's row was filled, and the validation L1 of the other painters read
+describes its painter's codes, instead of starting from BatchNorm's initial values (when only
+encoder 0's row was filled, and the validation L1 of the other painters read
 twice its level for the first few hundred steps after the parting).
 """
 
