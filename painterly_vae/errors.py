@@ -4,7 +4,8 @@ and training."""
 
 from data_tools.errors import DataError, UsageError
 
-__all__ = ["ConfigError", "DataError", "StopRequested", "TrainingDiverged", "TrainingInterrupted", "UsageError"]
+__all__ = ["ConfigError", "DataError", "FitInterrupted", "StopRequested", "TrainingDiverged", "TrainingInterrupted",
+           "UsageError"]
 
 
 class ConfigError(UsageError):
@@ -21,6 +22,15 @@ class TrainingInterrupted(Exception):
     def __init__(self, signal_name: str, step: int, total: int, run_dir: "object", kept: bool) -> None:
         super().__init__(f"{signal_name} at step {step}")
         self.signal_name, self.step, self.total, self.run_dir, self.kept = signal_name, step, total, run_dir, kept
+
+
+class FitInterrupted(Exception):
+    """Ctrl-C or SIGTERM stopped the fit of a run's attribution between two pieces of work
+    (`inference.fit_progress`); `stage` says which it was doing, `run_dir` which run."""
+
+    def __init__(self, signal_name: str, stage: str, run_dir: "object" = None) -> None:
+        super().__init__(f"{signal_name} while {stage}")
+        self.signal_name, self.stage, self.run_dir = signal_name, stage, run_dir
 
 
 class StopRequested(Exception):

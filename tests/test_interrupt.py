@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -65,3 +66,64 @@ def test_a_signal_before_the_first_step_keeps_nothing_and_says_so(tmp_path: Path
     assert said == "stopped by Ctrl-C at step 0 of 500, before any step was trained: nothing was kept (run early has no checkpoint)"
     said = _interrupted(TrainingInterrupted("SIGTERM", 173, 500, Path("runs") / "late", kept=True))
     assert said.endswith("continue with: painterly-vae train --resume --name late")
+
+
+@pytest.mark.slow
+def test_a_signal_during_the_attributions_fit_keeps_the_weights_and_cluster_fits_later(tiny_data: Path,
+                                                                                      tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    job = subprocess.Popen(_train(tiny_data, runs, "fitting", "--steps", "4"), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    log = runs / "fitting" / "train.log"
+    try:
+        deadline = time.monotonic() + 300
+        while not (log.is_file() and "fitting the attribution: encoding train" in log.read_text()):
+            assert job.poll() is None and time.monotonic() < deadline, "the attribution's fit did not start"
+            time.sleep(0.005)
+        # frozen inside the fit, asked to stop, let go: it must stop at its next check, not finish
+        job.send_signal(signal.SIGSTOP)
+        job.send_signal(signal.SIGINT)
+        job.send_signal(signal.SIGCONT)
+        let_go = time.monotonic()
+        _, stderr = job.communicate(timeout=120)
+        took = time.monotonic() - let_go
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.communicate()
+    assert job.returncode == 130, stderr[-3000:]
+    assert took < 10  # within seconds (a tiny fit's check comes after the next batch)
+    assert "stopped by Ctrl-C while fitting the attribution (encoding" in stderr
+    assert f"the trained weights are kept in {runs / 'fitting' / 'checkpoints' / 'last.pt'}" in stderr
+    assert f"fit it with: painterly-vae cluster --run {runs / 'fitting'}" in stderr
+    assert "Traceback" not in stderr
+    state = load_checkpoint(runs / "fitting" / "checkpoints" / "last.pt")
+    assert state["step"] == 4 and state["clusters"] is None  # the weights of the last step, no attribution
+    fitted = subprocess.run([sys.executable, "-m", "painterly_vae", "cluster", "--run", str(runs / "fitting"),
+                             "--device", "cpu", "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert fitted.returncode == 0, fitted.stderr[-3000:]
+    assert load_checkpoint(runs / "fitting" / "checkpoints" / "last.pt")["clusters"] is not None
+    painting = sorted((tiny_data.parent / "raw" / "painter-1").glob("*.jpg"))[0]
+    answered = subprocess.run([sys.executable, "-m", "painterly_vae", "attribute", str(painting), "--run",
+                               str(runs / "fitting"), "--device", "cpu"], capture_output=True, text=True, timeout=300)
+    assert answered.returncode == 0 and "painter-" in answered.stdout, answered.stderr[-3000:]
+
+
+def test_a_stop_asked_during_the_fit_names_the_stage_it_was_in() -> None:
+    from painterly_vae.cli.cli import _fit_interrupted
+    from painterly_vae.errors import FitInterrupted
+    from painterly_vae.inference.fit_progress import FitProgress
+    from painterly_vae.runtime.stop_signals import StopSignals
+
+    with StopSignals() as stop:
+        watch = FitProgress(stop, show=False, run_dir=Path("runs") / "many")
+        watch.stage("leaving out painter-2 (2 of 3) to measure strangers")
+        watch.check()  # nothing asked yet
+        signal.raise_signal(signal.SIGTERM)  # recorded, not fatal, while the context holds
+        with pytest.raises(FitInterrupted) as stopped:
+            watch.stage("calibrating on the validation paintings, and dating")
+    assert stopped.value.stage == "leaving out painter-2 (2 of 3) to measure strangers"
+    said = _fit_interrupted(stopped.value, "cluster")
+    assert said == ("stopped by SIGTERM while fitting the attribution (leaving out painter-2 (2 of 3) to measure "
+                    f"strangers); the run's stored attribution is as it was; fit it with: painterly-vae cluster --run "
+                    f"{Path('runs') / 'many'}")

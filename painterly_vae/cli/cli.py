@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from painterly_vae.cli.parser import build_parser
-from painterly_vae.errors import StopRequested, TrainingDiverged, TrainingInterrupted, UsageError
+from painterly_vae.errors import FitInterrupted, StopRequested, TrainingDiverged, TrainingInterrupted, UsageError
 from painterly_vae.runtime.runs import runs_dirs
 from painterly_vae.runtime.torchrun_env import rank_from_environment, world_size_from_environment
 
@@ -122,10 +122,14 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _cluster(args: argparse.Namespace) -> int:
+    from painterly_vae.inference.fit_progress import FitProgress
     from painterly_vae.inference.trained_run import refit_clusters
+    from painterly_vae.runtime.stop_signals import StopSignals
 
     run = _open_run_for(args)
-    clusters = refit_clusters(run, args.data, args.representation, not args.no_progress, args.accept_share)
+    with StopSignals() as stop:  # Ctrl-C stops between two pieces of the fit, the stored attribution untouched
+        watch = FitProgress(stop, show=not args.no_progress, run_dir=run.run_dir)
+        clusters = refit_clusters(run, args.data, args.representation, not args.no_progress, args.accept_share, watch)
     print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
           f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")
     print(f"Attribution {clusters.describe_validation()}")
@@ -246,6 +250,15 @@ def _interrupted(stopped: TrainingInterrupted) -> str:
     return f"{where}; that step is kept in {run / 'checkpoints' / 'last.pt'}; continue with: {resume}"
 
 
+def _fit_interrupted(stopped: FitInterrupted, command: str) -> str:
+    """What a stop during the attribution's fit kept, in words, and the command that fits it."""
+    run = Path(str(stopped.run_dir))
+    where = f"stopped by {stopped.signal_name} while fitting the attribution ({stopped.stage})"
+    kept = (f"the trained weights are kept in {run / 'checkpoints' / 'last.pt'}" if command == "train"
+            else "the run's stored attribution is as it was")
+    return f"{where}; {kept}; fit it with: painterly-vae cluster --run {run}"
+
+
 def _lost_other_processes(error: Exception) -> bool:
     """A failed collective under torchrun: torch.distributed's errors, or gloo's RuntimeErrors about peers."""
     distributed = sys.modules.get("torch.distributed")
@@ -289,6 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except TrainingInterrupted as stopped:
         print(f"{prefix}: {_interrupted(stopped)}", file=sys.stderr)
+        return 130 if stopped.signal_name == "Ctrl-C" else 143
+    except FitInterrupted as stopped:
+        print(f"{prefix}: {_fit_interrupted(stopped, args.command)}", file=sys.stderr)
         return 130 if stopped.signal_name == "Ctrl-C" else 143
     except StopRequested:
         print(

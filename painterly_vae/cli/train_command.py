@@ -165,8 +165,10 @@ def train_and_fit_clusters(trainer: "Trainer", progress: bool = True,
     """Train, then (main process) recompute the decoder's statistics per encoder (when it keeps
     them) and fit the artist clusters and the year regression on the trained encoders, and store
     them in last.pt: what `attribute` needs from a run. A signal recorded by
-    `stop` ends training between two steps with that step's checkpoint kept (`Trainer.fit`)."""
+    `stop` ends training between two steps with that step's checkpoint kept (`Trainer.fit`), or
+    the fit between two of its stages with the trained weights kept (`FitInterrupted`)."""
     from painterly_vae.inference.decoder_statistics import recompute_decoder_statistics
+    from painterly_vae.inference.fit_progress import FitProgress
     from painterly_vae.inference.trained_run import fit_latent_models
     from painterly_vae.runtime.host_memory import release_freed_memory_for
 
@@ -175,13 +177,18 @@ def train_and_fit_clusters(trainer: "Trainer", progress: bool = True,
         # the clusters' fit encodes in batches of another size: the steps' kept pages go back first
         release_freed_memory_for(trainer.device, trainer.config.training.keep_freed_memory)
         recompute_decoder_statistics(trainer.model, trainer.data, trainer.inference, trainer.config.training.batch_size)
-        trainer.clusters, trainer.dating = fit_latent_models(trainer.model, trainer.config, trainer.data,
-                                                             trainer.device, progress=progress)
-        trainer.save("last.pt")
+        trainer.save("last.pt")  # the trained weights, kept whatever happens to the fit (`cluster` fits them)
         log = open_run_log(trainer.run_dir)
-        summary.attribution = trainer.clusters.describe_validation()
-        log.info("clusters fitted (temperature %.3g); attribution %s", trainer.clusters.temperature, summary.attribution)
-        close_run_log(log)
+        try:
+            watch = FitProgress(stop, show=progress, log=log, run_dir=trainer.run_dir)
+            trainer.clusters, trainer.dating = fit_latent_models(trainer.model, trainer.config, trainer.data,
+                                                                 trainer.device, progress, watch)
+            trainer.save("last.pt")
+            summary.attribution = trainer.clusters.describe_validation()
+            log.info("clusters fitted (temperature %.3g); attribution %s", trainer.clusters.temperature,
+                     summary.attribution)
+        finally:
+            close_run_log(log)
     return summary
 
 

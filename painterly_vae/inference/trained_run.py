@@ -23,6 +23,7 @@ from painterly_vae.errors import UsageError
 from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import YearRegression, fit_dating, split_years
 from painterly_vae.inference.decoder_statistics import recompute_decoder_statistics
+from painterly_vae.inference.fit_progress import FitProgress
 from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.inference.representation_choice import AUTO, choose_representation
@@ -113,10 +114,12 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path | None
 
 
 def split_views(model: PainterlyVAE, data: ProcessedData, split: str, settings: InferenceSettings,
-                progress: bool = False) -> tuple[LatentViews, np.ndarray]:
-    """Views of every painting of `split` for the model's artists, and their artist indices."""
+                progress: bool = False, watch: FitProgress | None = None) -> tuple[LatentViews, np.ndarray]:
+    """Views of every painting of `split` for the model's artists, and their artist indices; with
+    `watch`, its bar (which honours a stop after every batch) instead of a plain one."""
     parts, labels = [], []
-    with encoding_bar(sum(data.count(artist, split) for artist in model.artists), f"encoding {split}", progress) as bar:
+    total, what = sum(data.count(artist, split) for artist in model.artists), f"encoding {split}"
+    with watch.bar(total, what) if watch is not None else encoding_bar(total, what, progress) as bar:
         for index, artist in enumerate(model.artists):
             views = encode_views(model, data.array(artist, split), settings, bar=bar)
             parts.append(views)
@@ -125,32 +128,44 @@ def split_views(model: PainterlyVAE, data: ProcessedData, split: str, settings: 
 
 
 def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
-                      progress: bool = False) -> tuple[ArtistClusters, YearRegression | None]:
+                      progress: bool = False, watch: FitProgress | None = None
+                      ) -> tuple[ArtistClusters, YearRegression | None]:
     """The clusters (config's clustering.representation, or the one chosen on the validation
     paintings when "auto"; fitted on the training split, temperature and unknown threshold
     calibrated on val, the familiarity mix chosen and how often strangers pass measured by leaving
     each painter out, the paintings it has seen remembered) and the year regression (None if too
-    few paintings carry a year), from one encoding of each split."""
+    few paintings carry a year), from one encoding of each split. `watch` shows each stage and
+    stops the fit between two of them when asked (`FitInterrupted`); by default it shows them
+    when `progress` does and never stops."""
+    watch = watch if watch is not None else FitProgress(show=progress)
     settings = InferenceSettings.of(config, device)
     encoders, artists = model.encoder_of_each_artist(), model.artists
-    train_views, train_labels = split_views(model, data, "train", settings, progress)
-    val_views, val_labels = split_views(model, data, "val", settings, progress)
+    train_views, train_labels = split_views(model, data, "train", settings, progress, watch)
+    val_views, val_labels = split_views(model, data, "val", settings, progress, watch)
 
     def clusters_of(chosen: list[int], name: str) -> ArtistClusters:
         return ArtistClusters([artists[a] for a in chosen], [encoders[a] for a in chosen], config.loss,
                               name, config.clustering.accept_share)
 
+    def candidate(name: str) -> ArtistClusters:
+        watch.stage(f"fitting {name} on the training paintings")
+        return clusters_of(every_artist, name)
+
+    def without_one(chosen: list[int]) -> ArtistClusters:
+        (left_out,) = set(every_artist) - set(chosen)
+        watch.stage(f"leaving out {artists[left_out]} ({left_out + 1} of {len(artists)}) to measure strangers")
+        return clusters_of(chosen, representation)
+
     every_artist = list(range(len(artists)))
     if config.clustering.representation == AUTO:
-        clusters, selection = choose_representation(lambda name: clusters_of(every_artist, name),
-                                                    bool(config.model.trunk), train_views, train_labels,
+        clusters, selection = choose_representation(candidate, bool(config.model.trunk), train_views, train_labels,
                                                     val_views, val_labels)
     else:
-        clusters, selection = clusters_of(every_artist, config.clustering.representation), None
+        clusters, selection = candidate(config.clustering.representation), None
         clusters.fit(train_views, train_labels)
     representation = clusters.representation
-    clusters.strangers = measure_strangers(lambda chosen: clusters_of(chosen, representation), artists,
-                                           train_views, train_labels, val_views, val_labels)
+    clusters.strangers = measure_strangers(without_one, artists, train_views, train_labels, val_views, val_labels)
+    watch.stage("calibrating on the validation paintings, and dating")
     clusters.calibrate(val_views, val_labels, clusters.strangers.mix if clusters.strangers is not None else None)
     clusters.selection = selection
     clusters.known = KnownPaintings.of(data, artists)
@@ -160,7 +175,8 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
 
 
 def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None,
-                   progress: bool = True, accept_share: float | None = None) -> ArtistClusters:
+                   progress: bool = True, accept_share: float | None = None,
+                   watch: FitProgress | None = None) -> ArtistClusters:
     """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run
     again and store them, after recomputing the decoder's statistics per encoder where it keeps
     them (`decoder_statistics`); `representation` and `accept_share` instead of the run's
@@ -170,7 +186,7 @@ def refit_clusters(run: TrainedRun, data_path: Path | None = None, representatio
     data = open_run_data(run, data_path, progress=progress)
     recomputed = recompute_decoder_statistics(run.model, data, InferenceSettings.of(config, run.device),
                                               config.training.batch_size)
-    clusters, dating = fit_latent_models(run.model, config, data, run.device, progress)
+    clusters, dating = fit_latent_models(run.model, config, data, run.device, progress, watch)
     model = run.model.state_dict() if recomputed else run.state.model  # other runs' weights are stored as they were
     state = dataclasses.replace(run.state, model=model, clusters=clusters.state_dict(),
                                 dating=dating.state_dict() if dating is not None else None)
