@@ -8,6 +8,7 @@ from pathlib import Path
 from painterly_vae.cli.summary import print_table
 from painterly_vae.evaluation.baselines import shown
 from painterly_vae.evaluation.report import RECONSTRUCTION_MEASURE_NAMES, Accuracy, Baseline, EvaluationReport
+from painterly_vae.inference.hard_pairs import most_confused
 from painterly_vae.inference.representation_choice import describe_selection
 
 
@@ -33,6 +34,10 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
               "95% paired bootstrap interval; an interval that holds 0 is a tie")
     print("per artist (precision / recall): " + ", ".join(
         f"{a} {m['precision']:.2f}/{m['recall']:.2f}" for a, m in attribution.per_artist.items()))
+    confused = most_confused(attribution.confusion, report.artists)
+    if confused:
+        print("most confused pairs (paintings of either attributed to the other, of all theirs; each way): "
+              + "; ".join(pair.describe() for pair in confused))
     print(f"calibration: expected calibration error {attribution.expected_calibration_error:.3f}")
     unknown_metrics = report.unknown
     line = f"unknown: false rejections {unknown_metrics.false_rejection_rate:.1%} of known paintings"

@@ -7,7 +7,8 @@ that the run does not know test the "unknown" answer. Writes `report.json` and P
 returns the report:
 
 - attribution: top-1 / top-3 / balanced accuracy, per-artist precision and recall,
-  confusion matrix; calibration (expected calibration error, reliability diagram);
+  confusion matrix and the pairs of painters confused most; calibration (expected calibration
+  error, reliability diagram);
 - unknown artists: AUROC of the familiarity score, rates at the calibrated threshold;
 - the representations compared (own / concat / elbo), each fitted on the training split;
 - unsupervised clustering of the latents: k-means and a Gaussian mixture against the true
@@ -43,12 +44,15 @@ from painterly_vae.evaluation.reconstructions import Reconstructions
 from painterly_vae.evaluation.report import Attribution, Dating, EvaluationReport, RepresentationScore, Unknown
 from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import dating_metrics, median_years, split_years
+from painterly_vae.inference.hard_pairs import most_confused
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.projections import project, shared_space_features
 from painterly_vae.inference.representation_choice import fit_representations
 from painterly_vae.inference.representations import REPRESENTATIONS
 from painterly_vae.inference.run_data import folder_name, open_run_data
 from painterly_vae.inference.trained_run import TrainedRun, split_views
+
+CONFUSED_PAIRS_PLOTTED = 10  # the pairs of painters drawn in plots/confused_pairs.png, most confused first
 
 
 def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | None = None,
@@ -165,6 +169,10 @@ def _attribution_metrics(clusters: ArtistClusters, evaluation: EvaluationSet, ar
     plots.confusion_png(np.array(metrics.confusion), artists, plot_dir / "confusion.png",
                         f"{title}: top-1 {metrics.top1:.0%} on {known.sum()} paintings")
     plots.reliability_png(probabilities.max(1), probabilities.argmax(1) == evaluation.labels[known], plot_dir / "reliability.png")
+    confused = most_confused(np.array(metrics.confusion), artists, top=CONFUSED_PAIRS_PLOTTED)
+    if confused:
+        plots.confused_pairs_png(confused, plot_dir / "confused_pairs.png",
+                                 f"{title}: the pairs of painters confused most on {known.sum()} paintings")
     return metrics, probabilities.argmax(1)
 
 

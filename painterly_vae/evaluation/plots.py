@@ -1,4 +1,4 @@
-"""The pictures `evaluate` saves: confusion matrix, latent maps, reconstructions, reliability.
+"""The pictures `evaluate` saves: confusion matrix, the pairs confused most, latent maps, reconstructions, reliability.
 
 matplotlib with the non-interactive Agg backend (no display needed); every figure is written
 atomically as PNG.
@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 
 from data_tools.atomic import atomic_write_bytes  # noqa: E402
 from painterly_vae.evaluation.report import RECONSTRUCTION_MEASURE_NAMES, Lead  # noqa: E402
+from painterly_vae.inference.hard_pairs import ConfusedPair  # noqa: E402
 
 UNKNOWN_COLOUR = "#9e9e9e"
 
@@ -42,6 +43,26 @@ def confusion_png(matrix: np.ndarray, artists: list[str], path: Path, title: str
     for (row, column), count in np.ndenumerate(matrix):
         axes.text(column, row, str(int(count)), ha="center", va="center", color="white" if shares[row, column] > 0.5 else "black")
     figure.colorbar(image, ax=axes, label="share of the true artist's paintings")
+    axes.set_title(title)
+    return _save(figure, path)
+
+
+def confused_pairs_png(pairs: list[ConfusedPair], path: Path, title: str) -> Path:
+    """The pairs of painters confused most, one bar each: paintings of the first named as the second,
+    then of the second named as the first, with the paintings of the two beside each bar."""
+    figure, axes = plt.subplots(figsize=(8, 0.9 + 0.45 * len(pairs)))
+    rows = np.arange(len(pairs))[::-1]
+    firsts = np.array([p.first_as_second for p in pairs])
+    axes.barh(rows, firsts, color="#4c72b0", label="the first painter's paintings named the second")
+    axes.barh(rows, [p.second_as_first for p in pairs], left=firsts, color="#dd8452",
+              label="the second painter's paintings named the first")
+    axes.set_yticks(rows, [f"{p.first} / {p.second}" for p in pairs])
+    for row, pair in zip(rows, pairs):
+        axes.text(pair.confused, row, f"  of {pair.paintings}", va="center", fontsize=8)
+    axes.set_xlabel("paintings attributed to the other painter of the pair")
+    axes.set_xlim(0, max(p.confused for p in pairs) * 1.25 + 1)
+    axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     axes.set_title(title)
     return _save(figure, path)
 

@@ -51,6 +51,7 @@ class Attribution:
     dating_error: str | None = None  # how far off the run's years are, in words
     warnings: list[str] = field(default_factory=list)  # soft checks of the picture
     seen: str | None = None  # "train" / "val": a painting the run trained or calibrated on
+    hard_pair: str | None = None  # the leading two are a pair the run often confuses: how often it tells them apart
 
     def describe_year(self, with_error: bool = True) -> str:
         """'painted about 1874 (1868-1880; 8 years off on average ...)', or '' without an estimate.
@@ -80,6 +81,8 @@ class Attribution:
             lines = [f"{name}: {ranking}"]
             if likeness or numbers:
                 lines.append(f"    {likeness}{numbers}".rstrip())
+        if self.hard_pair:
+            lines.append(f"    {self.hard_pair}")
         if self.year is not None:
             lines.append(f"    {self.describe_year(with_error=False)}")
         lines += [f"    warning: {warning}" for warning in self.warnings]
@@ -102,6 +105,7 @@ class Attribution:
             "dating_error": self.dating_error,
             "warnings": list(self.warnings),
             "seen_in": self.seen,
+            "hard_pair": self.hard_pair,
             "error": self.error,
         }
 
@@ -138,12 +142,14 @@ def attribute_paintings(run: TrainedRun, paintings: list[PaintingFile], top: int
     years = run.dating.predict(views, probabilities.argmax(1)) if run.dating is not None else None
     for row, index in enumerate(readable):
         result = results[index]
-        order = np.argsort(-probabilities[row])[:top]
-        result.ranked = [(run.artists[a], float(probabilities[row, a])) for a in order]
+        order = np.argsort(-probabilities[row])
+        result.ranked = [(run.artists[a], float(probabilities[row, a])) for a in order[:top]]
         result.unknown = bool(unknown[row])
         result.familiarity = float(familiarity[row])
         result.threshold = float(clusters.threshold)
         result.likeness = clusters.describe_familiarity(result.familiarity)
+        if clusters.pairs is not None and len(order) > 1 and not result.unknown:
+            result.hard_pair = clusters.pairs.describe(run.artists, int(order[0]), int(order[1]))
         if years is not None:
             year, half = float(years[row]), run.dating.half_width
             result.year = year

@@ -21,6 +21,7 @@ from scipy.special import log_softmax, softmax
 from painterly_vae.config import REPRESENTATIONS, ClusteringConfig, LossConfig
 from painterly_vae.inference import representations
 from painterly_vae.inference.familiarity import FamiliarityMix, available_mixes, threshold_letting_through
+from painterly_vae.inference.hard_pairs import PairSeparation
 from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.representation_choice import accuracy, describe_selection
@@ -52,6 +53,7 @@ class ArtistClusters:
         self.known: KnownPaintings | None = None  # the paintings it was fitted and calibrated on
         self.familiarity_mix: FamiliarityMix | None = None  # None: runs calibrated before it (the score alone, raw)
         self.selection: dict[str, Any] | None = None  # how `representation_choice` chose (None: named in the config)
+        self.pairs: PairSeparation | None = None  # how often it tells each pair of painters apart (validation)
 
     @property
     def needs_reconstructions(self) -> bool:
@@ -93,6 +95,7 @@ class ArtistClusters:
             self.threshold = threshold_letting_through(familiarity, self.accept_share)
             self.familiarity_reference = np.sort(familiarity)
             self.validation = {"paintings": len(labels), **accuracy(scores.argmax(1), labels)}
+            self.pairs = PairSeparation.measure(scores, labels)
         return self
 
     # ------------------------------------------------------------------ predicting
@@ -174,6 +177,7 @@ class ArtistClusters:
             "known_paintings": self.known.state_dict() if self.known is not None else None,
             "familiarity_mix": _tensors(self.familiarity_mix.state_dict()) if self.familiarity_mix is not None else None,
             "selection": self.selection,
+            "pairs": _tensors(self.pairs.state_dict()) if self.pairs is not None else None,
         }
 
     @classmethod
@@ -187,6 +191,7 @@ class ArtistClusters:
         clusters.known = KnownPaintings.from_state_dict(state.get("known_paintings"))
         clusters.familiarity_mix = FamiliarityMix.from_state_dict(_arrays(state.get("familiarity_mix")))
         clusters.selection = state.get("selection")
+        clusters.pairs = PairSeparation.from_state_dict(_arrays(state.get("pairs")))  # absent before pairs
         return clusters
 
     def describe_validation(self) -> str:

@@ -86,6 +86,7 @@ function showAnswer(result) {
   $("likeness").title = a.familiarity == null ? "" :
     `familiarity ${a.familiarity.toPrecision(3)}; the run calls a painting unknown below ${a.threshold.toPrecision(3)}`;
   $("year").textContent = a.year_text ? `Painted ${a.year_text.replace(/^painted /, "")}.` : "";
+  $("hard-pair").textContent = a.hard_pair ? `Read the first two with care: ${a.hard_pair}.` : "";
   $("warnings").replaceChildren(...a.warnings.map((w) => el("li", {}, `Warning: ${w}`)));
   $("ranking").replaceChildren(...a.ranking.map((r) => el("li", { class: "rank" },
     el("span", { class: "swatch", style: `background:${colourOf(r.artist)}` }),
