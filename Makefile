@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/host_memory.py --quick
 	$(BIN)/python bench/loader.py --quick
 	$(BIN)/python bench/attribute.py --quick
+	$(BIN)/python bench/probe_fit.py --quick
 	$(BIN)/python bench/serve.py --quick
 	$(BIN)/python bench/prepare.py --quick
 	$(BIN)/python bench/prepare.py --memory --quick
