@@ -34,3 +34,22 @@ def test_the_regression_answers_as_with_a_full_svd() -> None:
     theirs.steps[1] = ("pca", PCA(64, svd_solver="full"))
     theirs.fit(data, labels)
     np.testing.assert_allclose(ours.predict_proba(data), theirs.predict_proba(data), atol=1e-8)
+
+
+def test_a_fold_scores_and_measures_familiarity_as_a_whole_fit_without_the_gaussians() -> None:
+    """Leaving a painter out refits the representation once per painter: under a trunk, the fold
+    skips concat's Gaussians (they serve sampling alone) and answers exactly as the whole fit does."""
+    from painterly_vae.config import LossConfig
+    from painterly_vae.inference.clustering import ArtistClusters
+    from painterly_vae.inference.latents import LatentViews
+
+    rng = np.random.default_rng(3)
+    labels = np.repeat([0, 1, 2], 30)
+    views = LatentViews(rng.normal(size=(90, 3, 6)).astype(np.float32) + labels[:, None, None], np.zeros((90, 3)),
+                        np.zeros((90, 3)), rng.normal(size=(90, 12)) + labels[:, None], rng.normal(size=(90, 40)))
+    for representation in ("concat+trunk+gram", "concat"):
+        whole = ArtistClusters(["a", "b", "c"], [0, 1, 2], LossConfig(), representation).fit(views, labels)
+        fold = ArtistClusters(["a", "b", "c"], [0, 1, 2], LossConfig(), representation).fit_fold(views, labels)
+        np.testing.assert_array_equal(fold.decision_scores(views), whole.decision_scores(views))
+        np.testing.assert_array_equal(fold.familiarity_signals(views), whole.familiarity_signals(views))
+        assert (fold.scorer.means is None) == (representation != "concat")  # concat's Gaussians are its scores

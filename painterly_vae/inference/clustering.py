@@ -81,6 +81,13 @@ class ArtistClusters:
         self.scorer.fit_neighbours(views)
         return self
 
+    def fit_fold(self, views: LatentViews, labels: np.ndarray) -> "ArtistClusters":
+        """Fit on a fold that leaves a painter out, to score it and measure familiarity only
+        (`Representation.fit_fold`: what serves sampling alone is not fitted)."""
+        self.scorer.fit_fold(views, np.asarray(labels))
+        self.scorer.fit_neighbours(views)
+        return self
+
     def calibrate(self, views: LatentViews, labels: np.ndarray, mix: str | None = None) -> "ArtistClusters":
         """Temperature (lowest NLL on a grid) and rejection threshold from validation paintings;
         `mix`: which familiarity signals (`familiarity.MIXES`; default: every one the run has)."""

@@ -82,6 +82,11 @@ class Representation:
     def fit(self, views: LatentViews, labels: np.ndarray) -> None:
         raise NotImplementedError
 
+    def fit_fold(self, views: LatentViews, labels: np.ndarray) -> None:
+        """Fit for a fold that leaves a painter out, which only scores paintings and measures their
+        familiarity (never samples): as `fit`, unless part of the fit serves sampling alone."""
+        self.fit(views, labels)
+
     def fit_neighbours(self, views: LatentViews) -> None:
         """Keep the training paintings, standardised, in the space `nearest` compares in."""
         features = self._neighbour_features(views)
@@ -240,6 +245,12 @@ class ConcatTrunk(Concat):
 
     def fit(self, views: LatentViews, labels: np.ndarray) -> None:
         super().fit(views, labels)  # concat's Gaussians: what `sample --artist` draws from
+        self.fit_fold(views, labels)
+
+    def fit_fold(self, views: LatentViews, labels: np.ndarray) -> None:
+        """The two regressions, without concat's Gaussians: they serve `sample --artist` alone, and
+        their covariance grows with the square of painters x latent (2,000 numbers a painting at
+        20 painters: a Ledoit-Wolf fit of seconds in every fold)."""
         self.probe = _fit_probe(_with_trunk(views), labels, self.artists)
         self.novelty = _fit_probe(views.gram.astype(np.float64), labels, self.artists, GRAM_COMPONENTS)
 

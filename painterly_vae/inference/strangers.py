@@ -66,7 +66,7 @@ class StrangerRate:
 
 
 # what `measure_strangers` needs to fit an attribution on a subset of painters: their indices -> an
-# object with fit(views, labels), familiarity_signals(views) and accept_share (each mix is calibrated here)
+# object with fit_fold(views, labels), familiarity_signals(views) and accept_share (each mix is calibrated here)
 ClustersFactory = Callable[[list[int]], object]
 
 
@@ -89,7 +89,7 @@ def measure_strangers(make_clusters: ClustersFactory, artists: list[str], train_
         relabel[kept] = np.arange(len(kept))
         clusters = make_clusters(kept)
         in_train, in_val = train_labels != held_out, val_labels != held_out
-        clusters.fit(train_views.select(in_train), relabel[train_labels[in_train]])
+        clusters.fit_fold(train_views.select(in_train), relabel[train_labels[in_train]])
         known = clusters.familiarity_signals(val_views.select(in_val))
         strangers = clusters.familiarity_signals(val_views.select(~in_val))
         for mix in available_mixes(known.shape[1]):
