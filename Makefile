@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/loader.py --quick
 	$(BIN)/python bench/attribute.py --quick
 	$(BIN)/python bench/probe_fit.py --quick
+	$(BIN)/python bench/painters.py --quick
 	$(BIN)/python bench/serve.py --quick
 	$(BIN)/python bench/prepare.py --quick
 	$(BIN)/python bench/prepare.py --memory --quick

@@ -1,0 +1,101 @@
+"""How the costs grow with the painters: the same paintings split among 5, 20 and 100 painters.
+
+    python bench/painters.py [--quick] [--painters 5 20 100] [--paintings 1200] [--epochs 2]
+
+For each count, a child process paints the same total of synthetic paintings split evenly among
+that many painters (32 px), trains the paper's model on them (tiny widths, per-artist encoders,
+`--epochs`), and measures: the training's time per painting seen, what `train` does besides its
+steps (mostly the attribution's fit: every painting through every encoder, the clusters, one fit
+per painter left out),
+`evaluate` on the test split, one `attribute` answer in the warm process, the process's peak
+memory and the checkpoints' sizes. Every figure is printed beside the first count's as a ratio;
+what grows faster than the paintings is what to make cheaper. The last line is machine-readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+MEASURES = ("train_s_per_painting", "fit_s", "evaluate_s", "attribute_s", "peak_rss_mb", "last_pt_mb", "best_pt_mb")
+
+
+def measure(painters: int, paintings: int, epochs: int) -> dict[str, float]:
+    """One count of painters, in this process (the parent runs each in a child of its own)."""
+    import torch
+
+    from data_tools.prepare import PrepareOptions, prepare
+    from data_tools.processed import ProcessedData
+    from data_tools.synthetic import write_synthetic_raw
+    from painterly_vae.cli.train_command import TrainRequest, run_training
+    from painterly_vae.evaluation.evaluate import evaluate_run
+    from painterly_vae.inference.answers import attribute_files
+    from painterly_vae.inference.trained_run import open_run
+
+    torch.manual_seed(0)
+    root = Path(tempfile.mkdtemp(prefix=f"painters-{painters}-"))
+    raw = write_synthetic_raw(root / "raw", artists=painters, per_artist=paintings // painters, size=40, seed=painters)
+    data = prepare(raw, root / "data", PrepareOptions(size=32, min_size=32, min_images=10, workers=0), progress=False).out
+    values = {"model.image_size": 32, "model.channels": [16, 32], "model.latent_dim": 16, "training.batch_size": 32,
+              "training.epochs": epochs, "training.eval_every": 1_000_000, "training.image_every": 1_000_000,
+              "training.checkpoint_every": 1_000_000, "training.runs_dir": str(root / "runs"), "training.device": "cpu"}
+    started = time.perf_counter()
+    summary = run_training(TrainRequest(data=data, name="bench", values=values, progress=False))
+    whole = time.perf_counter() - started
+    run_dir = root / "runs" / "bench"
+    seen = summary.steps * 32
+    run = open_run(run_dir, torch.device("cpu"))
+    started = time.perf_counter()
+    evaluate_run(run, progress=False)
+    evaluated = time.perf_counter() - started
+    painting = sorted((raw / ProcessedData.open(data).artists[0]).glob("*.jpg"))[0]
+    attribute_files(run, [painting])  # warm
+    started = time.perf_counter()
+    attribute_files(run, [painting])
+    answered = time.perf_counter() - started
+    checkpoints = run_dir / "checkpoints"
+    return {"painters": painters, "paintings_seen": seen, "train_s_per_painting": summary.seconds / seen,
+            "fit_s": whole - summary.seconds, "evaluate_s": evaluated, "attribute_s": answered,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "last_pt_mb": (checkpoints / "last.pt").stat().st_size / 2**20,
+            "best_pt_mb": (checkpoints / "best.pt").stat().st_size / 2**20}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5, 10 and 20 painters, 600 paintings, 1 epoch")
+    parser.add_argument("--painters", type=int, nargs="+", default=[5, 20, 100])
+    parser.add_argument("--paintings", type=int, default=1200, help="in all, split evenly among the painters")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: measure this count and print JSON
+    args = parser.parse_args()
+    if args.quick:
+        args.painters, args.paintings, args.epochs = [5, 10, 20], 600, 1
+    if args.one:
+        print(json.dumps(measure(args.one, args.paintings, args.epochs)))
+        return
+    rows = []
+    for painters in args.painters:
+        child = subprocess.run([sys.executable, __file__, "--one", str(painters), "--paintings", str(args.paintings),
+                                "--epochs", str(args.epochs)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    first = rows[0]
+    print(f"{args.paintings} synthetic paintings in all, 32 px, {args.epochs} epoch(s); each row beside "
+          f"{first['painters']} painters (x ratio)")
+    print(f"{'painters':>8s} " + " ".join(f"{name:>24s}" for name in MEASURES))
+    for row in rows:
+        cells = [f"{row[name]:11.3g} ({row[name] / first[name]:5.2f}x)" for name in MEASURES]
+        print(f"{row['painters']:8d} " + " ".join(f"{cell:>24s}" for cell in cells))
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()
