@@ -99,6 +99,11 @@ def test_a_signal_during_the_attributions_fit_keeps_the_weights_and_cluster_fits
     assert "Traceback" not in stderr
     state = load_checkpoint(runs / "fitting" / "checkpoints" / "last.pt")
     assert state["step"] == 4 and state["clusters"] is None  # the weights of the last step, no attribution
+    resumed = subprocess.run(_train(tiny_data, runs, "fitting", "--resume", "--steps", "4"), capture_output=True,
+                             text=True, timeout=300)  # nothing left to train: it points at the fit instead
+    assert resumed.returncode == 2 and "Traceback" not in resumed.stderr
+    assert resumed.stderr.strip().endswith(f"its attribution was never fitted; fit it with: painterly-vae cluster "
+                                           f"--run {runs / 'fitting'}")
     fitted = subprocess.run([sys.executable, "-m", "painterly_vae", "cluster", "--run", str(runs / "fitting"),
                              "--device", "cpu", "--no-progress"], capture_output=True, text=True, timeout=300)
     assert fitted.returncode == 0, fitted.stderr[-3000:]

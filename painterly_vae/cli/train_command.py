@@ -124,6 +124,9 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
         trainer = Trainer(config, data, run_dir, device, processes)
         trainer.load_run_state(state)
         if trainer.step >= trainer.total_steps():
+            if state.clusters is None:  # trained to its end, its attribution's fit stopped before it was stored
+                raise UsageError(f"run {run_dir.name} finished training at step {trainer.step} but its attribution "
+                                 f"was never fitted; fit it with: painterly-vae cluster --run {run_dir}")
             asked = _length_asked(request, config)
             raise UsageError(
                 f"run {run_dir.name} is already at step {trainer.step} ({trainer.epochs_done():.3g} epochs), so {asked} "
