@@ -32,6 +32,14 @@ def measure(painters: int, paintings: int, epochs: int) -> dict[str, float]:
     """One count of painters, in this process (the parent runs each in a child of its own)."""
     import torch
 
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory(prefix=f"painters-{painters}-") as scratch:
+        return _measure_in(Path(scratch), painters, paintings, epochs)
+
+
+def _measure_in(root: Path, painters: int, paintings: int, epochs: int) -> dict[str, float]:
+    import torch
+
     from data_tools.prepare import PrepareOptions, prepare
     from data_tools.processed import ProcessedData
     from data_tools.synthetic import write_synthetic_raw
@@ -40,8 +48,6 @@ def measure(painters: int, paintings: int, epochs: int) -> dict[str, float]:
     from painterly_vae.inference.answers import attribute_files
     from painterly_vae.inference.trained_run import open_run
 
-    torch.manual_seed(0)
-    root = Path(tempfile.mkdtemp(prefix=f"painters-{painters}-"))
     raw = write_synthetic_raw(root / "raw", artists=painters, per_artist=paintings // painters, size=40, seed=painters)
     data = prepare(raw, root / "data", PrepareOptions(size=32, min_size=32, min_images=10, workers=0), progress=False).out
     values = {"model.image_size": 32, "model.channels": [16, 32], "model.latent_dim": 16, "training.batch_size": 32,
