@@ -145,6 +145,10 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     assert 0.0 <= report.unknown.auroc <= 1.0 and 0 <= report.unknown.detection_rate <= 1
     held_out = report.unknown.per_artist["painter-4"]  # the only unknown artist: its AUROC is the whole one
     assert held_out["paintings"] == report.paintings["unknown_artists"] and held_out["auroc"] == report.unknown.auroc
+    rejected = report.unknown.false_rejections_per_artist  # painter by painter, their mean weighted by paintings
+    counts = np.array(report.attribution.confusion).sum(1)  # each known painter's paintings
+    assert list(rejected) == KNOWN and all(0 <= share <= 1 for share in rejected.values())
+    assert np.dot(counts, list(rejected.values())) / counts.sum() == pytest.approx(report.unknown.false_rejection_rate)
     assert report.attribution.top1 >= 0.6 and report.attribution.top3 == 1.0
     assert set(report.representations) == {"own", "concat", "elbo"}
     colours = report.baseline("colour_histogram")

@@ -49,6 +49,10 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
         line += (f"; leaving each of its painters out (validation): flagged {unknown_metrics.held_out_flagged:.1%}, "
                  f"AUROC {unknown_metrics.held_out_auroc:.3f} (familiarity: {unknown_metrics.familiarity_mix})")
     print(line)
+    if unknown_metrics.false_rejections_per_artist:
+        print(f"known paintings called unknown, by painter (the run lets {unknown_metrics.accept_share_on_val:.0%} of its "
+              "validation paintings through, over all painters): " + ", ".join(
+                  f"{artist} {share:.0%}" for artist, share in unknown_metrics.false_rejections_per_artist.items()))
     chosen = describe_selection(report.selection)
     if chosen:
         print(f"representation {report.representation}, {chosen}")

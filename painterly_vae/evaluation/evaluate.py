@@ -182,6 +182,10 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> Unk
     known = evaluation.known
     metrics = Unknown(threshold=clusters.threshold, accept_share_on_val=clusters.accept_share,
                       false_rejection_rate=float(flagged[known].mean()))
+    # one threshold for every painter: which of them pay for it (the config asks a share over all)
+    metrics.false_rejections_per_artist = {artist: float(flagged[evaluation.labels == index].mean())
+                                           for index, artist in enumerate(clusters.artists)
+                                           if np.any(evaluation.labels == index)}
     if clusters.familiarity_mix is not None:
         metrics.familiarity_mix = clusters.familiarity_mix.mix
     if clusters.strangers is not None and clusters.strangers.auroc is not None:

@@ -124,6 +124,7 @@ class Unknown(JsonRecord):
     threshold: float
     accept_share_on_val: float
     false_rejection_rate: float  # share of the run's own artists' paintings flagged unknown
+    false_rejections_per_artist: dict[str, float] | None = _optional()  # the same share, painter by painter
     detection_rate: float | None = _optional()  # with paintings by other artists: the share flagged
     auroc: float | None = _optional()
     per_artist: dict[str, dict[str, float]] | None = _optional()  # unknown painter -> paintings, detection_rate, auroc
