@@ -11,8 +11,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-
 from conftest import load_experiment_script
+
 from painterly_vae.cli.parser import build_parser
 from painterly_vae.config import load_config, parse_assignment
 
