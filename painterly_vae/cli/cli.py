@@ -300,12 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingDiverged as error:
         print(f"{prefix}: training stopped: {error}", file=sys.stderr)
         return 1
-    except TrainingInterrupted as stopped:
-        print(f"{prefix}: {_interrupted(stopped)}", file=sys.stderr)
-        return 130 if stopped.signal_name == "Ctrl-C" else 143
-    except FitInterrupted as stopped:
-        print(f"{prefix}: {_fit_interrupted(stopped, args.command)}", file=sys.stderr)
-        return 130 if stopped.signal_name == "Ctrl-C" else 143
+    except (TrainingInterrupted, FitInterrupted) as stopped:
+        said = (_interrupted(stopped) if isinstance(stopped, TrainingInterrupted)
+                else _fit_interrupted(stopped, args.command))
+        print(f"{prefix}: {said}", file=sys.stderr)
+        return 130 if stopped.signal_name == "Ctrl-C" else 143  # the shell's codes for SIGINT and SIGTERM
     except StopRequested:
         print(
             f"{prefix}: stopped at once by a second SIGTERM (under torchrun: another process of the job failed, see "
