@@ -231,6 +231,9 @@ class ClusteringConfig:
     # or "auto": the best of them on the validation paintings (experiments/record.md)
     representation: str = "concat"
     accept_share: float = 0.95  # share of validation paintings the "unknown" threshold lets through
+    # a folder of paintings by painters the run does not know ("": none): the familiarity learns from them
+    # what "someone else" looks like (needs model.trunk; painterly_vae.inference.exposure)
+    others: str = ""
 
 
 @dataclass
@@ -398,6 +401,8 @@ class Config:
         _require(c.representation not in TRUNK_REPRESENTATIONS or bool(m.trunk), "clustering.representation",
                  f"{c.representation} needs a trunk (model.trunk)")
         _require(0 < c.accept_share <= 1, "clustering.accept_share", "must be in (0, 1]")
+        _require(not c.others or bool(m.trunk), "clustering.others",
+                 "needs a trunk (model.trunk): the familiarity learns 'someone else' from its Gram statistics")
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:

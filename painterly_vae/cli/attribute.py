@@ -6,14 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from painterly_vae.errors import UsageError
+from painterly_vae.inference.painting_files import files_under
 
 
 def expand_inputs(inputs: list[Path]) -> list[Path]:
-    """Files as given; folders become their files (recursively, sorted, hidden ones skipped)."""
+    """Files as given; folders become their files (`painting_files.files_under`)."""
     files: list[Path] = []
     for item in inputs:
         if item.is_dir():
-            files += sorted(p for p in item.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(item).parts))
+            files += files_under(item)
         else:
             files.append(item)
     if not files:

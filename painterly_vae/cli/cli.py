@@ -99,7 +99,14 @@ def _train_values(args: argparse.Namespace) -> dict[str, object]:
         values["training.steps"] = args.steps
     if args.device is not None:
         values["training.device"] = args.device
+    if args.others is not None:
+        values["clustering.others"] = _others_folder(args.others)
     return values
+
+
+def _others_folder(given: str) -> str:
+    """--others as the config keeps it: absolute (a later `cluster` may run from elsewhere); '' for none."""
+    return str(Path(given).resolve()) if given else ""
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -129,10 +136,13 @@ def _cluster(args: argparse.Namespace) -> int:
     run = _open_run_for(args)
     with StopSignals() as stop:  # Ctrl-C stops between two pieces of the fit, the stored attribution untouched
         watch = FitProgress(stop, show=not args.no_progress, run_dir=run.run_dir)
-        clusters = refit_clusters(run, args.data, args.representation, not args.no_progress, args.accept_share, watch)
+        clusters = refit_clusters(run, args.data, args.representation, not args.no_progress, args.accept_share, watch,
+                                  None if args.others is None else _others_folder(args.others))
     print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
           f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")
     print(f"Attribution {clusters.describe_validation()}")
+    if clusters.exposure is not None:
+        print(f"Familiarity shown {clusters.exposure.source}")
     if clusters.strangers is not None:
         print(f"The threshold: {clusters.describe_threshold()}.")
     return 0

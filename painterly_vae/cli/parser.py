@@ -16,6 +16,8 @@ from painterly_vae.config import CHOSEN_REPRESENTATION, REPRESENTATIONS
 from painterly_vae.feature_networks import NETWORKS
 
 DESCRIPTION = "The `painterly-vae` command line: parse arguments, call one function, print a summary."
+OTHERS_HELP = ("a folder of paintings by painters the run does not know (any depth): the unknown-artist "
+               "familiarity learns from them what someone else looks like; runs with a trunk")
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -109,6 +111,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     length.add_argument("--steps", type=int, help="total optimisation steps (overrides --epochs)")
     train.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     train.add_argument("--resume", action="store_true", help="continue the run exactly where it stopped")
+    train.add_argument("--others", metavar="DIR", help=OTHERS_HELP)
     train.add_argument("--set", dest="assignments", action="append", default=[], metavar="SECTION.KEY=VALUE",
                        help="override any config key, e.g. --set model.latent_dim=64 (repeatable)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -139,6 +142,8 @@ def _add_cluster(commands: argparse._SubParsersAction) -> None:
     cluster.add_argument("--accept-share", type=float,
                          help="share of validation paintings the unknown-artist threshold lets through, in (0, 1] "
                               "(default: the run's clustering.accept_share)")
+    cluster.add_argument("--others", metavar="DIR",
+                         help=OTHERS_HELP + " (default: the run's clustering.others; '' for none)")
     cluster.add_argument("--data", type=Path, help="a folder of artist sub-folders or a prepared directory, with the run's artists (default: the run's data)")
 
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 # Keys a resumed run may change: none of them changes the model or what a step computes.
 RESUMABLE_KEYS = {
     "data.path",
+    "clustering.others",
     "training.steps",
     "training.epochs",
     "training.device",
@@ -90,6 +91,7 @@ def run_training(request: TrainRequest) -> "TrainingSummary":
     if "training.runs_dir" not in chosen:  # $PAINTERLY_VAE_RUNS when set, else runs/
         config = config.with_values({"training.runs_dir": str(runs_dirs()[0])})
     plan_training(config, data)
+    _check_others(config)
     from painterly_vae.runtime import distributed
     from painterly_vae.training.trainer import Trainer
 
@@ -120,6 +122,7 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
     _check_resumable(saved, config)
     data = ProcessedData.open(config.data.path)
     plan_training(config, data)
+    _check_others(config)
     with _training_processes(config) as (processes, device, stop):
         trainer = Trainer(config, data, run_dir, device, processes)
         trainer.load_run_state(state)
@@ -135,6 +138,13 @@ def _resume(request: TrainRequest, overrides: dict[str, Any]) -> "TrainingSummar
         if processes.is_main:
             save_config(config, run_dir / "config.toml")
         return train_and_fit_clusters(trainer, request.progress, stop)
+
+
+def _check_others(config: Config) -> None:
+    """The folder of other painters' paintings is read after training: a wrong path is said now."""
+    others = config.clustering.others
+    if others and not Path(others).is_dir():
+        raise UsageError(f"clustering.others: no folder {others}")
 
 
 def _latest_unfinished(folders: list[Path]) -> Path:

@@ -20,6 +20,7 @@ from scipy.special import log_softmax, softmax
 
 from painterly_vae.config import REPRESENTATIONS, ClusteringConfig, LossConfig
 from painterly_vae.inference import representations
+from painterly_vae.inference.exposure import Exposure
 from painterly_vae.inference.familiarity import FamiliarityMix, available_mixes, threshold_letting_through
 from painterly_vae.inference.hard_pairs import PairSeparation
 from painterly_vae.inference.known_paintings import KnownPaintings
@@ -54,6 +55,7 @@ class ArtistClusters:
         self.familiarity_mix: FamiliarityMix | None = None  # None: runs calibrated before it (the score alone, raw)
         self.selection: dict[str, Any] | None = None  # how `representation_choice` chose (None: named in the config)
         self.pairs: PairSeparation | None = None  # how often it tells each pair of painters apart (validation)
+        self.exposure: Exposure | None = None  # the familiarity's "someone else" (`exposure`); None: not shown any
 
     @property
     def needs_reconstructions(self) -> bool:
@@ -86,6 +88,12 @@ class ArtistClusters:
         (`Representation.fit_fold`: what serves sampling alone is not fitted)."""
         self.scorer.fit_fold(views, np.asarray(labels))
         self.scorer.fit_neighbours(views)
+        return self
+
+    def fit_exposure(self, views: LatentViews, labels: np.ndarray, others: LatentViews | None) -> "ArtistClusters":
+        """Show the familiarity paintings by other painters (`exposure`), beside the training
+        paintings it was fitted on; None: none (the familiarity has its two signals)."""
+        self.exposure = None if others is None else Exposure.fit(views, np.asarray(labels), others)
         return self
 
     def calibrate(self, views: LatentViews, labels: np.ndarray, mix: str | None = None) -> "ArtistClusters":
@@ -127,7 +135,10 @@ class ArtistClusters:
 
     def familiarity_signals(self, views: LatentViews) -> np.ndarray:
         """(N, signals) every familiarity signal (`familiarity.SIGNALS`) before they are mixed."""
-        return self.scorer.familiarity_signals(views)
+        signals = self.scorer.familiarity_signals(views)
+        if self.exposure is None:
+            return signals
+        return np.column_stack([signals, self.exposure.signal(views)])
 
     def embedding(self, views: LatentViews) -> np.ndarray:
         """(N, D) the numbers the attribution reads of each painting (where evidence is looked for)."""
@@ -157,6 +168,8 @@ class ArtistClusters:
         rate = self.strangers
         if rate is not None and rate.auroc is not None:
             sentence += f"; with each painter left out in turn, it caught {1 - rate.pass_rate:.0%} of that painter's paintings"
+        if self.exposure is not None and self.familiarity_mix is not None and "exposure" in self.familiarity_mix.mix:
+            sentence += f"; what someone else looks like, it learnt from {self.exposure.paintings:,} paintings of other painters"
         return sentence
 
     def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -185,6 +198,7 @@ class ArtistClusters:
             "familiarity_mix": _tensors(self.familiarity_mix.state_dict()) if self.familiarity_mix is not None else None,
             "selection": self.selection,
             "pairs": _tensors(self.pairs.state_dict()) if self.pairs is not None else None,
+            "exposure": _tensors(self.exposure.state_dict()) if self.exposure is not None else None,
         }
 
     @classmethod
@@ -199,6 +213,7 @@ class ArtistClusters:
         clusters.familiarity_mix = FamiliarityMix.from_state_dict(_arrays(state.get("familiarity_mix")))
         clusters.selection = state.get("selection")
         clusters.pairs = PairSeparation.from_state_dict(_arrays(state.get("pairs")))  # absent before pairs
+        clusters.exposure = Exposure.from_state_dict(_arrays(state.get("exposure")))  # absent: shown no others
         return clusters
 
     def describe_validation(self) -> str:

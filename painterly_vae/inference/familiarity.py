@@ -1,7 +1,8 @@
-"""Is this painter one the run knows? Two signals, and the mix of them that caught strangers best.
+"""Is this painter one the run knows? The signals, and the mix of them that caught strangers best.
 
 A softmax over the run's painters always names one of them; what says "none of these" is a
-familiarity score with a threshold. Two signals are measured for every painting:
+familiarity score with a threshold. Two signals are measured for every painting (three when the
+run was shown paintings by other painters):
 
     score    what the representation says of its best painter (the Gram-statistics regression's
              best log-probability for concat+trunk and its kin; the best cluster score for the
@@ -10,6 +11,9 @@ familiarity score with a threshold. Two signals are measured for every painting:
              representation scores in (for runs with a trunk, the standardised principal
              components of the Gram statistics): a painting no training painting resembles is
              by a stranger, however confident the regression is
+    exposure the best known painter's log-probability in the Gram regression fitted beside a
+             class "someone else" of a folder of other painters' paintings (`exposure`; only
+             runs fitted with `clustering.others`)
 
 On the five paper painters with a MobileNetV2 trunk, leaving each painter out in turn, their
 AUROC against the held-out painter is 0.73 (score), 0.66 (nearest) and 0.78 (their mean); on
@@ -26,8 +30,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIGNALS = ("score", "nearest")
-MIXES: dict[str, tuple[int, ...]] = {"score": (0,), "nearest": (1,), "score+nearest": (0, 1)}
+SIGNALS = ("score", "nearest", "exposure")
+# a run has the first two signals (runs fitted before `nearest`: the first), and `exposure` when it
+# was fitted with paintings of other painters (`exposure`); the last mix a run can use is its default
+MIXES: dict[str, tuple[int, ...]] = {"score": (0,), "nearest": (1,), "score+nearest": (0, 1),
+                                     "exposure": (2,), "score+exposure": (0, 2), "nearest+exposure": (1, 2),
+                                     "score+nearest+exposure": (0, 1, 2)}
 BLOCK = 1024  # paintings compared with the training paintings at a time (bounds the similarity matrix)
 
 

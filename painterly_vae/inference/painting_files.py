@@ -10,6 +10,7 @@ recorded fit. A file that cannot be used gets a one-line reason instead of stopp
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,21 @@ class PaintingFile:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # soft checks: attributed, but said
     phash: int | None = None  # perceptual hash of the whole picture: is it one the run trained on?
+
+
+def files_under(folder: Path) -> list[Path]:
+    """Every file under `folder`, at any depth, sorted; hidden files and folders skipped, and
+    folders that are symbolic links followed (once each: a link back up is not a loop)."""
+    found, seen = [], set()
+    for root, folders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            folders.clear()
+            continue
+        seen.add(real)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found += [Path(root) / name for name in files if not name.startswith(".")]
+    return sorted(found)
 
 
 def read_paintings(files: list[Path], preprocessing: dict[str, Any]) -> list[PaintingFile]:

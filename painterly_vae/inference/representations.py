@@ -251,13 +251,13 @@ class ConcatTrunk(Concat):
         """The two regressions, without concat's Gaussians: they serve `sample --artist` alone, and
         their covariance grows with the square of painters x latent (2,000 numbers a painting at
         20 painters: a Ledoit-Wolf fit of seconds in every fold)."""
-        self.probe = _fit_probe(_with_trunk(views), labels, self.artists)
-        self.novelty = _fit_probe(views.gram.astype(np.float64), labels, self.artists, GRAM_COMPONENTS)
+        self.probe = fit_probe(_with_trunk(views), labels, self.artists)
+        self.novelty = fit_probe(views.gram.astype(np.float64), labels, self.artists, GRAM_COMPONENTS)
 
     def scores(self, views: LatentViews) -> np.ndarray:
         if self.probe is None:
             raise RuntimeError("fit the clusters first")
-        return _probe_log_proba(self.probe, _with_trunk(views))
+        return probe_log_proba(self.probe, _with_trunk(views))
 
     def familiarity(self, views: LatentViews) -> np.ndarray:
         if self.novelty is None:  # stored before the Gram regression existed: the best score, as the others
@@ -267,13 +267,13 @@ class ConcatTrunk(Concat):
     def _gram_log_proba(self, views: LatentViews) -> np.ndarray:
         if self.novelty is None:
             raise RuntimeError("fit the clusters first")
-        return _probe_log_proba(self.novelty, views.gram.astype(np.float64))
+        return probe_log_proba(self.novelty, views.gram.astype(np.float64))
 
     def _neighbour_features(self, views: LatentViews) -> np.ndarray:
         """The Gram regression's own space (its standardised principal components)."""
         if self.novelty is None:
             raise RuntimeError("fit the clusters first")
-        return _probe_space(self.novelty, views.gram.astype(np.float64))
+        return probe_space(self.novelty, views.gram.astype(np.float64))
 
     def arrays(self) -> Arrays:
         return {**super().arrays(), "probe": self.probe, "novelty": self.novelty}
@@ -316,12 +316,12 @@ class StyleStatistics(Representation):
         return _style(views)
 
     def fit(self, views: LatentViews, labels: np.ndarray) -> None:
-        self.probe = _fit_probe(_style(views), labels, self.artists)
+        self.probe = fit_probe(_style(views), labels, self.artists)
 
     def scores(self, views: LatentViews) -> np.ndarray:
         if self.probe is None:
             raise RuntimeError("fit the clusters first")
-        return _probe_log_proba(self.probe, _style(views))
+        return probe_log_proba(self.probe, _style(views))
 
     def arrays(self) -> Arrays:
         return {"probe": self.probe, "neighbours": self.neighbours}
@@ -352,7 +352,7 @@ def _style(views: LatentViews) -> np.ndarray:
     return views.style.astype(np.float64)
 
 
-def _fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
+def fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
                components: int | None = None) -> dict[str, np.ndarray]:
     """A balanced logistic regression of concat+trunk (`components`: on that many principal
     components of the standardised features), as plain arrays scored without scikit-learn."""
@@ -370,7 +370,7 @@ def _fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
     return probe
 
 
-def _probe_space(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
+def probe_space(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
     """The features as the regression reads them: standardised (and reduced, when it was)."""
     features = (features - probe["mean"]) / probe["scale"]
     if "pca_components" in probe:
@@ -378,6 +378,6 @@ def _probe_space(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarr
     return features
 
 
-def _probe_log_proba(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
-    logits = _probe_space(probe, features) @ probe["coef"].T + probe["intercept"]
+def probe_log_proba(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
+    logits = probe_space(probe, features) @ probe["coef"].T + probe["intercept"]
     return log_softmax(logits, axis=1)

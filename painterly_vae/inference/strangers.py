@@ -66,15 +66,18 @@ class StrangerRate:
 
 
 # what `measure_strangers` needs to fit an attribution on a subset of painters: their indices -> an
-# object with fit_fold(views, labels), familiarity_signals(views) and accept_share (each mix is calibrated here)
+# object with fit_fold(views, labels), fit_exposure(views, labels, others), familiarity_signals(views)
+# and accept_share (each mix is calibrated here)
 ClustersFactory = Callable[[list[int]], object]
 
 
 def measure_strangers(make_clusters: ClustersFactory, artists: list[str], train_views: LatentViews,
-                      train_labels: np.ndarray, val_views: LatentViews, val_labels: np.ndarray) -> StrangerRate | None:
+                      train_labels: np.ndarray, val_views: LatentViews, val_labels: np.ndarray,
+                      others: LatentViews | None = None) -> StrangerRate | None:
     """Leave each painter out in turn (see the module's docstring) and keep the familiarity mix
     with the best mean AUROC; None with fewer than MIN_PAINTERS painters or without validation
-    paintings of every one of them."""
+    paintings of every one of them. `others`: paintings by painters the run does not know, shown
+    to every fold's familiarity as the whole run's is (`exposure`)."""
     from sklearn.metrics import roc_auc_score  # imported here: attribution never needs scikit-learn
 
     present = [a for a in range(len(artists)) if np.any(val_labels == a) and np.any(train_labels == a)]
@@ -89,7 +92,9 @@ def measure_strangers(make_clusters: ClustersFactory, artists: list[str], train_
         relabel[kept] = np.arange(len(kept))
         clusters = make_clusters(kept)
         in_train, in_val = train_labels != held_out, val_labels != held_out
-        clusters.fit_fold(train_views.select(in_train), relabel[train_labels[in_train]])
+        fold_views, fold_labels = train_views.select(in_train), relabel[train_labels[in_train]]
+        clusters.fit_fold(fold_views, fold_labels)
+        clusters.fit_exposure(fold_views, fold_labels, others)
         known = clusters.familiarity_signals(val_views.select(in_val))
         strangers = clusters.familiarity_signals(val_views.select(~in_val))
         for mix in available_mixes(known.shape[1]):

@@ -23,6 +23,7 @@ from painterly_vae.errors import UsageError
 from painterly_vae.inference.clustering import ArtistClusters
 from painterly_vae.inference.dating import YearRegression, fit_dating, split_years
 from painterly_vae.inference.decoder_statistics import recompute_decoder_statistics
+from painterly_vae.inference.exposure import read_other_paintings
 from painterly_vae.inference.fit_progress import FitProgress
 from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
@@ -63,7 +64,7 @@ class TrainedRun:
     @property
     def preprocessing(self) -> dict[str, Any]:
         """How `prepare` squared this run's paintings (size, fit, crops): attribute does the same."""
-        return dict(self.state.preprocessing or {"size": self.config.model.input_size, "fit": "crop"})
+        return squared_as(self.state.preprocessing, self.config)
 
     def require_clusters(self) -> ArtistClusters:
         if self.clusters is None:
@@ -140,8 +141,17 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     watch = watch if watch is not None else FitProgress(show=progress)
     settings = InferenceSettings.of(config, device)
     encoders, artists = model.encoder_of_each_artist(), model.artists
+    known = KnownPaintings.of(data, artists)
+    others = None
+    if config.clustering.others:
+        watch.stage(f"reading the paintings of other painters in {config.clustering.others}")
+        others = read_other_paintings(Path(config.clustering.others), squared_as(data.index.get("prepared_with", {}).get("options"), config), known)
     train_views, train_labels = split_views(model, data, "train", settings, progress, watch)
     val_views, val_labels = split_views(model, data, "val", settings, progress, watch)
+    others_views = None
+    if others is not None:
+        with watch.bar(len(others.images), "encoding the other painters' paintings") as bar:
+            others_views = encode_views(model, others.images, settings, reconstruct=False, bar=bar)
 
     def clusters_of(chosen: list[int], name: str) -> ArtistClusters:
         return ArtistClusters([artists[a] for a in chosen], [encoders[a] for a in chosen], config.loss,
@@ -164,24 +174,36 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
         clusters, selection = candidate(config.clustering.representation), None
         clusters.fit(train_views, train_labels)
     representation = clusters.representation
-    clusters.strangers = measure_strangers(without_one, artists, train_views, train_labels, val_views, val_labels)
+    clusters.fit_exposure(train_views, train_labels, others_views)
+    clusters.strangers = measure_strangers(without_one, artists, train_views, train_labels, val_views, val_labels,
+                                           others_views)
     watch.stage("calibrating on the validation paintings, and dating")
     clusters.calibrate(val_views, val_labels, clusters.strangers.mix if clusters.strangers is not None else None)
     clusters.selection = selection
-    clusters.known = KnownPaintings.of(data, artists)
+    clusters.known = known
+    if clusters.exposure is not None:
+        clusters.exposure.source = others.describe()
     dating = fit_dating(train_views, split_years(data, artists, "train"), train_labels,
                         val_views, split_years(data, artists, "val"), val_labels, clusters.predict(val_views))
     return clusters, dating
 
 
+def squared_as(options: dict[str, Any] | None, config: Config) -> dict[str, Any]:
+    """How `prepare` squared a run's paintings (`options`, as it recorded them; runs that did not
+    record them: cropped to the model's size): what any other painting is squared as."""
+    return dict(options or {"size": config.model.input_size, "fit": "crop"})
+
+
 def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None,
                    progress: bool = True, accept_share: float | None = None,
-                   watch: FitProgress | None = None) -> ArtistClusters:
+                   watch: FitProgress | None = None, others: str | None = None) -> ArtistClusters:
     """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run
     again and store them, after recomputing the decoder's statistics per encoder where it keeps
-    them (`decoder_statistics`); `representation` and `accept_share` instead of the run's
-    clustering.representation and clustering.accept_share (checked as the config checks them)."""
-    changed = {"clustering.representation": representation, "clustering.accept_share": accept_share}
+    them (`decoder_statistics`); `representation`, `accept_share` and `others` instead of the
+    run's clustering.representation, clustering.accept_share and clustering.others (checked as
+    the config checks them)."""
+    changed = {"clustering.representation": representation, "clustering.accept_share": accept_share,
+               "clustering.others": others}
     config = run.config.with_values({key: value for key, value in changed.items() if value is not None})
     data = open_run_data(run, data_path, progress=progress)
     recomputed = recompute_decoder_statistics(run.model, data, InferenceSettings.of(config, run.device),
