@@ -140,3 +140,21 @@ def test_others_that_cannot_be_used_are_one_line_usage_errors(trunk_run: dict[st
     error = capsys.readouterr().err
     assert "clustering.others" in error and "needs a trunk" in error and "Traceback" not in error
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_folder_of_links_to_painters_folders_is_read_through_the_links(tmp_path: Path) -> None:
+    """Collections are often gathered as links to each painter's folder: those are followed (once),
+    hidden files are not read."""
+    from painterly_vae.inference.painting_files import files_under
+
+    painter = tmp_path / "library" / "painter-a"
+    painter.mkdir(parents=True)
+    for name in ("one.jpg", "two.jpg", ".thumbs.db"):
+        (painter / name).write_bytes(b"x")
+    gathered = tmp_path / "gathered"
+    gathered.mkdir()
+    (gathered / "painter-a").symlink_to(painter, target_is_directory=True)
+    (gathered / "painter-a-again").symlink_to(painter, target_is_directory=True)
+    (painter / "loop").symlink_to(gathered, target_is_directory=True)
+    names = [p.relative_to(gathered).as_posix() for p in files_under(gathered)]
+    assert names == ["painter-a/one.jpg", "painter-a/two.jpg"]

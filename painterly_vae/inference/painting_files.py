@@ -44,7 +44,7 @@ def files_under(folder: Path) -> list[Path]:
             folders.clear()
             continue
         seen.add(real)
-        folders[:] = [name for name in folders if not name.startswith(".")]
+        folders[:] = sorted(name for name in folders if not name.startswith("."))  # the same folder wins every time
         found += [Path(root) / name for name in files if not name.startswith(".")]
     return sorted(found)
 
