@@ -27,6 +27,7 @@ ENCODER_LAYOUTS = ("per-artist", "single")
 REPRESENTATIONS = ("own", "concat", "elbo", "concat+trunk", "style", "gram", "concat+trunk+gram")
 TRUNK_REPRESENTATIONS = ("concat+trunk", "style", "gram", "concat+trunk+gram")
 CHOSEN_REPRESENTATION = "auto"
+UNKNOWN_THRESHOLDS = ("overall", "per-painter")  # clustering.unknown_threshold
 DECODERS = ("dfc", "residual")  # painterly_vae.model.decoders builds them
 DECODER_NORMS = ("batch", "encoder", "group")  # the DFC decoder's normalisation
 ARTIST_GRADIENTS = ("own", "every")  # which encoders the discriminative term on z trains (loss.artist_weight)
@@ -231,6 +232,9 @@ class ClusteringConfig:
     # or "auto": the best of them on the validation paintings (experiments/record.md)
     representation: str = "concat"
     accept_share: float = 0.95  # share of validation paintings the "unknown" threshold lets through
+    # "overall": one threshold, accept_share of all validation paintings; "per-painter": one for each painter,
+    # at most 1 - accept_share of any painter's own paintings rejected (painterly_vae.inference.painter_thresholds)
+    unknown_threshold: str = "overall"
     # a folder of paintings by painters the run does not know ("": none): the familiarity learns from them
     # what "someone else" looks like (needs model.trunk; painterly_vae.inference.exposure)
     others: str = ""
@@ -401,6 +405,8 @@ class Config:
         _require(c.representation not in TRUNK_REPRESENTATIONS or bool(m.trunk), "clustering.representation",
                  f"{c.representation} needs a trunk (model.trunk)")
         _require(0 < c.accept_share <= 1, "clustering.accept_share", "must be in (0, 1]")
+        _require(c.unknown_threshold in UNKNOWN_THRESHOLDS, "clustering.unknown_threshold",
+                 f"must be one of {UNKNOWN_THRESHOLDS}")
         _require(not c.others or bool(m.trunk), "clustering.others",
                  "needs a trunk (model.trunk): the familiarity learns 'someone else' from its Gram statistics")
 

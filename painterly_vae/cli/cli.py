@@ -137,7 +137,7 @@ def _cluster(args: argparse.Namespace) -> int:
     with StopSignals() as stop:  # Ctrl-C stops between two pieces of the fit, the stored attribution untouched
         watch = FitProgress(stop, show=not args.no_progress, run_dir=run.run_dir)
         clusters = refit_clusters(run, args.data, args.representation, not args.no_progress, args.accept_share, watch,
-                                  None if args.others is None else _others_folder(args.others))
+                                  None if args.others is None else _others_folder(args.others), args.unknown_threshold)
     print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
           f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")
     print(f"Attribution {clusters.describe_validation()}")

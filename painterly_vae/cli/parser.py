@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from data_tools.geometry import FITS
 from painterly_vae import __version__
-from painterly_vae.config import CHOSEN_REPRESENTATION, REPRESENTATIONS
+from painterly_vae.config import CHOSEN_REPRESENTATION, REPRESENTATIONS, UNKNOWN_THRESHOLDS
 from painterly_vae.feature_networks import NETWORKS
 
 DESCRIPTION = "The `painterly-vae` command line: parse arguments, call one function, print a summary."
@@ -142,6 +142,10 @@ def _add_cluster(commands: argparse._SubParsersAction) -> None:
     cluster.add_argument("--accept-share", type=float,
                          help="share of validation paintings the unknown-artist threshold lets through, in (0, 1] "
                               "(default: the run's clustering.accept_share)")
+    cluster.add_argument("--unknown-threshold", choices=UNKNOWN_THRESHOLDS,
+                         help="one 'unknown artist' threshold for all painters (overall) or one per painter, at most "
+                              "1 - accept-share of any painter's own paintings rejected (default: the run's "
+                              "clustering.unknown_threshold)")
     cluster.add_argument("--others", metavar="DIR",
                          help=OTHERS_HELP + " (default: the run's clustering.others; '' for none)")
     cluster.add_argument("--data", type=Path, help="a folder of artist sub-folders or a prepared directory, with the run's artists (default: the run's data)")

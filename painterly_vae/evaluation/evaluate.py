@@ -178,7 +178,7 @@ def _attribution_metrics(clusters: ArtistClusters, evaluation: EvaluationSet, ar
 
 def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> Unknown:
     familiarity = clusters.familiarity(evaluation.views)
-    flagged = familiarity < clusters.threshold
+    flagged = clusters.rejects(familiarity, clusters.predict(evaluation.views))
     known = evaluation.known
     metrics = Unknown(threshold=clusters.threshold, accept_share_on_val=clusters.accept_share,
                       false_rejection_rate=float(flagged[known].mean()))

@@ -138,7 +138,7 @@ def attribute_paintings(run: TrainedRun, paintings: list[PaintingFile], top: int
         views = encode_views(run.model, np.stack(squares), settings, reconstruct=clusters.needs_reconstructions, bar=bar)
     probabilities = clusters.predict_proba(views)
     familiarity = clusters.familiarity(views)
-    unknown = familiarity < clusters.threshold
+    unknown = clusters.rejects(familiarity, probabilities.argmax(1))
     years = run.dating.predict(views, probabilities.argmax(1)) if run.dating is not None else None
     for row, index in enumerate(readable):
         result = results[index]

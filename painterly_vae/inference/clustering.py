@@ -25,6 +25,7 @@ from painterly_vae.inference.familiarity import FamiliarityMix, available_mixes,
 from painterly_vae.inference.hard_pairs import PairSeparation
 from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews
+from painterly_vae.inference.painter_thresholds import PainterThresholds
 from painterly_vae.inference.representation_choice import accuracy, describe_selection
 from painterly_vae.inference.representations import STORED_KEYS, Representation
 from painterly_vae.inference.strangers import StrangerRate
@@ -56,6 +57,7 @@ class ArtistClusters:
         self.selection: dict[str, Any] | None = None  # how `representation_choice` chose (None: named in the config)
         self.pairs: PairSeparation | None = None  # how often it tells each pair of painters apart (validation)
         self.exposure: Exposure | None = None  # the familiarity's "someone else" (`exposure`); None: not shown any
+        self.painter_thresholds: PainterThresholds | None = None  # one per painter (`painter_thresholds`); None: one for all
 
     @property
     def needs_reconstructions(self) -> bool:
@@ -145,7 +147,20 @@ class ArtistClusters:
         return self.scorer.embedding(views)
 
     def is_unknown(self, views: LatentViews) -> np.ndarray:
-        return self.familiarity(views) < self.threshold
+        return self.rejects(self.familiarity(views), self.predict(views))
+
+    def rejects(self, familiarity: np.ndarray, named: np.ndarray) -> np.ndarray:
+        """(N,) "unknown artist": below the run's one threshold, or, with a threshold per painter,
+        less like the run's painters than the threshold of the painter each is `named`."""
+        familiarity = np.asarray(familiarity)
+        if self.painter_thresholds is None:
+            return familiarity < self.threshold
+        return self.painter_thresholds.rejects(self.likeness(familiarity), named)
+
+    def likeness(self, familiarity: np.ndarray) -> np.ndarray:
+        """(N,) the share of the validation paintings each is at least as familiar as."""
+        reference = self.familiarity_reference
+        return np.searchsorted(reference, np.asarray(familiarity), side="right") / len(reference)
 
     def describe_familiarity(self, familiarity: float) -> str | None:
         """The familiarity as a reader's sentence part: 'less like these painters than 97% of
@@ -154,7 +169,7 @@ class ArtistClusters:
         reference = self.familiarity_reference
         if reference is None or not len(reference):
             return None
-        below = float(np.searchsorted(reference, familiarity, side="right")) / len(reference)
+        below = float(self.likeness(np.array([familiarity]))[0])
         if below < 0.5:
             return f"less like these painters than {round((1 - below) * 100)}% of their own paintings"
         return f"as like these painters as {round(below * 100)}% of their own paintings are, or more"
@@ -163,8 +178,13 @@ class ArtistClusters:
         """What "unknown artist" means for this run, in one sentence (what it costs the run's own
         painters, and what it caught when each painter was left out)."""
         passing = round(self.accept_share * 100)
-        sentence = (f"'unknown artist' means less like these painters than {passing}% of their own validation "
-                    f"paintings are (so about {100 - passing}% of theirs are called unknown too)")
+        if self.painter_thresholds is not None:
+            sentence = (f"'unknown artist' means less like these painters than {passing}% of the named painter's own "
+                        f"paintings are, set painter by painter (so at most about {100 - passing}% of any painter's "
+                        f"own are called unknown)")
+        else:
+            sentence = (f"'unknown artist' means less like these painters than {passing}% of their own validation "
+                        f"paintings are (so about {100 - passing}% of theirs are called unknown too)")
         rate = self.strangers
         if rate is not None and rate.auroc is not None:
             sentence += f"; with each painter left out in turn, it caught {1 - rate.pass_rate:.0%} of that painter's paintings"
@@ -199,6 +219,8 @@ class ArtistClusters:
             "selection": self.selection,
             "pairs": _tensors(self.pairs.state_dict()) if self.pairs is not None else None,
             "exposure": _tensors(self.exposure.state_dict()) if self.exposure is not None else None,
+            "painter_thresholds": (_tensors(self.painter_thresholds.state_dict())
+                                   if self.painter_thresholds is not None else None),
         }
 
     @classmethod
@@ -214,6 +236,7 @@ class ArtistClusters:
         clusters.selection = state.get("selection")
         clusters.pairs = PairSeparation.from_state_dict(_arrays(state.get("pairs")))  # absent before pairs
         clusters.exposure = Exposure.from_state_dict(_arrays(state.get("exposure")))  # absent: shown no others
+        clusters.painter_thresholds = PainterThresholds.from_state_dict(_arrays(state.get("painter_thresholds")))
         return clusters
 
     def describe_validation(self) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -26,6 +26,7 @@ from painterly_vae.inference.decoder_statistics import recompute_decoder_statist
 from painterly_vae.inference.exposure import read_other_paintings
 from painterly_vae.inference.fit_progress import FitProgress
 from painterly_vae.inference.known_paintings import KnownPaintings
+from painterly_vae.inference.painter_thresholds import PainterThresholds, cross_fitted_likeness
 from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.inference.representation_choice import AUTO, choose_representation
 from painterly_vae.inference.run_data import open_run_data
@@ -178,7 +179,12 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     clusters.strangers = measure_strangers(without_one, artists, train_views, train_labels, val_views, val_labels,
                                            others_views)
     watch.stage("calibrating on the validation paintings, and dating")
-    clusters.calibrate(val_views, val_labels, clusters.strangers.mix if clusters.strangers is not None else None)
+    mix = clusters.strangers.mix if clusters.strangers is not None else None
+    clusters.calibrate(val_views, val_labels, mix)
+    if config.clustering.unknown_threshold == "per-painter":
+        clusters.painter_thresholds = calibrate_per_painter(clusters, lambda: clusters_of(every_artist, representation),
+                                                            train_views, train_labels, val_views, val_labels,
+                                                            others_views, watch)
     clusters.selection = selection
     clusters.known = known
     if clusters.exposure is not None:
@@ -186,6 +192,29 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     dating = fit_dating(train_views, split_years(data, artists, "train"), train_labels,
                         val_views, split_years(data, artists, "val"), val_labels, clusters.predict(val_views))
     return clusters, dating
+
+
+def calibrate_per_painter(clusters: ArtistClusters, new_clusters: Callable[[], ArtistClusters],
+                          train_views: LatentViews, train_labels: np.ndarray, val_views: LatentViews,
+                          val_labels: np.ndarray, others: LatentViews | None, watch: FitProgress) -> PainterThresholds:
+    """Each painter's "unknown" threshold (`painter_thresholds`), calibrated on its validation
+    paintings and its training paintings cross-fitted: each fold's likeness from the same
+    attribution (representation, folder of others, familiarity mix) fitted on the other folds."""
+    mix = clusters.familiarity_mix.mix if clusters.familiarity_mix is not None else None
+
+    def likeness_without(kept: np.ndarray, held: np.ndarray) -> np.ndarray:
+        watch.stage(f"calibrating each painter's threshold: {int(held.sum())} training paintings held out")
+        fold = new_clusters().fit_fold(train_views.select(kept), train_labels[kept])
+        fold.fit_exposure(train_views.select(kept), train_labels[kept], others)
+        fold.calibrate(val_views, val_labels, mix)
+        return fold.likeness(fold.familiarity(train_views.select(held)))
+
+    likeness = clusters.likeness(clusters.familiarity(val_views))
+    labels = val_labels
+    crossed = cross_fitted_likeness(likeness_without, train_labels)
+    if crossed is not None:
+        likeness, labels = np.concatenate([likeness, crossed]), np.concatenate([labels, train_labels])
+    return PainterThresholds.fit(likeness, labels, len(clusters.artists), 1 - clusters.accept_share)
 
 
 def squared_as(options: dict[str, Any] | None, config: Config) -> dict[str, Any]:
@@ -196,14 +225,15 @@ def squared_as(options: dict[str, Any] | None, config: Config) -> dict[str, Any]
 
 def refit_clusters(run: TrainedRun, data_path: Path | None = None, representation: str | None = None,
                    progress: bool = True, accept_share: float | None = None,
-                   watch: FitProgress | None = None, others: str | None = None) -> ArtistClusters:
+                   watch: FitProgress | None = None, others: str | None = None,
+                   unknown_threshold: str | None = None) -> ArtistClusters:
     """`painterly-vae cluster`: fit the clusters (and the year regression) of an existing run
     again and store them, after recomputing the decoder's statistics per encoder where it keeps
-    them (`decoder_statistics`); `representation`, `accept_share` and `others` instead of the
-    run's clustering.representation, clustering.accept_share and clustering.others (checked as
-    the config checks them)."""
+    them (`decoder_statistics`); `representation`, `accept_share`, `others` and
+    `unknown_threshold` instead of the run's clustering keys of those names (checked as the
+    config checks them)."""
     changed = {"clustering.representation": representation, "clustering.accept_share": accept_share,
-               "clustering.others": others}
+               "clustering.others": others, "clustering.unknown_threshold": unknown_threshold}
     config = run.config.with_values({key: value for key, value in changed.items() if value is not None})
     data = open_run_data(run, data_path, progress=progress)
     recomputed = recompute_decoder_statistics(run.model, data, InferenceSettings.of(config, run.device),
