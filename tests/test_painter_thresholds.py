@@ -70,6 +70,10 @@ def test_every_painter_keeps_its_own_paintings_and_strangers_are_still_caught() 
     assert np.isfinite(each.painter_thresholds.shares).all()
     assert each.painter_thresholds.calibration[2] > 6  # validation and the training paintings cross-fitted
     assert each.is_unknown(strangers).mean() > 0.95
+    # each painter's threshold as a familiarity (what --verbose and --json give) decides as the share does
+    familiarity, named = each.familiarity(fresh), each.predict(fresh)
+    thresholds = np.array([each.threshold_for(painter) for painter in range(3)])
+    np.testing.assert_array_equal(familiarity < thresholds[named], each.is_unknown(fresh))
 
 
 def test_with_too_few_calibration_paintings_nothing_is_rejected() -> None:

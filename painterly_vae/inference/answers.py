@@ -146,7 +146,7 @@ def attribute_paintings(run: TrainedRun, paintings: list[PaintingFile], top: int
         result.ranked = [(run.artists[a], float(probabilities[row, a])) for a in order[:top]]
         result.unknown = bool(unknown[row])
         result.familiarity = float(familiarity[row])
-        result.threshold = float(clusters.threshold)
+        result.threshold = clusters.threshold_for(int(order[0]))
         result.likeness = clusters.describe_familiarity(result.familiarity)
         if clusters.pairs is not None and len(order) > 1 and not result.unknown:
             result.hard_pair = clusters.pairs.describe(run.artists, int(order[0]), int(order[1]))

@@ -157,6 +157,17 @@ class ArtistClusters:
             return familiarity < self.threshold
         return self.painter_thresholds.rejects(self.likeness(familiarity), named)
 
+    def threshold_for(self, named: int) -> float:
+        """The familiarity below which a painting named painter `named` is unknown (the run's one
+        threshold, or that painter's own as a familiarity: the lowest validation familiarity
+        with at least its share of the validation paintings at or below it)."""
+        if self.painter_thresholds is None:
+            return self.threshold
+        share, reference = float(self.painter_thresholds.shares[named]), self.familiarity_reference
+        if not np.isfinite(share) or share <= 0:
+            return -np.inf
+        return float(reference[min(int(np.ceil(share * len(reference))), len(reference)) - 1])
+
     def likeness(self, familiarity: np.ndarray) -> np.ndarray:
         """(N,) the share of the validation paintings each is at least as familiar as."""
         reference = self.familiarity_reference
