@@ -138,8 +138,10 @@ def _cluster(args: argparse.Namespace) -> int:
         watch = FitProgress(stop, show=not args.no_progress, run_dir=run.run_dir)
         clusters = refit_clusters(run, args.data, args.representation, not args.no_progress, args.accept_share, watch,
                                   None if args.others is None else _others_folder(args.others), args.unknown_threshold)
+    unknown = ("a threshold per painter" if clusters.painter_thresholds is not None
+               else f"unknown below {clusters.threshold:.4g}")
     print(f"Fitted {clusters.representation} clusters for {len(run.artists)} artists of {run.run_dir} "
-          f"(temperature {clusters.temperature:.3g}, unknown below {clusters.threshold:.4g}); stored in checkpoints/last.pt")
+          f"(temperature {clusters.temperature:.3g}, {unknown}); stored in checkpoints/last.pt")
     print(f"Attribution {clusters.describe_validation()}")
     if clusters.exposure is not None:
         print(f"Familiarity shown {clusters.exposure.source}")

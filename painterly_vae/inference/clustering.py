@@ -199,6 +199,8 @@ class ArtistClusters:
         rate = self.strangers
         if rate is not None and rate.auroc is not None:
             sentence += f"; with each painter left out in turn, it caught {1 - rate.pass_rate:.0%} of that painter's paintings"
+            if self.painter_thresholds is not None:
+                sentence += " (with one threshold for all)"
         if self.exposure is not None and self.familiarity_mix is not None and "exposure" in self.familiarity_mix.mix:
             sentence += f"; what someone else looks like, it learnt from {self.exposure.paintings:,} paintings of other painters"
         return sentence

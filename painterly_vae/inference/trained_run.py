@@ -10,6 +10,7 @@ clusters are fitted to it.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -201,9 +202,10 @@ def calibrate_per_painter(clusters: ArtistClusters, new_clusters: Callable[[], A
     paintings and its training paintings cross-fitted: each fold's likeness from the same
     attribution (representation, folder of others, familiarity mix) fitted on the other folds."""
     mix = clusters.familiarity_mix.mix if clusters.familiarity_mix is not None else None
+    folds = itertools.count(1)
 
     def likeness_without(kept: np.ndarray, held: np.ndarray) -> np.ndarray:
-        watch.stage(f"calibrating each painter's threshold: {int(held.sum())} training paintings held out")
+        watch.stage(f"calibrating each painter's threshold: fold {next(folds)}, {int(held.sum())} training paintings held out")
         fold = new_clusters().fit_fold(train_views.select(kept), train_labels[kept])
         fold.fit_exposure(train_views.select(kept), train_labels[kept], others)
         fold.calibrate(val_views, val_labels, mix)
