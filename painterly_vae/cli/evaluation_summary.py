@@ -43,15 +43,17 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
     line = f"unknown: false rejections {unknown_metrics.false_rejection_rate:.1%} of known paintings"
     if unknown_metrics.auroc is not None:
         line += f"; unknown artists flagged {unknown_metrics.detection_rate:.1%}, AUROC {unknown_metrics.auroc:.3f}"
-        line += " (" + ", ".join(f"{name} {values['auroc']:.2f}"
+        line += " (" + "; ".join(f"{name} {values['auroc']:.2f}, {values['detection_rate']:.0%} flagged"
                                  for name, values in (unknown_metrics.per_artist or {}).items()) + ")"
     if unknown_metrics.held_out_auroc is not None:
         line += (f"; leaving each of its painters out (validation): flagged {unknown_metrics.held_out_flagged:.1%}, "
                  f"AUROC {unknown_metrics.held_out_auroc:.3f} (familiarity: {unknown_metrics.familiarity_mix})")
     print(line)
     if unknown_metrics.false_rejections_per_artist:
-        print(f"known paintings called unknown, by painter (the run lets {unknown_metrics.accept_share_on_val:.0%} of its "
-              "validation paintings through, over all painters): " + ", ".join(
+        over = ("of each painter's own paintings through, painter by painter" if unknown_metrics.threshold_rule == "per-painter"
+                else "of its validation paintings through, over all painters")
+        print(f"known paintings called unknown, by painter (the run lets {unknown_metrics.accept_share_on_val:.0%} {over}): "
+              + ", ".join(
                   f"{artist} {share:.0%}" for artist, share in unknown_metrics.false_rejections_per_artist.items()))
     chosen = describe_selection(report.selection)
     if chosen:

@@ -181,8 +181,9 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> Unk
     flagged = clusters.rejects(familiarity, clusters.predict(evaluation.views))
     known = evaluation.known
     metrics = Unknown(threshold=clusters.threshold, accept_share_on_val=clusters.accept_share,
-                      false_rejection_rate=float(flagged[known].mean()))
-    # one threshold for every painter: which of them pay for it (the config asks a share over all)
+                      false_rejection_rate=float(flagged[known].mean()),
+                      threshold_rule="overall" if clusters.painter_thresholds is None else "per-painter")
+    # which painters pay for the threshold (one for all: the config asks a share over all; one per painter: of each)
     metrics.false_rejections_per_artist = {artist: float(flagged[evaluation.labels == index].mean())
                                            for index, artist in enumerate(clusters.artists)
                                            if np.any(evaluation.labels == index)}

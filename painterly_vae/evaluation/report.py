@@ -131,6 +131,7 @@ class Unknown(JsonRecord):
     familiarity_mix: str | None = _optional()  # the signals the familiarity mixes (`inference.familiarity`)
     held_out_auroc: float | None = _optional()  # leaving each of the run's painters out, on validation paintings
     held_out_flagged: float | None = _optional()  # ... the share of the left-out painter's paintings flagged
+    threshold_rule: str | None = _optional()  # clustering.unknown_threshold: "overall" or "per-painter"
 
 
 @dataclass
