@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import TRUNK_RUN_SETS
 from sklearn.metrics import roc_auc_score
 
 from data_tools.synthetic import write_synthetic_raw
@@ -158,3 +159,15 @@ def test_a_folder_of_links_to_painters_folders_is_read_through_the_links(tmp_pat
     (painter / "loop").symlink_to(gathered, target_is_directory=True)
     names = [p.relative_to(gathered).as_posix() for p in files_under(gathered)]
     assert names == ["painter-a/one.jpg", "painter-a/two.jpg"]
+
+
+def test_train_with_others_fits_the_exposure_and_records_the_folder(data64: Path, mobilenet_file: Path,
+                                                                    others_folder: Path, tmp_path: Path) -> None:
+    sets = [*TRUNK_RUN_SETS, f"networks.mobilenet_v2.weights={mobilenet_file}", f"training.runs_dir={tmp_path}"]
+    code = main(["train", "--data", str(data64), "--name", "shown", "--steps", "4", "--no-progress",
+                 "--others", str(others_folder), *[arg for item in sets for arg in ("--set", item)]])
+    assert code == 0
+    run = tmp_path / "shown"
+    assert f'others = "{others_folder.resolve()}"' in (run / "config.toml").read_text()
+    exposure = load_checkpoint(run / "checkpoints" / "last.pt")["clusters"]["exposure"]
+    assert exposure["paintings"] == 16 and str(others_folder) in exposure["source"]
