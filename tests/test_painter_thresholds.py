@@ -4,6 +4,7 @@ and one whose paintings are less alike than the others'; strangers still caught.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,8 @@ def fitted(rng: np.random.Generator, per_painter: bool) -> ArtistClusters:
 
     clusters = new().fit(train, train_labels).calibrate(val, val_labels, "score")
     if per_painter:
-        clusters.painter_thresholds = calibrate_per_painter(clusters, new, train, train_labels, val, val_labels,
-                                                            None, FitProgress(show=False))
+        clusters.painter_thresholds, clusters.plausible = calibrate_per_painter(
+            clusters, new, train, train_labels, val, val_labels, None, FitProgress(show=False))
     return clusters
 
 
@@ -70,6 +71,11 @@ def test_every_painter_keeps_its_own_paintings_and_strangers_are_still_caught() 
     assert np.isfinite(each.painter_thresholds.shares).all()
     assert each.painter_thresholds.calibration[2] > 6  # validation and the training paintings cross-fitted
     assert each.is_unknown(strangers).mean() > 0.95
+    # the plausible painters: a painter's own painting names it (8 in 10 promised), a far stranger's set is empty
+    sets = each.plausible_given(each.predict_proba(fresh), each.familiarity(fresh))
+    assert min(float(sets[fresh_labels == painter, painter].mean()) for painter in range(3)) >= 0.8
+    stranger_sets = each.plausible_given(each.predict_proba(strangers), each.familiarity(strangers))
+    assert (~stranger_sets.any(axis=1)).mean() > 0.95
     # each painter's threshold as a familiarity (what --verbose and --json give) decides as the share does
     familiarity, named = each.familiarity(fresh), each.predict(fresh)
     thresholds = np.array([each.threshold_for(painter) for painter in range(3)])
@@ -89,6 +95,8 @@ def test_the_thresholds_reopen_from_the_checkpoint_and_older_runs_keep_one() -> 
     again = ArtistClusters.from_state_dict(clusters.state_dict(), LossConfig())
     np.testing.assert_array_equal(again.is_unknown(fresh), clusters.is_unknown(fresh))
     assert "set painter by painter" in again.describe_threshold()
+    np.testing.assert_array_equal(again.plausible.floors, clusters.plausible.floors)
+    assert again.plausible.describe([]).startswith("none of the run's painters is plausible (8 in 10 or more")
     older = clusters.state_dict()
     del older["painter_thresholds"]
     reopened = ArtistClusters.from_state_dict(older, LossConfig())
@@ -103,6 +111,9 @@ def test_cluster_per_painter_stores_the_thresholds_and_attribute_answers(trunk_r
     run = trunk_run["run"]
     assert main(["cluster", "--run", str(run), "--unknown-threshold", "per-painter", "--no-progress"]) == 0
     assert "set painter by painter" in capsys.readouterr().out
+    assert main(["attribute", str(trunk_run["painting"]), "--run", str(run), "--json", "--no-progress"]) == 0
+    answer = json.loads(capsys.readouterr().out)["paintings"][0]
+    assert isinstance(answer["plausible"], list) and "of each painter's own paintings" in answer["plausible_sentence"]
     stored = load_checkpoint(run / "checkpoints" / "last.pt")["clusters"]["painter_thresholds"]
     assert stored["shares"].shape == (3,) and (stored["calibration"] > 0).all()
     assert main(["attribute", str(trunk_run["painting"]), "--run", str(run), "--no-progress"]) == 0

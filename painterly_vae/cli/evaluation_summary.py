@@ -55,6 +55,14 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
         print(f"known paintings called unknown, by painter (the run lets {unknown_metrics.accept_share_on_val:.0%} {over}): "
               + ", ".join(
                   f"{artist} {share:.0%}" for artist, share in unknown_metrics.false_rejections_per_artist.items()))
+    if unknown_metrics.plausible_coverage is not None:
+        line = (f"plausible painters: the painting's own in its set for {unknown_metrics.plausible_coverage:.1%} of known "
+                f"paintings (" + ", ".join(f"{artist} {share:.0%}" for artist, share in
+                                          (unknown_metrics.plausible_coverage_per_artist or {}).items())
+                + f"), {unknown_metrics.plausible_size:.2f} painters a set")
+        if unknown_metrics.plausible_empty_strangers is not None:
+            line += f"; none plausible for {unknown_metrics.plausible_empty_strangers:.1%} of the unknown artists' paintings"
+        print(line)
     chosen = describe_selection(report.selection)
     if chosen:
         print(f"representation {report.representation}, {chosen}")

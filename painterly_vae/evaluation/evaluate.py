@@ -191,6 +191,16 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> Unk
         metrics.familiarity_mix = clusters.familiarity_mix.mix
     if clusters.strangers is not None and clusters.strangers.auroc is not None:
         metrics.held_out_auroc, metrics.held_out_flagged = clusters.strangers.auroc, 1 - clusters.strangers.pass_rate
+    if clusters.plausible is not None:
+        sets = clusters.plausible_given(clusters.predict_proba(evaluation.views), familiarity)
+        own = np.zeros(len(sets), bool)
+        own[known] = sets[np.flatnonzero(known), evaluation.labels[known]]
+        metrics.plausible_coverage, metrics.plausible_size = float(own[known].mean()), float(sets[known].sum(1).mean())
+        metrics.plausible_coverage_per_artist = {artist: float(own[evaluation.labels == index].mean())
+                                                 for index, artist in enumerate(clusters.artists)
+                                                 if np.any(evaluation.labels == index)}
+        if (~known).any():
+            metrics.plausible_empty_strangers = float((sets[~known].sum(1) == 0).mean())
     if (~known).any():
         metrics.detection_rate = float(flagged[~known].mean())
         metrics.auroc = float(roc_auc_score(~known, -familiarity))

@@ -132,6 +132,12 @@ class Unknown(JsonRecord):
     held_out_auroc: float | None = _optional()  # leaving each of the run's painters out, on validation paintings
     held_out_flagged: float | None = _optional()  # ... the share of the left-out painter's paintings flagged
     threshold_rule: str | None = _optional()  # clustering.unknown_threshold: "overall" or "per-painter"
+    # the plausible painters (`plausible_painters`, runs with a threshold per painter): the share of known
+    # paintings whose painter is in their set (overall, by painter), the mean set size, strangers' empty sets
+    plausible_coverage: float | None = _optional()
+    plausible_coverage_per_artist: dict[str, float] | None = _optional()
+    plausible_size: float | None = _optional()
+    plausible_empty_strangers: float | None = _optional()
 
 
 @dataclass

@@ -52,6 +52,8 @@ class Attribution:
     warnings: list[str] = field(default_factory=list)  # soft checks of the picture
     seen: str | None = None  # "train" / "val": a painting the run trained or calibrated on
     hard_pair: str | None = None  # the leading two are a pair the run often confuses: how often it tells them apart
+    plausible: list[str] | None = None  # the painters whose probability reaches their floor (`plausible_painters`)
+    plausible_sentence: str | None = None  # the same in words, with its promise
 
     def describe_year(self, with_error: bool = True) -> str:
         """'painted about 1874 (1868-1880; 8 years off on average ...)', or '' without an estimate.
@@ -81,6 +83,8 @@ class Attribution:
             lines = [f"{name}: {ranking}"]
             if likeness or numbers:
                 lines.append(f"    {likeness}{numbers}".rstrip())
+        if self.plausible_sentence:
+            lines.append(f"    {self.plausible_sentence}")
         if self.hard_pair:
             lines.append(f"    {self.hard_pair}")
         if self.year is not None:
@@ -106,6 +110,8 @@ class Attribution:
             "warnings": list(self.warnings),
             "seen_in": self.seen,
             "hard_pair": self.hard_pair,
+            "plausible": self.plausible,
+            "plausible_sentence": self.plausible_sentence,
             "error": self.error,
         }
 
@@ -139,6 +145,7 @@ def attribute_paintings(run: TrainedRun, paintings: list[PaintingFile], top: int
     probabilities = clusters.predict_proba(views)
     familiarity = clusters.familiarity(views)
     unknown = clusters.rejects(familiarity, probabilities.argmax(1))
+    plausible = clusters.plausible_given(probabilities, familiarity)
     years = run.dating.predict(views, probabilities.argmax(1)) if run.dating is not None else None
     for row, index in enumerate(readable):
         result = results[index]
@@ -148,6 +155,9 @@ def attribute_paintings(run: TrainedRun, paintings: list[PaintingFile], top: int
         result.familiarity = float(familiarity[row])
         result.threshold = clusters.threshold_for(int(order[0]))
         result.likeness = clusters.describe_familiarity(result.familiarity)
+        if plausible is not None:
+            result.plausible = [run.artists[a] for a in order if plausible[row, a]]
+            result.plausible_sentence = clusters.plausible.describe(result.plausible)
         if clusters.pairs is not None and len(order) > 1 and not result.unknown:
             result.hard_pair = clusters.pairs.describe(run.artists, int(order[0]), int(order[1]))
         if years is not None:

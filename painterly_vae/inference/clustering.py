@@ -26,6 +26,7 @@ from painterly_vae.inference.hard_pairs import PairSeparation
 from painterly_vae.inference.known_paintings import KnownPaintings
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.painter_thresholds import PainterThresholds
+from painterly_vae.inference.plausible_painters import PlausiblePainters
 from painterly_vae.inference.representation_choice import accuracy, describe_selection
 from painterly_vae.inference.representations import STORED_KEYS, Representation
 from painterly_vae.inference.strangers import StrangerRate
@@ -58,6 +59,7 @@ class ArtistClusters:
         self.pairs: PairSeparation | None = None  # how often it tells each pair of painters apart (validation)
         self.exposure: Exposure | None = None  # the familiarity's "someone else" (`exposure`); None: not shown any
         self.painter_thresholds: PainterThresholds | None = None  # one per painter (`painter_thresholds`); None: one for all
+        self.plausible: PlausiblePainters | None = None  # each painter's probability floor (fitted with the above)
 
     @property
     def needs_reconstructions(self) -> bool:
@@ -157,6 +159,15 @@ class ArtistClusters:
             return familiarity < self.threshold
         return self.painter_thresholds.rejects(self.likeness(familiarity), named)
 
+    def plausible_given(self, probabilities: np.ndarray, familiarity: np.ndarray) -> np.ndarray | None:
+        """(N, painters) the plausible painters (`plausible_painters`): those whose probability
+        reaches their floor, none for a painting called unknown; None for runs without floors."""
+        if self.plausible is None:
+            return None
+        sets = self.plausible.sets(probabilities)
+        sets[self.rejects(familiarity, np.asarray(probabilities).argmax(1))] = False
+        return sets
+
     def threshold_for(self, named: int) -> float:
         """The familiarity below which a painting named painter `named` is unknown (the run's one
         threshold, or that painter's own as a familiarity: the lowest validation familiarity
@@ -234,6 +245,7 @@ class ArtistClusters:
             "exposure": _tensors(self.exposure.state_dict()) if self.exposure is not None else None,
             "painter_thresholds": (_tensors(self.painter_thresholds.state_dict())
                                    if self.painter_thresholds is not None else None),
+            "plausible": _tensors(self.plausible.state_dict()) if self.plausible is not None else None,
         }
 
     @classmethod
@@ -250,6 +262,7 @@ class ArtistClusters:
         clusters.pairs = PairSeparation.from_state_dict(_arrays(state.get("pairs")))  # absent before pairs
         clusters.exposure = Exposure.from_state_dict(_arrays(state.get("exposure")))  # absent: shown no others
         clusters.painter_thresholds = PainterThresholds.from_state_dict(_arrays(state.get("painter_thresholds")))
+        clusters.plausible = PlausiblePainters.from_state_dict(_arrays(state.get("plausible")))
         return clusters
 
     def describe_validation(self) -> str:

@@ -40,12 +40,13 @@ def conformal_threshold(likeness: np.ndarray, alpha: float) -> float:
     return -np.inf if rank < 1 else float(np.sort(likeness)[rank - 1])
 
 
-def cross_fitted_likeness(likeness_without: Callable[[np.ndarray, np.ndarray], np.ndarray], labels: np.ndarray,
-                          seed: int = 0) -> np.ndarray | None:
-    """(N,) each training painting's likeness under an attribution fitted without it:
-    `likeness_without(kept, held)` fits on the training paintings `kept` (a boolean mask) and
-    returns the likeness of those `held`. Folds are drawn within each painter, so every fit keeps
-    every painter; None when a painter has fewer than two training paintings."""
+def cross_fitted(answers_without: Callable[[np.ndarray, np.ndarray], np.ndarray], labels: np.ndarray,
+                 seed: int = 0) -> np.ndarray | None:
+    """(N, D) what an attribution fitted without each training painting says of it:
+    `answers_without(kept, held)` fits on the training paintings `kept` (a boolean mask) and
+    returns (held paintings, D) numbers of those `held` (their likeness, their probabilities).
+    Folds are drawn within each painter, so every fit keeps every painter; None when a painter
+    has fewer than two training paintings."""
     counts = np.bincount(labels)
     if counts.min() < 2:
         return None
@@ -55,11 +56,13 @@ def cross_fitted_likeness(likeness_without: Callable[[np.ndarray, np.ndarray], n
     for painter in np.unique(labels):
         rows = np.flatnonzero(labels == painter)
         fold_of[rng.permutation(rows)] = np.arange(len(rows)) % folds
-    likeness = np.empty(len(labels))
+    answers = None
     for fold in range(folds):
         held = fold_of == fold
-        likeness[held] = likeness_without(~held, held)
-    return likeness
+        part = answers_without(~held, held)
+        answers = np.empty((len(labels), part.shape[1])) if answers is None else answers
+        answers[held] = part
+    return answers
 
 
 @dataclass

@@ -27,7 +27,8 @@ from painterly_vae.inference.decoder_statistics import recompute_decoder_statist
 from painterly_vae.inference.exposure import read_other_paintings
 from painterly_vae.inference.fit_progress import FitProgress
 from painterly_vae.inference.known_paintings import KnownPaintings
-from painterly_vae.inference.painter_thresholds import PainterThresholds, cross_fitted_likeness
+from painterly_vae.inference.painter_thresholds import PainterThresholds, cross_fitted
+from painterly_vae.inference.plausible_painters import PlausiblePainters
 from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.inference.representation_choice import AUTO, choose_representation
 from painterly_vae.inference.run_data import open_run_data
@@ -183,9 +184,9 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     mix = clusters.strangers.mix if clusters.strangers is not None else None
     clusters.calibrate(val_views, val_labels, mix)
     if config.clustering.unknown_threshold == "per-painter":
-        clusters.painter_thresholds = calibrate_per_painter(clusters, lambda: clusters_of(every_artist, representation),
-                                                            train_views, train_labels, val_views, val_labels,
-                                                            others_views, watch)
+        clusters.painter_thresholds, clusters.plausible = calibrate_per_painter(
+            clusters, lambda: clusters_of(every_artist, representation), train_views, train_labels, val_views,
+            val_labels, others_views, watch)
     clusters.selection = selection
     clusters.known = known
     if clusters.exposure is not None:
@@ -197,26 +198,31 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
 
 def calibrate_per_painter(clusters: ArtistClusters, new_clusters: Callable[[], ArtistClusters],
                           train_views: LatentViews, train_labels: np.ndarray, val_views: LatentViews,
-                          val_labels: np.ndarray, others: LatentViews | None, watch: FitProgress) -> PainterThresholds:
-    """Each painter's "unknown" threshold (`painter_thresholds`), calibrated on its validation
-    paintings and its training paintings cross-fitted: each fold's likeness from the same
-    attribution (representation, folder of others, familiarity mix) fitted on the other folds."""
+                          val_labels: np.ndarray, others: LatentViews | None, watch: FitProgress
+                          ) -> tuple[PainterThresholds, PlausiblePainters]:
+    """Each painter's "unknown" threshold (`painter_thresholds`) and probability floor
+    (`plausible_painters`), calibrated on its validation paintings and its training paintings
+    cross-fitted: each fold's likeness and probabilities from the same attribution
+    (representation, folder of others, familiarity mix) fitted on the other folds."""
     mix = clusters.familiarity_mix.mix if clusters.familiarity_mix is not None else None
     folds = itertools.count(1)
 
-    def likeness_without(kept: np.ndarray, held: np.ndarray) -> np.ndarray:
+    def answers_without(kept: np.ndarray, held: np.ndarray) -> np.ndarray:
         watch.stage(f"calibrating each painter's threshold: fold {next(folds)}, {int(held.sum())} training paintings held out")
         fold = new_clusters().fit_fold(train_views.select(kept), train_labels[kept])
         fold.fit_exposure(train_views.select(kept), train_labels[kept], others)
         fold.calibrate(val_views, val_labels, mix)
-        return fold.likeness(fold.familiarity(train_views.select(held)))
+        views = train_views.select(held)
+        return np.column_stack([fold.likeness(fold.familiarity(views)), fold.predict_proba(views)])
 
-    likeness = clusters.likeness(clusters.familiarity(val_views))
+    answers = np.column_stack([clusters.likeness(clusters.familiarity(val_views)), clusters.predict_proba(val_views)])
     labels = val_labels
-    crossed = cross_fitted_likeness(likeness_without, train_labels)
+    crossed = cross_fitted(answers_without, train_labels)
     if crossed is not None:
-        likeness, labels = np.concatenate([likeness, crossed]), np.concatenate([labels, train_labels])
-    return PainterThresholds.fit(likeness, labels, len(clusters.artists), 1 - clusters.accept_share)
+        answers, labels = np.concatenate([answers, crossed]), np.concatenate([labels, train_labels])
+    painters, alpha = len(clusters.artists), 1 - clusters.accept_share
+    return (PainterThresholds.fit(answers[:, 0], labels, painters, alpha),
+            PlausiblePainters.fit(answers[:, 1:], labels, alpha))
 
 
 def squared_as(options: dict[str, Any] | None, config: Config) -> dict[str, Any]:

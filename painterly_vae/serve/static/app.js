@@ -87,6 +87,8 @@ function showAnswer(result) {
     `familiarity ${a.familiarity.toPrecision(3)}; the run calls a painting unknown below ${a.threshold.toPrecision(3)}`;
   $("year").textContent = a.year_text ? `Painted ${a.year_text.replace(/^painted /, "")}.` : "";
   $("hard-pair").textContent = a.hard_pair ? `Read the first two with care: ${a.hard_pair}.` : "";
+  $("plausible").textContent = a.plausible_sentence
+    ? `${a.plausible_sentence[0].toUpperCase()}${a.plausible_sentence.slice(1)}.` : "";
   $("warnings").replaceChildren(...a.warnings.map((w) => el("li", {}, `Warning: ${w}`)));
   $("ranking").replaceChildren(...a.ranking.map((r) => el("li", { class: "rank" },
     el("span", { class: "swatch", style: `background:${colourOf(r.artist)}` }),
