@@ -27,9 +27,9 @@ from painterly_vae.inference.decoder_statistics import recompute_decoder_statist
 from painterly_vae.inference.exposure import read_other_paintings
 from painterly_vae.inference.fit_progress import FitProgress
 from painterly_vae.inference.known_paintings import KnownPaintings
+from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.inference.painter_thresholds import PainterThresholds, cross_fitted
 from painterly_vae.inference.plausible_painters import PlausiblePainters
-from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
 from painterly_vae.inference.representation_choice import AUTO, choose_representation
 from painterly_vae.inference.run_data import open_run_data
 from painterly_vae.inference.strangers import measure_strangers
@@ -148,7 +148,8 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     others = None
     if config.clustering.others:
         watch.stage(f"reading the paintings of other painters in {config.clustering.others}")
-        others = read_other_paintings(Path(config.clustering.others), squared_as(data.index.get("prepared_with", {}).get("options"), config), known)
+        squared = squared_as(data.index.get("prepared_with", {}).get("options"), config)
+        others = read_other_paintings(Path(config.clustering.others), squared, known)
     train_views, train_labels = split_views(model, data, "train", settings, progress, watch)
     val_views, val_labels = split_views(model, data, "val", settings, progress, watch)
     others_views = None
@@ -183,7 +184,7 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     watch.stage("calibrating on the validation paintings, and dating")
     mix = clusters.strangers.mix if clusters.strangers is not None else None
     clusters.calibrate(val_views, val_labels, mix)
-    if config.clustering.unknown_threshold == "per-painter":
+    if config.clustering.unknown_threshold == "per-painter" and len(val_labels):  # without validation: one threshold
         clusters.painter_thresholds, clusters.plausible = calibrate_per_painter(
             clusters, lambda: clusters_of(every_artist, representation), train_views, train_labels, val_views,
             val_labels, others_views, watch)
