@@ -176,29 +176,32 @@ def _attribution_metrics(clusters: ArtistClusters, evaluation: EvaluationSet, ar
     return metrics, probabilities.argmax(1)
 
 
+def _share_per_artist(chosen: np.ndarray, labels: np.ndarray, artists: list[str]) -> dict[str, float]:
+    """The share of each known painter's paintings where `chosen` holds (painters with none left out)."""
+    return {artist: float(chosen[labels == index].mean()) for index, artist in enumerate(artists)
+            if np.any(labels == index)}
+
+
 def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> Unknown:
     familiarity = clusters.familiarity(evaluation.views)
-    flagged = clusters.rejects(familiarity, clusters.predict(evaluation.views))
+    probabilities = clusters.predict_proba(evaluation.views)
+    flagged = clusters.rejects(familiarity, probabilities.argmax(1))
     known = evaluation.known
     metrics = Unknown(threshold=clusters.threshold, accept_share_on_val=clusters.accept_share,
                       false_rejection_rate=float(flagged[known].mean()),
                       threshold_rule="overall" if clusters.painter_thresholds is None else "per-painter")
     # which painters pay for the threshold (one for all: the config asks a share over all; one per painter: of each)
-    metrics.false_rejections_per_artist = {artist: float(flagged[evaluation.labels == index].mean())
-                                           for index, artist in enumerate(clusters.artists)
-                                           if np.any(evaluation.labels == index)}
+    metrics.false_rejections_per_artist = _share_per_artist(flagged, evaluation.labels, clusters.artists)
     if clusters.familiarity_mix is not None:
         metrics.familiarity_mix = clusters.familiarity_mix.mix
     if clusters.strangers is not None and clusters.strangers.auroc is not None:
         metrics.held_out_auroc, metrics.held_out_flagged = clusters.strangers.auroc, 1 - clusters.strangers.pass_rate
     if clusters.plausible is not None:
-        sets = clusters.plausible_given(clusters.predict_proba(evaluation.views), familiarity)
+        sets = clusters.plausible_given(probabilities, familiarity)
         own = np.zeros(len(sets), bool)
         own[known] = sets[np.flatnonzero(known), evaluation.labels[known]]
         metrics.plausible_coverage, metrics.plausible_size = float(own[known].mean()), float(sets[known].sum(1).mean())
-        metrics.plausible_coverage_per_artist = {artist: float(own[evaluation.labels == index].mean())
-                                                 for index, artist in enumerate(clusters.artists)
-                                                 if np.any(evaluation.labels == index)}
+        metrics.plausible_coverage_per_artist = _share_per_artist(own, evaluation.labels, clusters.artists)
         if (~known).any():
             metrics.plausible_empty_strangers = float((sets[~known].sum(1) == 0).mean())
     if (~known).any():

@@ -17,10 +17,10 @@ Familiarities of different fits are not on one scale; every fit's is expressed a
 the share of the validation paintings the painting is at least as familiar as (what answers say:
 "as like these painters as 70% of their own paintings"), and thresholds are likeness shares.
 
-On the five painters (alpha 0.1): false rejections 10.7% with every painter at or below 15%
-(one threshold: 11.7%, Manet 38%), strangers flagged 44.5% instead of 49.7%; with paintings of
-other painters shown (`exposure`) 10.1%, every painter at or below 12%, 53.1% flagged
-(docs/results.md).
+On the five painters' test paintings (alpha 0.1): false rejections 9.7% with every painter at
+or below 14% (one threshold: 11.7%, Manet 3 of 8), strangers flagged 43.5% instead of 49.7%;
+with paintings of other painters shown (`exposure`) 9.4%, every painter at or below 11%, 51.6%
+flagged (docs/results.md).
 """
 
 from __future__ import annotations
