@@ -238,6 +238,9 @@ class ClusteringConfig:
     # a folder of paintings by painters the run does not know ("": none): the familiarity learns from them
     # what "someone else" looks like (needs model.trunk; painterly_vae.inference.exposure)
     others: str = ""
+    # at most this many painters left out in turn to measure how strangers pass and choose the familiarity
+    # (spread evenly over the run's painters; 0: every one): what keeps the fit linear in the painters
+    left_out_painters: int = 20
 
 
 @dataclass
@@ -407,6 +410,7 @@ class Config:
         _require(0 < c.accept_share <= 1, "clustering.accept_share", "must be in (0, 1]")
         _require(c.unknown_threshold in UNKNOWN_THRESHOLDS, "clustering.unknown_threshold",
                  f"must be one of {UNKNOWN_THRESHOLDS}")
+        _require(c.left_out_painters >= 0, "clustering.left_out_painters", "must be 0 (every painter) or more")
         _require(not c.others or bool(m.trunk), "clustering.others",
                  "needs a trunk (model.trunk): the familiarity learns 'someone else' from its Gram statistics")
 

@@ -254,6 +254,23 @@ def test_best_checkpoint_rebuilds_the_model_without_optimizer_state(tiny_data: P
     assert best["config"] == last["config"] and best["best_val_loss"] is not None
 
 
+def test_best_checkpoint_keeps_the_weights_in_the_half_precision_the_steps_computed_in(tiny_data: Path,
+                                                                                      tmp_path: Path) -> None:
+    values = {"training.runs_dir": str(tmp_path / "runs"), "training.steps": 2, **_tiny_values(),
+              "training.precision": "bf16", "training.eval_every": 1, "training.checkpoint_every": 1}
+    run_training(TrainRequest(data=tiny_data, name="h", values=values, progress=False))
+    best = load_checkpoint(tmp_path / "runs" / "h" / "checkpoints" / "best.pt")["model"]
+    last = load_checkpoint(tmp_path / "runs" / "h" / "checkpoints" / "last.pt")["model"]
+    kernels = [name for name, tensor in last.items() if tensor.is_floating_point() and tensor.dim() >= 2]
+    assert kernels and all(best[name].dtype == torch.bfloat16 for name in kernels)
+    assert all(best[name].dtype == last[name].dtype for name in last if name not in kernels)  # biases, BatchNorm
+    bytes_of = lambda state: sum(t.numel() * t.element_size() for t in state.values())  # noqa: E731
+    assert bytes_of(best) < 0.6 * bytes_of(last)
+    trainer = _trainer(tiny_data, tmp_path)
+    trainer.model.load_state_dict(best)  # back into the float32 model
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+
+
 def test_running_sums_log_each_term_under_its_own_name(tmp_path: Path) -> None:
     """What TensorBoard and the progress bar show is each loss term, not its neighbour."""
     from torch.utils.tensorboard import SummaryWriter

@@ -16,11 +16,11 @@ from painterly_vae.cli.cli import main
 from painterly_vae.cli.evaluation_summary import print_evaluation
 from painterly_vae.cli.train_command import train_and_fit_clusters
 from painterly_vae.errors import UsageError
-from painterly_vae.inference.trained_run import open_run
+from painterly_vae.inference.trained_run import open_run, split_views
 from painterly_vae.model.pretrained import sha256_of
+from painterly_vae.model.trunk_cache import CACHE_DIR, RECORD_FILE, TrunkCache
 from painterly_vae.runtime.checkpoint import FORMAT_NAME, load_checkpoint
 from painterly_vae.training.trainer import Trainer
-from painterly_vae.training.trunk_cache import CACHE_DIR, RECORD_FILE
 
 CPU = torch.device("cpu")
 
@@ -117,6 +117,30 @@ def test_the_cache_is_stored_once_beside_the_data_and_keyed_by_the_weights(data6
     third = _trainer(data64, other, tmp_path / "c")
     third.build_trunk_cache(progress=False)
     assert third.trunk_cache.folder != folder
+
+
+def test_the_fit_encodes_the_training_paintings_from_the_cache_as_from_the_trunk(data64: Path, mobilenet_file: Path,
+                                                                                 tmp_path: Path) -> None:
+    trainer = _trainer(data64, mobilenet_file, tmp_path / "a")
+    trainer.build_trunk_cache(progress=False)
+    model, data, settings = trainer.model, trainer.data, trainer.inference
+    from_trunk, labels = split_views(model, data, "train", settings)
+    cached, cached_labels = split_views(model, data, "train", settings, cache=trainer.trunk_cache)
+    np.testing.assert_array_equal(cached_labels, labels)
+    np.testing.assert_allclose(cached.gram, from_trunk.gram, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(cached.style, from_trunk.style, rtol=1e-4, atol=1e-5)
+    # the encoders read the maps as the steps did, in float16: z moves by a rounding, not more
+    assert np.abs(cached.mu - from_trunk.mu).max() < 0.01 * np.abs(from_trunk.mu).max()
+    np.testing.assert_allclose(cached.l1, from_trunk.l1, rtol=1e-2)
+    # `cluster` opens what training stored, and computes nothing where a part is missing
+    stored = TrunkCache.stored(model, data)
+    assert stored is not None
+    np.testing.assert_array_equal(stored.statistics[1][1], trainer.trunk_cache.statistics[1][1])
+    (trainer.trunk_cache.folder / "painter-1" / "train-gram.npy").unlink()  # a cache from before the statistics
+    assert TrunkCache.stored(model, data) is None
+    rebuilt = TrunkCache.build(model, data, settings, progress=False)
+    np.testing.assert_allclose(rebuilt.statistics[0][1], trainer.trunk_cache.statistics[0][1], rtol=1e-5, atol=1e-6)
+    assert TrunkCache.stored(model, data) is not None
 
 
 def test_the_checkpoint_records_each_network_by_name_and_sha256(trunk_run: dict[str, Path]) -> None:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 RESUMABLE_KEYS = {
     "data.path",
     "clustering.others",
+    "clustering.left_out_painters",
     "training.steps",
     "training.epochs",
     "training.device",
@@ -189,13 +190,14 @@ def train_and_fit_clusters(trainer: "Trainer", progress: bool = True,
     if trainer.processes.is_main:
         # the clusters' fit encodes in batches of another size: the steps' kept pages go back first
         release_freed_memory_for(trainer.device, trainer.config.training.keep_freed_memory)
-        recompute_decoder_statistics(trainer.model, trainer.data, trainer.inference, trainer.config.training.batch_size)
+        recompute_decoder_statistics(trainer.model, trainer.data, trainer.inference, trainer.config.training.batch_size,
+                                     cache=trainer.trunk_cache)
         trainer.save("last.pt")  # the trained weights, kept whatever happens to the fit (`cluster` fits them)
         log = open_run_log(trainer.run_dir)
         try:
             watch = FitProgress(stop, show=progress, log=log, run_dir=trainer.run_dir)
             trainer.clusters, trainer.dating = fit_latent_models(trainer.model, trainer.config, trainer.data,
-                                                                 trainer.device, progress, watch)
+                                                                 trainer.device, progress, watch, trainer.trunk_cache)
             trainer.save("last.pt")
             summary.attribution = trainer.clusters.describe_validation()
             log.info("clusters fitted (temperature %.3g); attribution %s", trainer.clusters.temperature,

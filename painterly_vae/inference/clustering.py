@@ -94,6 +94,13 @@ class ArtistClusters:
         self.scorer.fit_neighbours(views)
         return self
 
+    def fit_familiarity(self, views: LatentViews, labels: np.ndarray) -> "ArtistClusters":
+        """Fit on a fold that leaves a painter out only what its familiarity reads
+        (`Representation.fit_familiarity`): such a fold measures how strangers pass and nothing else."""
+        self.scorer.fit_familiarity(views, np.asarray(labels))
+        self.scorer.fit_neighbours(views)
+        return self
+
     def fit_exposure(self, views: LatentViews, labels: np.ndarray, others: LatentViews | None) -> "ArtistClusters":
         """Show the familiarity paintings by other painters (`exposure`), beside the training
         paintings it was fitted on; None: none (the familiarity has its two signals)."""
@@ -209,7 +216,7 @@ class ArtistClusters:
                         f"paintings are (so about {100 - passing}% of theirs are called unknown too)")
         rate = self.strangers
         if rate is not None and rate.auroc is not None:
-            sentence += f"; with each painter left out in turn, it caught {1 - rate.pass_rate:.0%} of that painter's paintings"
+            sentence += f"; with {rate.left_out()} left out in turn, it caught {1 - rate.pass_rate:.0%} of that painter's paintings"
             if self.painter_thresholds is not None:
                 sentence += " (with one threshold for all)"
         if self.exposure is not None and self.familiarity_mix is not None and "exposure" in self.familiarity_mix.mix:

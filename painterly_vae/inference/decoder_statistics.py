@@ -19,6 +19,7 @@ import torch
 from data_tools.processed import ProcessedData
 from painterly_vae.model.encoder_statistics import PerEncoderBatchNorm
 from painterly_vae.model.model import PainterlyVAE, reparameterize
+from painterly_vae.model.trunk_cache import TrunkCache
 from painterly_vae.runtime.batched import InferenceSettings
 from painterly_vae.runtime.batches import to_device_images
 from painterly_vae.runtime.precision import autocast
@@ -27,9 +28,11 @@ PAINTINGS_PER_ARTIST = 256  # the first ones of each artist's training split: 8 
 
 
 def recompute_decoder_statistics(model: PainterlyVAE, data: ProcessedData, settings: InferenceSettings,
-                                 batch_size: int, paintings: int = PAINTINGS_PER_ARTIST, seed: int = 0) -> bool:
+                                 batch_size: int, paintings: int = PAINTINGS_PER_ARTIST, seed: int = 0,
+                                 cache: TrunkCache | None = None) -> bool:
     """Recompute every encoder's row from its artists' training paintings; False (nothing done)
-    when the decoder keeps no statistics per encoder. Deterministic for a seed (its own RNG stream)."""
+    when the decoder keeps no statistics per encoder. Deterministic for a seed (its own RNG stream).
+    `cache`: the training's trunk maps, read instead of running the trunk again."""
     norms = [m for m in model.shared_decoder.modules() if isinstance(m, PerEncoderBatchNorm)]
     if not norms:
         return False
@@ -50,7 +53,12 @@ def recompute_decoder_statistics(model: PainterlyVAE, data: ProcessedData, setti
                     if len(batch) < 2:
                         continue  # one painting has no batch statistics
                     with autocast(settings.device, settings.amp_dtype):
-                        posterior = model.encoders[encoders[artist]](model.inputs(batch).encoder)
+                        if cache is None:
+                            inputs = model.inputs(batch).encoder
+                        else:
+                            rows = np.arange(start, start + len(batch))
+                            inputs = cache.inputs(model, data.artists.index(name), rows, batch).encoder
+                        posterior = model.encoders[encoders[artist]](inputs)
                         model.shared_decoder(reparameterize(posterior.mu, posterior.logvar), encoders[artist])
     finally:
         for norm, momentum in zip(norms, momenta):

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from painterly_vae.config import LossConfig
 from painterly_vae.model.losses import kl_per_dimension
-from painterly_vae.model.model import PainterlyVAE
+from painterly_vae.model.model import ModelInputs, PainterlyVAE
 from painterly_vae.runtime.batched import InferenceSettings, run_batched
 
 
@@ -81,7 +81,12 @@ def views_of_batch(model: PainterlyVAE, images: torch.Tensor, reconstruct: bool 
     """One batch (float, (B, 3, H, W) in [0, 1], on the model's device, laid out) through every
     encoder; the trunk, when there is one, runs once for all of them. Call it without
     gradients (`encode_views` does)."""
-    inputs = model.inputs(images, style=True)
+    return views_of_inputs(model, model.inputs(images, style=True), reconstruct)
+
+
+def views_of_inputs(model: PainterlyVAE, inputs: ModelInputs, reconstruct: bool = True) -> LatentViews:
+    """`views_of_batch` of paintings already made into the model's inputs (with the trunk's
+    statistics, when there is a trunk): the trunk cache's maps of the training paintings."""
     mus, l1s, kls = [], [], []
     for index, encoder in enumerate(model.encoders):
         mu, logvar = encoder(inputs.encoder)
@@ -91,9 +96,9 @@ def views_of_batch(model: PainterlyVAE, images: torch.Tensor, reconstruct: bool 
             reconstruction = model.shared_decoder(mu, index).float()
             l1s.append((reconstruction - inputs.target).abs().flatten(1).mean(1))
         else:
-            l1s.append(torch.full((len(images),), float("nan"), device=images.device))
+            l1s.append(torch.full((len(mu),), float("nan"), device=mu.device))
         kls.append(kl_per_dimension(mu, logvar).sum(1))
-    empty = np.zeros((len(images), 0), np.float32)
+    empty = np.zeros((len(inputs.target), 0), np.float32)
     return LatentViews(torch.stack(mus, 1).cpu().numpy(), torch.stack(l1s, 1).cpu().numpy(),
                        torch.stack(kls, 1).cpu().numpy(),
                        inputs.style.float().cpu().numpy() if inputs.style is not None else empty,

@@ -87,6 +87,11 @@ class Representation:
         familiarity (never samples): as `fit`, unless part of the fit serves sampling alone."""
         self.fit(views, labels)
 
+    def fit_familiarity(self, views: LatentViews, labels: np.ndarray) -> None:
+        """Fit what `familiarity` reads and no more: a fold that leaves a painter out to measure how
+        strangers pass uses nothing else. As `fit_fold`, unless the familiarity reads less than the scores."""
+        self.fit_fold(views, labels)
+
     def fit_neighbours(self, views: LatentViews) -> None:
         """Keep the training paintings, standardised, in the space `nearest` compares in."""
         features = self._neighbour_features(views)
@@ -138,6 +143,8 @@ class Representation:
 class GaussianClusters(Representation):
     """One Gaussian per artist over `_features`, sharing a covariance (as in LDA)."""
 
+    shared_features = False  # True: every artist's Gaussian reads the same features of a painting
+
     def __init__(self, artists: int, encoder_of_artist: list[int], loss: LossConfig) -> None:
         super().__init__(artists, encoder_of_artist, loss)
         self.means: np.ndarray | None = None  # (A, D)
@@ -157,11 +164,11 @@ class GaussianClusters(Representation):
     def scores(self, views: LatentViews) -> np.ndarray:
         if self.means is None or self.inverse_covariance is None:
             raise RuntimeError("fit the clusters first")
-        scores = np.empty((len(views), self.artists))
-        for a in range(self.artists):
-            difference = self._features(views, a) - self.means[a]
-            scores[:, a] = -0.5 * np.einsum("nd,de,ne->n", difference, self.inverse_covariance, difference)
-        return scores
+        if self.shared_features:
+            return -0.5 * squared_mahalanobis(self._features(views, 0), self.means, self.inverse_covariance)
+        return np.column_stack([-0.5 * squared_mahalanobis(self._features(views, a), self.means[a:a + 1],
+                                                           self.inverse_covariance)[:, 0]
+                                for a in range(self.artists)])
 
     def arrays(self) -> Arrays:
         return {"means": self.means, "precision": self.inverse_covariance, "neighbours": self.neighbours}
@@ -186,6 +193,8 @@ class Own(GaussianClusters):
 
 
 class Concat(GaussianClusters):
+    shared_features = True
+
     def _features(self, views: LatentViews, artist: int) -> np.ndarray:
         return views.concatenated_mu()
 
@@ -252,6 +261,11 @@ class ConcatTrunk(Concat):
         their covariance grows with the square of painters x latent (2,000 numbers a painting at
         20 painters: a Ledoit-Wolf fit of seconds in every fold)."""
         self.probe = fit_probe(_with_trunk(views), labels, self.artists)
+        self.fit_familiarity(views, labels)
+
+    def fit_familiarity(self, views: LatentViews, labels: np.ndarray) -> None:
+        """The Gram statistics' regression alone: the familiarity reads nothing else, and the
+        regression on z and the style statistics is most of a fold's cost (10 of 11 s at 20 painters)."""
         self.novelty = fit_probe(views.gram.astype(np.float64), labels, self.artists, GRAM_COMPONENTS)
 
     def scores(self, views: LatentViews) -> np.ndarray:
@@ -285,6 +299,10 @@ class ConcatTrunk(Concat):
 
 class GramStatistics(ConcatTrunk):
     """The Gram statistics' regression alone (fitted as concat+trunk's familiarity)."""
+
+    def fit_fold(self, views: LatentViews, labels: np.ndarray) -> None:
+        """Its scores read the Gram regression alone: a fold fits nothing else."""
+        self.fit_familiarity(views, labels)
 
     def scores(self, views: LatentViews) -> np.ndarray:
         return self._gram_log_proba(views)
@@ -328,6 +346,16 @@ class StyleStatistics(Representation):
 
     def load_arrays(self, stored: Arrays) -> None:
         self.probe, self.neighbours = stored.get("probe"), stored.get("neighbours")
+
+
+def squared_mahalanobis(features: np.ndarray, means: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    """(N, A) (x - m)^T P (x - m) of every painting x against every mean m, expanded as
+    x^T P x - 2 m^T P x + m^T P m: three matrix products instead of a quadratic form per painting
+    and mean (at 20 painters' 2,000-number concat, 0.1 s instead of 18 s for 189 paintings)."""
+    projected = features @ precision  # (N, D); P is symmetric
+    own = np.einsum("nd,nd->n", projected, features)
+    means_projected = means @ precision  # (A, D)
+    return own[:, None] - 2 * projected @ means.T + np.einsum("ad,ad->a", means_projected, means)[None, :]
 
 
 REPRESENTATIONS: dict[str, type[Representation]] = {

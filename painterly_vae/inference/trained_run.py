@@ -27,15 +27,17 @@ from painterly_vae.inference.decoder_statistics import recompute_decoder_statist
 from painterly_vae.inference.exposure import read_other_paintings
 from painterly_vae.inference.fit_progress import FitProgress
 from painterly_vae.inference.known_paintings import KnownPaintings
-from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar
+from painterly_vae.inference.latents import LatentViews, encode_views, encoding_bar, views_of_inputs
 from painterly_vae.inference.painter_thresholds import PainterThresholds, cross_fitted
 from painterly_vae.inference.plausible_painters import PlausiblePainters
 from painterly_vae.inference.representation_choice import AUTO, choose_representation
+from painterly_vae.inference.representations import REPRESENTATIONS, Representation
 from painterly_vae.inference.run_data import open_run_data
-from painterly_vae.inference.strangers import measure_strangers
+from painterly_vae.inference.strangers import left_out_painters, measure_strangers
 from painterly_vae.model.model import PainterlyVAE
 from painterly_vae.model.pretrained import load_networks
-from painterly_vae.runtime.batched import InferenceSettings
+from painterly_vae.model.trunk_cache import TrunkCache
+from painterly_vae.runtime.batched import InferenceSettings, run_batched
 from painterly_vae.runtime.run_state import RunState, load_run_state, save_run_state
 from painterly_vae.runtime.runs import find_run, last_checkpoint, runs_dirs
 
@@ -118,21 +120,44 @@ def open_run(run: str | Path | None, device: torch.device, runs_dir: Path | None
 
 
 def split_views(model: PainterlyVAE, data: ProcessedData, split: str, settings: InferenceSettings,
-                progress: bool = False, watch: FitProgress | None = None) -> tuple[LatentViews, np.ndarray]:
+                progress: bool = False, watch: FitProgress | None = None, reconstruct: bool = True,
+                cache: TrunkCache | None = None) -> tuple[LatentViews, np.ndarray]:
     """Views of every painting of `split` for the model's artists, and their artist indices; with
-    `watch`, its bar (which honours a stop after every batch) instead of a plain one."""
+    `watch`, its bar (which honours a stop after every batch) instead of a plain one; without
+    `reconstruct`, no decoder pass (`encode_views`). With the training's trunk `cache`, the
+    training split's paintings are encoded from its maps and statistics instead of the trunk."""
     parts, labels = [], []
     total, what = sum(data.count(artist, split) for artist in model.artists), f"encoding {split}"
     with watch.bar(total, what) if watch is not None else encoding_bar(total, what, progress) as bar:
         for index, artist in enumerate(model.artists):
-            views = encode_views(model, data.array(artist, split), settings, bar=bar)
+            images = data.array(artist, split)
+            if cache is not None and cache.statistics is not None and split == "train":
+                views = encode_cached_views(model, cache, data.artists.index(artist), images, settings, reconstruct, bar)
+            else:
+                views = encode_views(model, images, settings, reconstruct, bar=bar)
             parts.append(views)
             labels.append(np.full(len(views), index))
     return LatentViews.concatenate(parts), np.concatenate(labels)
 
 
+def encode_cached_views(model: PainterlyVAE, cache: TrunkCache, artist: int, images: np.ndarray,
+                        settings: InferenceSettings, reconstruct: bool, bar) -> LatentViews:
+    """`encode_views` of the training paintings of the data's `artist`-th artist with the trunk's
+    part read from `cache` (the paintings in order, batch after batch): the encoders alone run."""
+    starts = iter(range(0, len(images), settings.batch_size))
+
+    def step(batch: torch.Tensor) -> LatentViews:
+        start = next(starts)
+        return views_of_inputs(model, cache.inputs(model, artist, np.arange(start, start + len(batch)), batch),
+                               reconstruct)
+
+    model.eval()
+    parts = run_batched(images, step, settings, bar)
+    return LatentViews.concatenate(parts) if parts else encode_views(model, images, settings, reconstruct)
+
+
 def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, device: torch.device,
-                      progress: bool = False, watch: FitProgress | None = None
+                      progress: bool = False, watch: FitProgress | None = None, cache: TrunkCache | None = None
                       ) -> tuple[ArtistClusters, YearRegression | None]:
     """The clusters (config's clustering.representation, or the one chosen on the validation
     paintings when "auto"; fitted on the training split, temperature and unknown threshold
@@ -140,7 +165,8 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     each painter out, the paintings it has seen remembered) and the year regression (None if too
     few paintings carry a year), from one encoding of each split. `watch` shows each stage and
     stops the fit between two of them when asked (`FitInterrupted`); by default it shows them
-    when `progress` does and never stops."""
+    when `progress` does and never stops. `cache`: the trunk's maps and statistics of the training
+    paintings (`split_views`)."""
     watch = watch if watch is not None else FitProgress(show=progress)
     settings = InferenceSettings.of(config, device)
     encoders, artists = model.encoder_of_each_artist(), model.artists
@@ -150,8 +176,10 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
         watch.stage(f"reading the paintings of other painters in {config.clustering.others}")
         squared = squared_as(data.index.get("prepared_with", {}).get("options"), config)
         others = read_other_paintings(Path(config.clustering.others), squared, known)
-    train_views, train_labels = split_views(model, data, "train", settings, progress, watch)
-    val_views, val_labels = split_views(model, data, "val", settings, progress, watch)
+    # only `elbo` reads the reconstructions, a decoder pass per encoder (a third of the encoding); `auto` never chooses it
+    reconstruct = REPRESENTATIONS.get(config.clustering.representation, Representation).needs_reconstructions
+    train_views, train_labels = split_views(model, data, "train", settings, progress, watch, reconstruct, cache)
+    val_views, val_labels = split_views(model, data, "val", settings, progress, watch, reconstruct)
     others_views = None
     if others is not None:
         with watch.bar(len(others.images), "encoding the other painters' paintings") as bar:
@@ -165,9 +193,12 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
         watch.stage(f"fitting {name} on the training paintings")
         return clusters_of(every_artist, name)
 
+    left_out = left_out_painters(len(artists), config.clustering.left_out_painters)
+
     def without_one(chosen: list[int]) -> ArtistClusters:
-        (left_out,) = set(every_artist) - set(chosen)
-        watch.stage(f"leaving out {artists[left_out]} ({left_out + 1} of {len(artists)}) to measure strangers")
+        (painter,) = set(every_artist) - set(chosen)
+        watch.stage(f"leaving out {artists[painter]} ({left_out.index(painter) + 1} of {len(left_out)}) "
+                    f"to measure strangers")
         return clusters_of(chosen, representation)
 
     every_artist = list(range(len(artists)))
@@ -180,7 +211,7 @@ def fit_latent_models(model: PainterlyVAE, config: Config, data: ProcessedData, 
     representation = clusters.representation
     clusters.fit_exposure(train_views, train_labels, others_views)
     clusters.strangers = measure_strangers(without_one, artists, train_views, train_labels, val_views, val_labels,
-                                           others_views)
+                                           others_views, config.clustering.left_out_painters)
     watch.stage("calibrating on the validation paintings, and dating")
     mix = clusters.strangers.mix if clusters.strangers is not None else None
     clusters.calibrate(val_views, val_labels, mix)
@@ -245,9 +276,11 @@ def refit_clusters(run: TrainedRun, data_path: Path | None = None, representatio
                "clustering.others": others, "clustering.unknown_threshold": unknown_threshold}
     config = run.config.with_values({key: value for key, value in changed.items() if value is not None})
     data = open_run_data(run, data_path, progress=progress)
+    # the trunk's maps and statistics of the training paintings, when training left them beside the data
+    cache = TrunkCache.stored(run.model, data) if run.model.trunk is not None and config.training.trunk_cache else None
     recomputed = recompute_decoder_statistics(run.model, data, InferenceSettings.of(config, run.device),
-                                              config.training.batch_size)
-    clusters, dating = fit_latent_models(run.model, config, data, run.device, progress, watch)
+                                              config.training.batch_size, cache=cache)
+    clusters, dating = fit_latent_models(run.model, config, data, run.device, progress, watch, cache)
     model = run.model.state_dict() if recomputed else run.state.model  # other runs' weights are stored as they were
     state = dataclasses.replace(run.state, model=model, clusters=clusters.state_dict(),
                                 dating=dating.state_dict() if dating is not None else None)

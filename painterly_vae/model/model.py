@@ -168,10 +168,18 @@ class PainterlyVAE(nn.Module):
             return ModelInputs(target, target)
         if not style:
             return ModelInputs(self.encoder_input(self.trunk_features(images), images), target)
-        with torch.no_grad():
-            indices = [self.trunk.spec.index(layer) for layer in self.style_layers]  # the trunk layer is the last
-            maps = self.trunk.activations(resize(images, self.config.trunk_size), indices)
-        return ModelInputs(self.encoder_input(maps[-1], images), target, channel_statistics(maps), gram_statistics(maps))
+        maps, style_statistics, gram = self.trunk_statistics(images)
+        return ModelInputs(self.encoder_input(maps, images), target, style_statistics, gram)
+
+    @torch.no_grad()
+    def trunk_statistics(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """From one pass of the trunk over images at the input size: its maps at the trunk layer,
+        and its style and Gram statistics at the style layers up to it (what attribution reads)."""
+        if self.trunk is None:
+            raise RuntimeError("this model has no trunk")
+        indices = [self.trunk.spec.index(layer) for layer in self.style_layers]  # the trunk layer is the last
+        maps = self.trunk.activations(resize(images, self.config.trunk_size), indices)
+        return maps[-1], channel_statistics(maps), gram_statistics(maps)
 
     def encoder_input(self, maps: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
         """What the encoders read of a painting with a trunk: its maps, and with

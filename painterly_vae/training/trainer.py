@@ -76,7 +76,7 @@ from painterly_vae.training.nonfinite import NonfiniteSteps
 from painterly_vae.training.schedule import AlternatingSchedule
 from painterly_vae.training.shared_start import SharedStart
 from painterly_vae.training.training_plan import plan_training
-from painterly_vae.training.trunk_cache import TrunkCache
+from painterly_vae.model.trunk_cache import TrunkCache
 from painterly_vae.training.validation import Validation, validate
 
 if TYPE_CHECKING:  # training does not need the attribution layer, only carries its state
@@ -268,7 +268,8 @@ class Trainer:
         """Everything `--resume` needs, as tensors and plain values (no pickled objects).
 
         Without optimizers (best.pt) the checkpoint rebuilds the model but cannot resume; it
-        is a third of the size, since Adam keeps two moments per weight."""
+        is a third of the size, since Adam keeps two moments per weight, and a sixth when the
+        steps compute in half precision (its weights then stored in it: `run_state.weights_in`)."""
         state = RunState(
             config=self.config.to_dict(),
             artists=list(self.artists),
@@ -290,7 +291,10 @@ class Trainer:
             **(self.adversary.state() if self.adversary is not None else {}),
             **(self.artist_term.state() if self.artist_term is not None else {}),
         )
-        return state if with_optimizers else state.without_optimizers()
+        if with_optimizers:
+            return state
+        half = self.amp_dtype if self.amp_dtype in (torch.bfloat16, torch.float16) else None
+        return state.without_optimizers(half)
 
     def load_run_state(self, state: RunState) -> None:
         if list(state.artists) != self.artists:

@@ -1,0 +1,112 @@
+"""The attribution's fit made cheaper without changing its answers: Gaussian scores by matrix
+products, folds that fit only what the familiarity reads, the Gram representation's folds without
+the regression on z, and at most `clustering.left_out_painters` painters left out in turn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from painterly_vae.config import LossConfig, load_config
+from painterly_vae.errors import UsageError
+from painterly_vae.inference.clustering import ArtistClusters
+from painterly_vae.inference.latents import LatentViews
+from painterly_vae.inference.representations import squared_mahalanobis
+from painterly_vae.inference.strangers import left_out_painters, measure_strangers
+
+PAINTERS = 6
+
+
+def constructed_views(seed: int, each: int) -> tuple[LatentViews, np.ndarray]:
+    """Six painters whose z (one 4-number block per encoder), style and Gram statistics all carry
+    the painter, with noise: every representation tells them apart, none perfectly."""
+    rng = np.random.default_rng(seed)
+    centre = np.random.default_rng(99).standard_normal
+    mu_c, style_c, gram_c = centre((PAINTERS, PAINTERS, 4)), centre((PAINTERS, 10)), centre((PAINTERS, 40))
+    labels = np.repeat(np.arange(PAINTERS), each)
+    n = len(labels)
+    mu = (mu_c[labels] + 1.5 * rng.standard_normal((n, PAINTERS, 4))).astype(np.float32)
+    style = (style_c[labels] + 1.5 * rng.standard_normal((n, 10))).astype(np.float32)
+    gram = (gram_c[labels] + 2.0 * rng.standard_normal((n, 40))).astype(np.float32)
+    return LatentViews(mu, np.zeros((n, PAINTERS)), np.ones((n, PAINTERS)), style, gram), labels
+
+
+def clusters(representation: str, painters: int = PAINTERS) -> ArtistClusters:
+    return ArtistClusters([f"p{a}" for a in range(painters)], list(range(painters)), LossConfig(), representation, 0.9)
+
+
+def test_squared_mahalanobis_is_the_quadratic_form_of_every_painting_against_every_mean() -> None:
+    rng = np.random.default_rng(0)
+    features, means = rng.standard_normal((7, 5)), rng.standard_normal((3, 5))
+    root = rng.standard_normal((5, 5))
+    precision = root @ root.T + np.eye(5)
+    expected = np.array([[(x - m) @ precision @ (x - m) for m in means] for x in features])
+    np.testing.assert_allclose(squared_mahalanobis(features, means, precision), expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("representation", ["concat", "own"])
+def test_gaussian_clusters_score_as_before(representation: str) -> None:
+    train, train_labels = constructed_views(0, 30)
+    test, test_labels = constructed_views(1, 20)
+    fitted = clusters(representation).fit(train, train_labels)
+    scorer = fitted.scorer
+    expected = np.column_stack([
+        -0.5 * np.einsum("nd,de,ne->n", scorer._features(test, a) - scorer.means[a], scorer.inverse_covariance,
+                         scorer._features(test, a) - scorer.means[a])
+        for a in range(PAINTERS)])
+    np.testing.assert_allclose(fitted.decision_scores(test), expected, rtol=1e-9, atol=1e-9)
+    assert fitted.score(test, test_labels) > 1.5 / PAINTERS  # better than chance: the scores still name painters
+
+
+@pytest.mark.parametrize("representation", ["concat+trunk+gram", "concat+trunk", "gram", "style", "concat"])
+def test_a_fold_fitted_for_the_familiarity_alone_measures_strangers_as_a_whole_fit(representation: str) -> None:
+    train, train_labels = constructed_views(0, 30)
+    val, _ = constructed_views(2, 15)
+    whole = clusters(representation).fit_fold(train, train_labels)
+    familiarity_only = clusters(representation).fit_familiarity(train, train_labels)
+    np.testing.assert_allclose(familiarity_only.familiarity_signals(val), whole.familiarity_signals(val), rtol=1e-12)
+
+
+def test_the_gram_representation_scores_the_same_from_a_fold_without_the_regression_on_z() -> None:
+    train, train_labels = constructed_views(0, 30)
+    test, _ = constructed_views(1, 20)
+    whole = clusters("gram").fit(train, train_labels)
+    fold = clusters("gram").fit_fold(train, train_labels)
+    assert fold.probe is None  # the regression on z and the style statistics was never fitted
+    np.testing.assert_allclose(fold.decision_scores(test), whole.decision_scores(test), rtol=1e-12)
+
+
+def test_at_most_so_many_painters_are_left_out_spread_over_the_run() -> None:
+    assert left_out_painters(5, 20) == [0, 1, 2, 3, 4]
+    assert left_out_painters(100, 0) == list(range(100))
+    chosen = left_out_painters(100, 20)
+    assert len(chosen) == 20 and chosen[0] == 0 and chosen[-1] == 99
+    assert max(np.diff(chosen)) - min(np.diff(chosen)) <= 1  # evenly spread
+
+
+def test_a_limit_on_the_painters_left_out_measures_that_many_and_says_so() -> None:
+    train, train_labels = constructed_views(0, 30)
+    val, val_labels = constructed_views(2, 15)
+    names = [f"p{a}" for a in range(PAINTERS)]
+    made = []
+
+    def clusters_of(kept: list[int]) -> ArtistClusters:
+        made.append(kept)
+        return clusters("gram", len(kept))
+
+    every = measure_strangers(clusters_of, names, train, train_labels, val, val_labels)
+    limited = measure_strangers(clusters_of, names, train, train_labels, val, val_labels, at_most=3)
+    assert len(made) == PAINTERS + 3
+    assert sorted(limited.per_artist) == ["p0", "p2", "p5"]
+    for name in limited.per_artist:  # each left-out painter measured as when every one is left out
+        assert limited.per_artist[name] == every.per_artist[name]
+    assert "leaving each painter out in turn" in every.describe()
+    assert "leaving each of 3 of its 6 painters out in turn" in limited.describe()
+    assert limited.left_out() == "each of 3 of its 6 painters"
+
+
+def test_the_limit_is_a_checked_config_key() -> None:
+    assert load_config().clustering.left_out_painters == 20
+    assert load_config(None, ["clustering.left_out_painters=0"]).clustering.left_out_painters == 0
+    with pytest.raises((UsageError, ValueError), match="clustering.left_out_painters"):
+        load_config(None, ["clustering.left_out_painters=-1"])
