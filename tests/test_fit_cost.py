@@ -110,3 +110,63 @@ def test_the_limit_is_a_checked_config_key() -> None:
     assert load_config(None, ["clustering.left_out_painters=0"]).clustering.left_out_painters == 0
     with pytest.raises((UsageError, ValueError), match="clustering.left_out_painters"):
         load_config(None, ["clustering.left_out_painters=-1"])
+
+
+def test_a_warm_start_is_the_whole_fits_logits_and_ends_where_a_cold_fit_ends() -> None:
+    from painterly_vae.inference.representations import _with_trunk, fit_probe, probe_log_proba, warm_start
+
+    train, train_labels = constructed_views(0, 30)
+    test, _ = constructed_views(1, 20)
+    features, held = _with_trunk(train), np.arange(len(train_labels)) % 5 != 0  # a cross-fitting fold
+    whole = fit_probe(features, train_labels, PAINTERS)
+    coef, intercept = warm_start(whole, features[held], PAINTERS)
+    mean, scale = features[held].mean(0), features[held].std(0)
+    start_logits = ((features - mean) / scale) @ coef.T + intercept
+    whole_logits = ((features - whole["mean"]) / whole["scale"]) @ whole["coef"].T + whole["intercept"]
+    np.testing.assert_allclose(start_logits, whole_logits, rtol=1e-9, atol=1e-9)  # the same logits, rewritten
+    cold = fit_probe(features[held], train_labels[held], PAINTERS)
+    warm = fit_probe(features[held], train_labels[held], PAINTERS, like=whole)
+    tested = _with_trunk(test)
+    np.testing.assert_allclose(np.exp(probe_log_proba(warm, tested)), np.exp(probe_log_proba(cold, tested)), atol=0.02)
+    assert warm_start(whole, features[held][:, :-1], PAINTERS) is None  # other features: nothing to start from
+
+
+def test_beyond_the_concat_limit_sampling_keeps_a_covariance_per_encoder_and_auto_skips_concat(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from painterly_vae.inference import representations
+    from painterly_vae.inference.representation_choice import candidates
+
+    train, train_labels = constructed_views(0, 30)
+    one = clusters("concat+trunk").fit(train, train_labels)
+    monkeypatch.setattr(representations, "CONCAT_LIMIT", 10)  # 6 painters x 4 numbers is beyond it
+    blocks = clusters("concat+trunk").fit(train, train_labels)
+    assert one.scorer.block_covariance is None and blocks.scorer.block_covariance.shape == (PAINTERS, 4, 4)
+    for artist in range(PAINTERS):  # the same mean; both covariances near the painters' spread (1.5 a number)
+        mean_one, covariance_one = one.latent_gaussian(artist, 4)
+        mean_block, covariance_block = blocks.latent_gaussian(artist, 4)
+        np.testing.assert_allclose(mean_block, mean_one, rtol=1e-9)
+        for covariance in (covariance_one, covariance_block):
+            np.testing.assert_allclose(np.diag(covariance), 2.25, rtol=0.15)
+            assert np.abs(covariance - np.diag(np.diag(covariance))).max() < 0.35
+    stored = ArtistClusters.from_state_dict(blocks.state_dict(), LossConfig())
+    np.testing.assert_array_equal(stored.latent_gaussian(2, 4)[1], blocks.latent_gaussian(2, 4)[1])
+    np.testing.assert_array_equal(stored.predict_proba(train), blocks.predict_proba(train))  # attribution unchanged
+    assert blocks.scorer.inverse_covariance is None  # no covariance over every encoder's z was fitted
+    assert "concat" in candidates(True, 2_000) and "concat" not in candidates(True, 2_001)
+    assert candidates(False, 10_000) == ("concat",)  # without a trunk it is the only one
+
+
+def test_beyond_the_concat_limit_the_regression_on_z_reads_principal_components(monkeypatch: pytest.MonkeyPatch) -> None:
+    from painterly_vae.inference import representations
+
+    train, train_labels = constructed_views(0, 30)
+    test, test_labels = constructed_views(1, 20)
+    whole = clusters("concat+trunk").fit(train, train_labels)
+    monkeypatch.setattr(representations, "CONCAT_LIMIT", 10)
+    monkeypatch.setattr(representations, "PROBE_COMPONENTS", 12)
+    reduced = clusters("concat+trunk").fit(train, train_labels)
+    assert "pca_components" not in whole.probe
+    assert reduced.probe["pca_components"].shape == (12, PAINTERS * 4 + 10)  # z of six encoders and the style
+    assert reduced.score(test, test_labels) > whole.score(test, test_labels) - 0.1  # names painters about as well
+    stored = ArtistClusters.from_state_dict(reduced.state_dict(), LossConfig())
+    np.testing.assert_array_equal(stored.predict_proba(test), reduced.predict_proba(test))

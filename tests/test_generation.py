@@ -135,3 +135,25 @@ def test_a_run_in_bf16_is_measured_in_fp32(trunk_run: dict[str, Path], data64: P
     assert drawn.dtype == torch.float32
     np.testing.assert_allclose(measures["ssim"][:first], ssim(drawn, target).numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(measures["psnr"][:first], psnr(drawn, target).numpy(), rtol=1e-5)
+
+
+def test_crossings_are_capped_in_all_and_spread_over_the_other_painters(trunk_run: dict[str, Path], data64: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from painterly_vae.evaluation import generation
+
+    run, evaluation, reconstructions, probe = _measured(trunk_run["run"], data64)
+    every = crossing_shift(run, evaluation, reconstructions, probe)
+    crossed = []
+    real = generation._crossing_gram
+
+    def counted(run, batch, encoder):
+        crossed.append(len(batch))
+        return real(run, batch, encoder)
+
+    monkeypatch.setattr(generation, "_crossing_gram", counted)
+    monkeypatch.setattr(generation, "CROSSINGS", 2 * len(run.artists))  # two crossings an encoder
+    capped = crossing_shift(run, evaluation, reconstructions, probe)
+    assert sum(crossed) == 2 * len(run.artists)
+    assert set(capped) == set(every)
+    for painter in run.artists:  # a probability, measured on fewer paintings
+        assert 0 <= capped[painter]["crossings"] <= 1 and 0 <= capped[painter]["own_reconstructions"] <= 1

@@ -24,26 +24,37 @@ from painterly_vae.inference.explore import sample_batches
 from painterly_vae.inference.trained_run import TrainedRun
 from painterly_vae.runtime.batched import run_batched
 
+# crossings in all, at most: each encoder crosses every other painter's evaluated paintings while
+# they number CROSSINGS / painters or fewer (every one, for the five painters' 308), else that many
+# spread over them. Every crossing runs the network twice; all of them at 100 painters would be
+# 100 x 198 paintings, ten minutes of a 2-core CPU, growing with the square of the painters.
+CROSSINGS = 2_000
+
 
 def crossing_shift(run: TrainedRun, evaluation: EvaluationSet, reconstructions: Reconstructions,
                    probe) -> dict[str, dict[str, float]] | None:
     """Per encoder's painter (and "mean"): the probe's mean probability of that painter on the
-    crossings of every other painter's paintings through its encoder, on their own
-    reconstructions, and the difference. None for a run with one encoder or no probe."""
+    crossings of the other painters' paintings through its encoder (at most `CROSSINGS` in all),
+    on the same paintings' own reconstructions, and the difference. None for a run with one
+    encoder or no probe."""
     model = run.model
     if probe is None or len(set(model.encoder_of_each_artist())) < 2:
         return None
     column = {int(c): i for i, c in enumerate(probe.classes_)}
     own = probe.predict_proba(reconstructions.stacked("reconstruction_gram").numpy())
     labels = reconstructions.labels
+    per_encoder = max(1, CROSSINGS // len(run.artists))
     shifts: dict[str, dict[str, float]] = {}
     for encoder, painter in enumerate(run.artists):
-        others = labels != encoder
-        if not others.any() or encoder not in column:
+        others = np.flatnonzero(labels != encoder)  # reconstructions' rows, in the order of the paintings below
+        if not len(others) or encoder not in column:
             continue
         images = np.concatenate([evaluation.images[evaluation.labels == index]
                                  for index in range(len(run.artists)) if index != encoder
                                  and (evaluation.labels == index).any()])
+        if len(images) > per_encoder:
+            chosen = np.unique(np.linspace(0, len(images) - 1, per_encoder).round().astype(int))
+            images, others = images[chosen], others[chosen]
         grams = torch.cat(run_batched(images, lambda batch, encoder=encoder: _crossing_gram(run, batch, encoder),
                                       run.inference)).numpy()
         crossed = float(probe.predict_proba(grams)[:, column[encoder]].mean())

@@ -87,10 +87,12 @@ class ArtistClusters:
         self.scorer.fit_neighbours(views)
         return self
 
-    def fit_fold(self, views: LatentViews, labels: np.ndarray) -> "ArtistClusters":
-        """Fit on a fold that leaves a painter out, to score it and measure familiarity only
-        (`Representation.fit_fold`: what serves sampling alone is not fitted)."""
-        self.scorer.fit_fold(views, np.asarray(labels))
+    def fit_fold(self, views: LatentViews, labels: np.ndarray, like: "ArtistClusters | None" = None) -> "ArtistClusters":
+        """Fit on a fold that leaves paintings out, to score them and measure familiarity only
+        (`Representation.fit_fold`: what serves sampling alone is not fitted); `like`: the same
+        attribution fitted on every training painting of the same painters, where its solvers
+        may start (the cross-fitted calibration's folds)."""
+        self.scorer.fit_fold(views, np.asarray(labels), None if like is None else like.scorer)
         self.scorer.fit_neighbours(views)
         return self
 

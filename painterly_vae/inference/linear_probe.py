@@ -68,12 +68,20 @@ def standardised_logistic_regression(strength: float, seed: int = 0, components:
 
 
 def fit_standardised_logistic_regression(features: np.ndarray, labels: np.ndarray, strength: float, seed: int = 0,
-                                         components: int | None = None):
+                                         components: int | None = None,
+                                         start: tuple[np.ndarray, np.ndarray] | None = None):
     """`standardised_logistic_regression` fitted; a collection smaller than `components` (in
-    paintings or features) gets as many components as it can have."""
+    paintings or features) gets as many components as it can have. `start`: the coefficients
+    and intercepts, in the standardised features' space, that the solver begins from (a warm
+    start: the objective is strictly convex, so it ends at the same optimum, sooner when the
+    start is near it)."""
     if components:
         components = min(components, *features.shape)
-    return standardised_logistic_regression(strength, seed, components).fit(features, labels)
+    pipeline = standardised_logistic_regression(strength, seed, components)
+    if start is not None:
+        regression = pipeline[-1].set_params(warm_start=True)
+        regression.coef_, regression.intercept_ = start
+    return pipeline.fit(features, labels)
 
 
 class LinearProbe:

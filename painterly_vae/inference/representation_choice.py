@@ -19,7 +19,9 @@ choices (experiments/record.md, "Choosing among near-ties").
 
 The candidates are those of `REPRESENTATIONS` the run can use, less `own` and `elbo` (weak by
 design, experiments/record.md): concat for every run; with a trunk also concat+trunk+gram,
-concat+trunk, gram and style. Representations that fit the same arrays
+concat+trunk, gram and style (and concat only up to `representations.CONCAT_LIMIT` numbers of z a
+painting, 20 painters at the default latent: beyond, its covariance costs minutes, and with a
+trunk it was never the one chosen). Representations that fit the same arrays
 (`Representation.shared_fit`: concat+trunk's two regressions serve gram and concat+trunk+gram)
 are fitted once (`fit_representations`, which `evaluate` uses too).
 """
@@ -31,6 +33,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from painterly_vae.inference.latents import LatentViews
+from painterly_vae.inference.representations import CONCAT_LIMIT
 
 AUTO = "auto"
 NO_TRUNK = ("concat",)
@@ -45,8 +48,14 @@ RULE = ("of the candidates within one standard error of the best mean of top-1 a
 ClustersOf = Callable[[str], object]
 
 
-def candidates(has_trunk: bool) -> tuple[str, ...]:
-    return WITH_TRUNK if has_trunk else NO_TRUNK
+def candidates(has_trunk: bool, concat_size: int = 0) -> tuple[str, ...]:
+    """The representations `auto` chooses among; `concat_size`: the numbers of z a painting has
+    under every encoder (painters x latent), beyond `CONCAT_LIMIT` of which a trunk run does not
+    offer concat (z alone trailed the trunk's statistics on every collection measured, and its one
+    covariance grows with the square of those numbers)."""
+    if not has_trunk:
+        return NO_TRUNK
+    return WITH_TRUNK if concat_size <= CONCAT_LIMIT else tuple(name for name in WITH_TRUNK if name != "concat")
 
 
 def fit_representations(names: Iterable[str], clusters_of: ClustersOf, train_views: LatentViews,
@@ -98,7 +107,8 @@ def choose_representation(clusters_of: ClustersOf, has_trunk: bool, train_views:
                           train_labels: np.ndarray, val_views: LatentViews,
                           val_labels: np.ndarray) -> tuple[object, dict[str, object]]:
     """The chosen representation's clusters, fitted, and the record of the choice (`select`)."""
-    fitted = fit_representations(candidates(has_trunk), clusters_of, train_views, train_labels)
+    concat_size = train_views.mu.shape[1] * train_views.mu.shape[2]
+    fitted = fit_representations(candidates(has_trunk, concat_size), clusters_of, train_views, train_labels)
     selection = select({name: clusters.predict(val_views) for name, clusters in fitted.items()}, val_labels)
     return fitted[selection["chosen"]], selection
 

@@ -57,8 +57,18 @@ TRUNK_PROBE_STRENGTH = 0.01
 # concat+trunk's novelty regression reads this many principal components of the Gram statistics:
 # the best of the candidates by leave-one-artist-out AUROC on the five painters (experiments/record.md).
 GRAM_COMPONENTS = 256
+# concat's one covariance over every encoder's z side by side grows with the square of painters x
+# latent: 3.5 s to fit at 2,000 numbers a painting (20 painters), minutes at 10,000 (100). Beyond
+# this many, trunk runs keep a covariance per encoder block for `sample` (all it reads of them) and
+# do not offer concat among the candidates (`representation_choice`); below it nothing changes.
+CONCAT_LIMIT = 2_000
+# beyond CONCAT_LIMIT, concat+trunk's regression reads this many principal components of z beside
+# the style statistics instead of all of them: at 100 painters 10,384 numbers a painting made its
+# fit 188 s (and each of five cross-fitting folds about as long); through 512 components, seconds
+PROBE_COMPONENTS = 512
 # every key a fitted representation may store in the checkpoint's "clusters" (the others stored as None)
-STORED_KEYS = ("means", "precision", "objective_mean", "objective_std", "probe", "novelty", "neighbours")
+STORED_KEYS = ("means", "precision", "objective_mean", "objective_std", "probe", "novelty", "neighbours",
+               "block_covariance")
 
 Arrays = dict[str, "np.ndarray | dict[str, np.ndarray] | None"]
 
@@ -82,9 +92,11 @@ class Representation:
     def fit(self, views: LatentViews, labels: np.ndarray) -> None:
         raise NotImplementedError
 
-    def fit_fold(self, views: LatentViews, labels: np.ndarray) -> None:
-        """Fit for a fold that leaves a painter out, which only scores paintings and measures their
-        familiarity (never samples): as `fit`, unless part of the fit serves sampling alone."""
+    def fit_fold(self, views: LatentViews, labels: np.ndarray, like: "Representation | None" = None) -> None:
+        """Fit for a fold that leaves paintings out, which only scores paintings and measures their
+        familiarity (never samples): as `fit`, unless part of the fit serves sampling alone.
+        `like`: the same representation fitted on all the paintings, which a fold of the same
+        painters may start its solvers from."""
         self.fit(views, labels)
 
     def fit_familiarity(self, views: LatentViews, labels: np.ndarray) -> None:
@@ -248,19 +260,28 @@ class ConcatTrunk(Concat):
         super().__init__(artists, encoder_of_artist, loss)
         self.probe: dict[str, np.ndarray] | None = None  # z and the style statistics: mean, scale, coef (A, D), intercept
         self.novelty: dict[str, np.ndarray] | None = None  # the Gram statistics' regression (with its PCA)
+        self.block_covariance: np.ndarray | None = None  # (E, latent, latent) beyond CONCAT_LIMIT, instead of one
 
     def embedding(self, views: LatentViews) -> np.ndarray:
         return _with_trunk(views)
 
     def fit(self, views: LatentViews, labels: np.ndarray) -> None:
-        super().fit(views, labels)  # concat's Gaussians: what `sample --artist` draws from
+        # concat's Gaussians, what `sample --artist` draws from: one covariance, or one per encoder block
+        if views.mu.shape[1] * views.mu.shape[2] <= CONCAT_LIMIT:
+            super().fit(views, labels)
+        else:
+            self.means, self.block_covariance = block_gaussians(views, labels, self.artists)
         self.fit_fold(views, labels)
 
-    def fit_fold(self, views: LatentViews, labels: np.ndarray) -> None:
+    def fit_fold(self, views: LatentViews, labels: np.ndarray, like: Representation | None = None) -> None:
         """The two regressions, without concat's Gaussians: they serve `sample --artist` alone, and
         their covariance grows with the square of painters x latent (2,000 numbers a painting at
-        20 painters: a Ledoit-Wolf fit of seconds in every fold)."""
-        self.probe = fit_probe(_with_trunk(views), labels, self.artists)
+        20 painters: a Ledoit-Wolf fit of seconds in every fold). The regression on z and the
+        style statistics starts from `like`'s (`fit_probe`); beyond `CONCAT_LIMIT` it reads
+        `PROBE_COMPONENTS` principal components of them."""
+        reduced = views.mu.shape[1] * views.mu.shape[2] > CONCAT_LIMIT
+        self.probe = fit_probe(_with_trunk(views), labels, self.artists, PROBE_COMPONENTS if reduced else None,
+                               like=getattr(like, "probe", None))
         self.fit_familiarity(views, labels)
 
     def fit_familiarity(self, views: LatentViews, labels: np.ndarray) -> None:
@@ -289,18 +310,25 @@ class ConcatTrunk(Concat):
             raise RuntimeError("fit the clusters first")
         return probe_space(self.novelty, views.gram.astype(np.float64))
 
+    def latent_gaussian(self, artist: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.block_covariance is None:
+            return super().latent_gaussian(artist, latent_dim)
+        encoder = self.encoder_of_artist[artist]
+        return self.means[artist, encoder * latent_dim:(encoder + 1) * latent_dim], self.block_covariance[encoder]
+
     def arrays(self) -> Arrays:
-        return {**super().arrays(), "probe": self.probe, "novelty": self.novelty}
+        return {**super().arrays(), "probe": self.probe, "novelty": self.novelty, "block_covariance": self.block_covariance}
 
     def load_arrays(self, stored: Arrays) -> None:
         super().load_arrays(stored)
         self.probe, self.novelty = stored.get("probe"), stored.get("novelty")
+        self.block_covariance = stored.get("block_covariance")  # absent: one covariance (or runs fitted before)
 
 
 class GramStatistics(ConcatTrunk):
     """The Gram statistics' regression alone (fitted as concat+trunk's familiarity)."""
 
-    def fit_fold(self, views: LatentViews, labels: np.ndarray) -> None:
+    def fit_fold(self, views: LatentViews, labels: np.ndarray, like: Representation | None = None) -> None:
         """Its scores read the Gram regression alone: a fold fits nothing else."""
         self.fit_familiarity(views, labels)
 
@@ -369,6 +397,19 @@ REPRESENTATIONS: dict[str, type[Representation]] = {
 }
 
 
+def block_gaussians(views: LatentViews, labels: np.ndarray, artists: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each artist's mean of z under every encoder (A, E * latent), and for each encoder block the
+    covariance pooled within artists (E, latent, latent; Ledoit-Wolf, as concat's one covariance):
+    what `sample --artist` reads, at a cost linear in the encoders."""
+    from sklearn.covariance import LedoitWolf  # imported here: attribution never needs scikit-learn
+
+    mu = views.mu.astype(np.float64)
+    means = np.stack([mu[labels == a].mean(0) for a in range(artists)])  # (A, E, latent)
+    centred = mu - means[labels]
+    covariance = np.stack([LedoitWolf(assume_centered=True).fit(centred[:, e]).covariance_ for e in range(mu.shape[1])])
+    return means.reshape(artists, -1), covariance
+
+
 def _with_trunk(views: LatentViews) -> np.ndarray:
     """(N, E * latent + S) concat and the trunk's style statistics side by side."""
     return np.hstack([views.concatenated_mu(), _style(views)])
@@ -381,12 +422,16 @@ def _style(views: LatentViews) -> np.ndarray:
 
 
 def fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
-               components: int | None = None) -> dict[str, np.ndarray]:
+              components: int | None = None, like: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """A balanced logistic regression of concat+trunk (`components`: on that many principal
-    components of the standardised features), as plain arrays scored without scikit-learn."""
+    components of the standardised features), as plain arrays scored without scikit-learn.
+    `like`: the same regression fitted on other paintings of the same painters (the whole run's,
+    for a fold of its training paintings), which the solver starts from (`warm_start`)."""
     from painterly_vae.inference.linear_probe import fit_standardised_logistic_regression
 
-    pipeline = fit_standardised_logistic_regression(features, labels, TRUNK_PROBE_STRENGTH, components=components)
+    start = warm_start(like, features, artists) if like is not None and not components else None
+    pipeline = fit_standardised_logistic_regression(features, labels, TRUNK_PROBE_STRENGTH, components=components,
+                                                    start=start)
     regression = pipeline[-1]
     coef, intercept = regression.coef_, regression.intercept_
     if artists == 2:  # scikit-learn keeps one logit for two classes: the other's is 0
@@ -396,6 +441,20 @@ def fit_probe(features: np.ndarray, labels: np.ndarray, artists: int,
         pca, rescale = pipeline[1], pipeline[2]
         probe.update(pca_mean=pca.mean_, pca_components=pca.components_, mean2=rescale.mean_, scale2=rescale.scale_)
     return probe
+
+
+def warm_start(like: dict[str, np.ndarray], features: np.ndarray, artists: int
+               ) -> tuple[np.ndarray, np.ndarray] | None:
+    """`like`'s logits rewritten for features standardised by their own mean and scale, as the
+    new regression will standardise them (the same logits for every painting), or None where
+    there is nothing to start from (other painters, features or reduced features, two painters:
+    scikit-learn keeps one logit for two)."""
+    if "pca_components" in like or artists < 3 or like["coef"].shape != (artists, features.shape[1]):
+        return None
+    mean, scale = features.mean(0), features.std(0)
+    scale[scale == 0] = 1.0  # as StandardScaler does for a constant feature
+    coef = like["coef"] * scale / like["scale"]
+    return coef, like["intercept"] + like["coef"] @ ((mean - like["mean"]) / like["scale"])
 
 
 def probe_space(probe: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:

@@ -241,7 +241,7 @@ def calibrate_per_painter(clusters: ArtistClusters, new_clusters: Callable[[], A
 
     def answers_without(kept: np.ndarray, held: np.ndarray) -> np.ndarray:
         watch.stage(f"calibrating each painter's threshold: fold {next(folds)}, {int(held.sum())} training paintings held out")
-        fold = new_clusters().fit_fold(train_views.select(kept), train_labels[kept])
+        fold = new_clusters().fit_fold(train_views.select(kept), train_labels[kept], like=clusters)
         fold.fit_exposure(train_views.select(kept), train_labels[kept], others)
         fold.calibrate(val_views, val_labels, mix)
         views = train_views.select(held)
