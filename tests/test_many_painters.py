@@ -52,6 +52,7 @@ def test_a_run_of_many_painters_trains_answers_and_evaluates(tmp_path: Path) -> 
 
     evaluated = painterly("evaluate", "--run", "many", "--no-progress", cwd=tmp_path)
     assert evaluated.returncode == 0, evaluated.stderr
+    assert f"leaving each of {LEFT_OUT} of its {PAINTERS} painters out in turn (validation)" in evaluated.stdout
     report = json.loads((tmp_path / "runs" / "many" / "report.json").read_text())
     assert report["artists"] == painters
     assert 0.0 <= report["attribution"]["top1"] <= 1.0

@@ -46,7 +46,8 @@ def print_evaluation(report: EvaluationReport, out_dir: Path) -> None:
         line += " (" + "; ".join(f"{name} {values['auroc']:.2f}, {values['detection_rate']:.0%} flagged"
                                  for name, values in (unknown_metrics.per_artist or {}).items()) + ")"
     if unknown_metrics.held_out_auroc is not None:
-        line += (f"; leaving each of its painters out (validation): flagged {unknown_metrics.held_out_flagged:.1%}, "
+        line += (f"; leaving {unknown_metrics.held_out_painters or 'each painter'} out in turn (validation): flagged "
+                 f"{unknown_metrics.held_out_flagged:.1%}, "
                  f"AUROC {unknown_metrics.held_out_auroc:.3f} (familiarity: {unknown_metrics.familiarity_mix})")
     print(line)
     if unknown_metrics.false_rejections_per_artist:

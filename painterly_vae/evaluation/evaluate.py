@@ -196,6 +196,7 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> Unk
         metrics.familiarity_mix = clusters.familiarity_mix.mix
     if clusters.strangers is not None and clusters.strangers.auroc is not None:
         metrics.held_out_auroc, metrics.held_out_flagged = clusters.strangers.auroc, 1 - clusters.strangers.pass_rate
+        metrics.held_out_painters = clusters.strangers.left_out()
     if clusters.plausible is not None:
         sets = clusters.plausible_given(probabilities, familiarity)
         own = np.zeros(len(sets), bool)

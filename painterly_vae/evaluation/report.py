@@ -131,6 +131,7 @@ class Unknown(JsonRecord):
     familiarity_mix: str | None = _optional()  # the signals the familiarity mixes (`inference.familiarity`)
     held_out_auroc: float | None = _optional()  # leaving each of the run's painters out, on validation paintings
     held_out_flagged: float | None = _optional()  # ... the share of the left-out painter's paintings flagged
+    held_out_painters: str | None = _optional()  # ... which were left out: "each painter", "each of 20 of its 25 painters"
     threshold_rule: str | None = _optional()  # clustering.unknown_threshold: "overall" or "per-painter"
     # the plausible painters (`plausible_painters`, runs with a threshold per painter): the share of known
     # paintings whose painter is in their set (overall, by painter), the mean set size, strangers' empty sets
