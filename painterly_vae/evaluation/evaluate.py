@@ -47,8 +47,8 @@ from painterly_vae.inference.dating import dating_metrics, median_years, split_y
 from painterly_vae.inference.hard_pairs import most_confused
 from painterly_vae.inference.latents import LatentViews
 from painterly_vae.inference.projections import project, shared_space_features
-from painterly_vae.inference.representation_choice import fit_representations
-from painterly_vae.inference.representations import CONCAT_LIMIT, REPRESENTATIONS
+from painterly_vae.inference.representation_choice import fit_representations, offers_concat
+from painterly_vae.inference.representations import REPRESENTATIONS
 from painterly_vae.inference.run_data import folder_name, open_run_data
 from painterly_vae.inference.trained_run import TrainedRun, split_views
 
@@ -224,8 +224,8 @@ def _compare_representations(run: TrainedRun, training: ProcessedData, train_vie
     val_views, val_labels = split_views(run.model, training, "val", run.inference, progress)
     known = evaluation.known
     names = [name for name, kind in REPRESENTATIONS.items() if run.config.model.trunk or not kind.needs_trunk]
-    if run.config.model.trunk and len(run.model.encoders) * run.config.model.latent_dim > CONCAT_LIMIT:
-        names.remove("concat")  # as `auto`, which does not offer it there (`representation_choice.candidates`)
+    if not offers_concat(bool(run.config.model.trunk), len(run.model.encoders) * run.config.model.latent_dim):
+        names.remove("concat")  # as `auto`, which does not offer it there
     fitted = fit_representations(names, lambda name: ArtistClusters(run.artists, run.model.encoder_of_each_artist(),
                                                                      run.config.loss, name),
                                  train_views, train_labels)

@@ -55,7 +55,13 @@ def candidates(has_trunk: bool, concat_size: int = 0) -> tuple[str, ...]:
     covariance grows with the square of those numbers)."""
     if not has_trunk:
         return NO_TRUNK
-    return WITH_TRUNK if concat_size <= CONCAT_LIMIT else tuple(name for name in WITH_TRUNK if name != "concat")
+    return WITH_TRUNK if offers_concat(has_trunk, concat_size) else tuple(name for name in WITH_TRUNK if name != "concat")
+
+
+def offers_concat(has_trunk: bool, concat_size: int) -> bool:
+    """Whether `concat` is fitted beside the others (`candidates`, and `evaluate`'s comparison):
+    always without a trunk (it is all there is), with one up to `CONCAT_LIMIT` numbers of z a painting."""
+    return not has_trunk or concat_size <= CONCAT_LIMIT
 
 
 def fit_representations(names: Iterable[str], clusters_of: ClustersOf, train_views: LatentViews,

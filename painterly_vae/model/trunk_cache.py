@@ -85,8 +85,8 @@ class TrunkCache:
         with tqdm(total=2 * total, desc="trunk cache", unit="map", disable=not progress, leave=False) as bar:
             for artist in data.artists:
                 count, images, where = data.count(artist, "train"), data.array(artist, "train"), folder / artist
-                stored = [_load(where / f"train{part}.npy", count, dims) for part, dims in PLAIN_PARTS.items()]
-                if any(part is None for part in stored):  # caches written before the statistics: their maps again
+                stored = _load_plain(where, count)
+                if stored is None:  # caches written before the statistics: their maps again
                     stored = _compute_plain(model, images, settings)
                     for part, array in zip(PLAIN_PARTS, stored):
                         writable = _store(where / f"train{part}.npy", array) and writable
@@ -110,9 +110,8 @@ class TrunkCache:
         folder = cache_folder(data, cache_record(model, data))
         plain, statistics = [], []
         for artist in data.artists:
-            count = data.count(artist, "train")
-            stored = [_load(folder / artist / f"train{part}.npy", count, dims) for part, dims in PLAIN_PARTS.items()]
-            if any(part is None for part in stored):
+            stored = _load_plain(folder / artist, data.count(artist, "train"))
+            if stored is None:
                 return None
             plain.append(stored[0])
             statistics.append((stored[1], stored[2]))
@@ -165,6 +164,12 @@ def _compute_mirrored(model: PainterlyVAE, images: np.ndarray, settings: Inferen
         channels, size = model.trunk_maps_shape()  # the cache holds the maps only; the pixels join them per batch
         return np.zeros((0, channels, size, size), np.float16)
     return np.concatenate(parts)
+
+
+def _load_plain(folder: Path, count: int) -> list[np.ndarray] | None:
+    """The stored maps and statistics of an artist's plain paintings, or None if any is missing."""
+    stored = [_load(folder / f"train{part}.npy", count, dims) for part, dims in PLAIN_PARTS.items()]
+    return None if any(part is None for part in stored) else stored
 
 
 def _load(path: Path, count: int, dims: int) -> np.ndarray | None:
