@@ -136,6 +136,8 @@ def test_beyond_the_concat_limit_sampling_keeps_a_covariance_per_encoder_and_aut
     from painterly_vae.inference import representations
     from painterly_vae.inference.representation_choice import candidates
 
+    assert "concat" in candidates(True, 2_000) and "concat" not in candidates(True, 2_001)
+    assert candidates(False, 10_000) == ("concat",)  # without a trunk it is the only one
     train, train_labels = constructed_views(0, 30)
     one = clusters("concat+trunk").fit(train, train_labels)
     monkeypatch.setattr(representations, "CONCAT_LIMIT", 10)  # 6 painters x 4 numbers is beyond it
@@ -152,8 +154,6 @@ def test_beyond_the_concat_limit_sampling_keeps_a_covariance_per_encoder_and_aut
     np.testing.assert_array_equal(stored.latent_gaussian(2, 4)[1], blocks.latent_gaussian(2, 4)[1])
     np.testing.assert_array_equal(stored.predict_proba(train), blocks.predict_proba(train))  # attribution unchanged
     assert blocks.scorer.inverse_covariance is None  # no covariance over every encoder's z was fitted
-    assert "concat" in candidates(True, 2_000) and "concat" not in candidates(True, 2_001)
-    assert candidates(False, 10_000) == ("concat",)  # without a trunk it is the only one
 
 
 def test_beyond_the_concat_limit_the_regression_on_z_reads_principal_components(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,7 @@ def recompute_decoder_statistics(model: PainterlyVAE, data: ProcessedData, setti
             torch.manual_seed(seed)
             for artist, name in enumerate(model.artists):
                 images = np.asarray(data.array(name, "train")[:paintings])
+                cached = None if cache is None else data.artists.index(name)  # the cache's artist order is the data's
                 for start in range(0, len(images), batch_size):
                     batch = model.laid_out(to_device_images(images[start:start + batch_size], settings.device))
                     if len(batch) < 2:
@@ -57,7 +58,7 @@ def recompute_decoder_statistics(model: PainterlyVAE, data: ProcessedData, setti
                             inputs = model.inputs(batch).encoder
                         else:
                             rows = np.arange(start, start + len(batch))
-                            inputs = cache.inputs(model, data.artists.index(name), rows, batch).encoder
+                            inputs = cache.inputs(model, cached, rows, batch).encoder
                         posterior = model.encoders[encoders[artist]](inputs)
                         model.shared_decoder(reparameterize(posterior.mu, posterior.logvar), encoders[artist])
     finally:

@@ -46,6 +46,11 @@ class LatentViews:
             raise ValueError("nothing to concatenate")
         return LatentViews(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("mu", "l1", "kl", "style", "gram")))
 
+    @property
+    def concat_size(self) -> int:
+        """How many numbers of z a painting has under every encoder, side by side (E x latent)."""
+        return self.mu.shape[1] * self.mu.shape[2]
+
     def concatenated_mu(self) -> np.ndarray:
         """(N, E * latent) float64: each painting's mu under every encoder, side by side
         (the shared-space picture that `concat` clusters, dating and the maps use)."""

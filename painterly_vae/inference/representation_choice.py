@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from painterly_vae.inference.latents import LatentViews
-from painterly_vae.inference.representations import CONCAT_LIMIT
+from painterly_vae.inference.representations import concat_affordable
 
 AUTO = "auto"
 NO_TRUNK = ("concat",)
@@ -55,13 +55,13 @@ def candidates(has_trunk: bool, concat_size: int = 0) -> tuple[str, ...]:
     covariance grows with the square of those numbers)."""
     if not has_trunk:
         return NO_TRUNK
-    return WITH_TRUNK if offers_concat(has_trunk, concat_size) else tuple(name for name in WITH_TRUNK if name != "concat")
+    return WITH_TRUNK if concat_affordable(concat_size) else tuple(name for name in WITH_TRUNK if name != "concat")
 
 
 def offers_concat(has_trunk: bool, concat_size: int) -> bool:
     """Whether `concat` is fitted beside the others (`candidates`, and `evaluate`'s comparison):
-    always without a trunk (it is all there is), with one up to `CONCAT_LIMIT` numbers of z a painting."""
-    return not has_trunk or concat_size <= CONCAT_LIMIT
+    always without a trunk (it is all there is), with one while `concat_affordable`."""
+    return not has_trunk or concat_affordable(concat_size)
 
 
 def fit_representations(names: Iterable[str], clusters_of: ClustersOf, train_views: LatentViews,
@@ -113,8 +113,8 @@ def choose_representation(clusters_of: ClustersOf, has_trunk: bool, train_views:
                           train_labels: np.ndarray, val_views: LatentViews,
                           val_labels: np.ndarray) -> tuple[object, dict[str, object]]:
     """The chosen representation's clusters, fitted, and the record of the choice (`select`)."""
-    concat_size = train_views.mu.shape[1] * train_views.mu.shape[2]
-    fitted = fit_representations(candidates(has_trunk, concat_size), clusters_of, train_views, train_labels)
+    fitted = fit_representations(candidates(has_trunk, train_views.concat_size), clusters_of, train_views,
+                                 train_labels)
     selection = select({name: clusters.predict(val_views) for name, clusters in fitted.items()}, val_labels)
     return fitted[selection["chosen"]], selection
 

@@ -66,11 +66,19 @@ CONCAT_LIMIT = 2_000
 # the style statistics instead of all of them: at 100 painters 10,384 numbers a painting made its
 # fit 188 s (and each of five cross-fitting folds about as long); through 512 components, seconds
 PROBE_COMPONENTS = 512
+
+
 # every key a fitted representation may store in the checkpoint's "clusters" (the others stored as None)
 STORED_KEYS = ("means", "precision", "objective_mean", "objective_std", "probe", "novelty", "neighbours",
                "block_covariance")
 
 Arrays = dict[str, "np.ndarray | dict[str, np.ndarray] | None"]
+
+
+def concat_affordable(numbers: int) -> bool:
+    """Whether a painting's z under every encoder (`numbers` of them: painters x latent) is small
+    enough for one covariance over all of it, and for a regression on all of it (`CONCAT_LIMIT`)."""
+    return numbers <= CONCAT_LIMIT
 
 
 class Representation:
@@ -267,7 +275,7 @@ class ConcatTrunk(Concat):
 
     def fit(self, views: LatentViews, labels: np.ndarray) -> None:
         # concat's Gaussians, what `sample --artist` draws from: one covariance, or one per encoder block
-        if views.mu.shape[1] * views.mu.shape[2] <= CONCAT_LIMIT:
+        if concat_affordable(views.concat_size):
             super().fit(views, labels)
         else:
             self.means, self.block_covariance = block_gaussians(views, labels, self.artists)
@@ -279,8 +287,8 @@ class ConcatTrunk(Concat):
         20 painters: a Ledoit-Wolf fit of seconds in every fold). The regression on z and the
         style statistics starts from `like`'s (`fit_probe`); beyond `CONCAT_LIMIT` it reads
         `PROBE_COMPONENTS` principal components of them."""
-        reduced = views.mu.shape[1] * views.mu.shape[2] > CONCAT_LIMIT
-        self.probe = fit_probe(_with_trunk(views), labels, self.artists, PROBE_COMPONENTS if reduced else None,
+        components = None if concat_affordable(views.concat_size) else PROBE_COMPONENTS
+        self.probe = fit_probe(_with_trunk(views), labels, self.artists, components,
                                like=getattr(like, "probe", None))
         self.fit_familiarity(views, labels)
 
