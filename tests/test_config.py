@@ -104,6 +104,14 @@ def test_the_128_and_256_configs_change_only_the_decoders_size_the_structural_we
         assert changed == pretrained, name
 
 
+def test_the_many_painters_config_is_the_recommended_one_with_encoders_half_as_wide() -> None:
+    pretrained = load_config(REPO / "configs" / "pretrained.toml").to_dict()
+    many = load_config(REPO / "configs" / "many-painters.toml").to_dict()
+    assert pretrained["model"]["trunk_channels"] == [256] and many["model"]["trunk_channels"] == [128]
+    many["model"]["trunk_channels"] = [256]
+    assert many == pretrained
+
+
 def test_extends_reads_the_other_file_first_and_refuses_a_loop(tmp_path: Path) -> None:
     (tmp_path / "base.toml").write_text('[model]\nimage_size = 32\nlatent_dim = 16\n[loss]\nkl_weight = 0.5\n')
     (tmp_path / "child.toml").write_text('extends = "base.toml"\n[model]\nlatent_dim = 8\n')
