@@ -103,8 +103,15 @@ def test_a_shared_start_trains_one_encoder_for_every_artist_then_each_goes_on_al
     encoders = trainer.model.encoders
     first = _snapshot(encoders[0])
     for artist in (2, 1):  # whichever artist is scheduled, encoder 0 learns and every slot gets a copy
+        slots = [_snapshot(encoder) for encoder in encoders[1:]]
         trainer.train_step(artist, trainer.batches.batch(artist))
         trainer.step += 1
+        # not after every step (a hundred copies a step): when the encoders are read
+        assert not any(_changed(slot, encoder) for slot, encoder in zip(slots, encoders[1:]))
+        saved = trainer.run_state(with_optimizers=False).model
+        for encoder in range(1, 3):
+            for key, value in encoders[0].state_dict().items():
+                assert torch.equal(saved[f"encoders.{encoder}.{key}"], saved[f"encoders.0.{key}"]), key
         assert all(not _changed(_snapshot(encoders[0]), encoder) for encoder in encoders[1:])
     assert _changed(first, encoders[0])
     assert not trainer.encoder_optimizers[1].state  # the slots' own optimizers never stepped

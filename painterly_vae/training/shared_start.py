@@ -1,8 +1,11 @@
 """A shared start for the per-artist encoders (`training.shared_encoder_epochs`).
 
 For the first E epochs one encoder (artist 0's slot) learns from every artist's paintings, at the
-run's ratio, and is copied into every other artist's encoder after each step; from then on each
-copy goes on alone on its own artist's paintings, as the paper's encoders do from the start.
+run's ratio, and every other artist's encoder is a copy of it; from then on each copy goes on
+alone on its own artist's paintings, as the paper's encoders do from the start. The copies are
+brought up to date when something reads them (validation, pictures, a checkpoint, the parting),
+not after every step: a copy into each of a hundred encoders after every step cost a quarter of
+the shared steps' time (`bench/painters.py`).
 
 Why: under the paper's alternation each per-artist encoder trains only on its share of the steps
 while the shared decoder trains on all of them. At 128 px with `ratio = "auto"` Manet's encoder
@@ -35,6 +38,7 @@ class SharedStart:
     def __init__(self, epochs: float, training_images: int, global_batch: int, encoders: int) -> None:
         # counted in steps of this run's global batch, from its first step
         self.steps = math.ceil(epochs * training_images / global_batch) if encoders > 1 else 0
+        self.copies_behind = False  # encoder 0 has taken a step its copies have not been given
 
     def shares(self, step: int) -> bool:
         """Step `step` (0-based) trains the shared encoder for every artist."""
@@ -47,12 +51,20 @@ class SharedStart:
     def describe(self) -> str:
         return f"one encoder shared by every artist for the first {self.steps} steps" if self.steps else ""
 
+    def shared_step_taken(self) -> None:
+        """Encoder 0 took a shared step: its copies are behind until `update_copies`."""
+        self.copies_behind = True
+
     @torch.no_grad()
-    def copy_encoder(self, encoders: nn.ModuleList) -> None:
-        """Every encoder's weights and BatchNorm statistics set to encoder 0's."""
+    def update_copies(self, encoders: nn.ModuleList) -> None:
+        """Every encoder's weights and BatchNorm statistics set to encoder 0's, if it stepped since
+        they last were (call it before anything reads the encoders)."""
+        if not self.copies_behind:
+            return
         state = encoders[0].state_dict()
         for encoder in encoders[1:]:
             encoder.load_state_dict(state)
+        self.copies_behind = False
 
     def copy_optimizer(self, optimizers: list[torch.optim.Optimizer]) -> None:
         """Every encoder's Adam moments and step count set to encoder 0's (once, when the copies part):

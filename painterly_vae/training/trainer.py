@@ -200,8 +200,9 @@ class Trainer:
         model's input size, or ModelInputs); None if skipped."""
         self.model.train()
         shared = self.shared_start.shares(self.step)
-        if self.shared_start.parts_at(self.step):
-            self.shared_start.copy_optimizer(self.encoder_optimizers)  # each copy goes on alone from here
+        if self.shared_start.parts_at(self.step):  # each copy goes on alone from here
+            self.shared_start.update_copies(self.model.encoders)
+            self.shared_start.copy_optimizer(self.encoder_optimizers)
         encoder_index = 0 if shared else self.model.encoder_index(artist)
         artist_term = self.artist_term if not shared else None  # off while the encoders are one encoder's copies
         optimizers = [self.encoder_optimizers[encoder_index], self.decoder_optimizer]
@@ -247,7 +248,7 @@ class Trainer:
             self.grad_scaler.step(optimizer)
         self.grad_scaler.update()
         if shared:
-            self.shared_start.copy_encoder(self.model.encoders)
+            self.shared_start.shared_step_taken()
         else:
             self.encoder_pull.after_step(self.model.encoders, encoder_index)
         if adversarial:
@@ -261,6 +262,7 @@ class Trainer:
     # ----------------------------------------------------------------- validation
     def validate(self, split: str = "val") -> Validation | None:
         """Each artist's split through its own encoder (eval mode); None if the split is empty."""
+        self.shared_start.update_copies(self.model.encoders)
         return validate(self.model, self.data, split, self.config.loss, self.inference, self._perceptual_term)
 
     # ----------------------------------------------------------------- state
@@ -270,6 +272,7 @@ class Trainer:
         Without optimizers (best.pt) the checkpoint rebuilds the model but cannot resume; it
         is a third of the size, since Adam keeps two moments per weight, and a sixth when the
         steps compute in half precision (its weights then stored in it: `run_state.weights_in`)."""
+        self.shared_start.update_copies(self.model.encoders)
         state = RunState(
             config=self.config.to_dict(),
             artists=list(self.artists),
@@ -321,14 +324,16 @@ class Trainer:
         self.clusters = self.dating = None  # refitted at the end of the resumed training
 
     def save(self, name: str, with_optimizers: bool = True) -> Path:
-        """Writes a checkpoint (rank 0 only; call `_gather_statistics` on every rank first)."""
+        """Writes a checkpoint (rank 0 only; call `_before_reading` on every rank first)."""
         path = self.run_dir / "checkpoints" / name
         if self.processes.is_main:
             save_run_state(path, self.run_state(with_optimizers))
         return path
 
-    def _gather_statistics(self) -> None:
-        """Every rank: average the BatchNorm running statistics, before they are read or saved."""
+    def _before_reading(self) -> None:
+        """Every rank, before the encoders are read or saved: the shared start's copies brought up
+        to date, the BatchNorm running statistics averaged over the ranks."""
+        self.shared_start.update_copies(self.model.encoders)
         average_buffers([self.model], self.processes)
 
     # ----------------------------------------------------------------- the loop
@@ -390,7 +395,7 @@ class Trainer:
                 validate = self.step % t.eval_every == 0 or last
                 checkpoint = self.step % t.checkpoint_every == 0 and not last
                 if show_images or validate or checkpoint:
-                    self._gather_statistics()
+                    self._before_reading()
                 if writer is not None:
                     if show_images:
                         log_pictures(writer, self.model, self.data, self.inference, self.step)
@@ -398,6 +403,7 @@ class Trainer:
                         final = self._validate_and_keep_best(writer, log)
                     if checkpoint:
                         self.save("last.pt")
+            self.shared_start.update_copies(self.model.encoders)  # what follows (the fit) reads every encoder
             seconds = time.perf_counter() - started
             steps_done = self.step - first_step
             images_per_second = steps_done * self.global_batch_size / seconds if seconds > 0 else 0.0
@@ -426,7 +432,7 @@ class Trainer:
         """Keep the step reached (when this session trained any) and raise TrainingInterrupted."""
         kept = self.step > first_step
         if kept:
-            self._gather_statistics()
+            self._before_reading()
             self.save("last.pt")
         raise TrainingInterrupted(signal_name, self.step, total, self.run_dir,
                                   kept or (self.run_dir / "checkpoints" / "last.pt").is_file())
