@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -32,6 +33,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from data_tools.processed import ProcessedData  # noqa: E402
 
 SPLITS = ("train", "val", "test")
+
+
+def encode_collections(collections: dict[str, Path], cache: Path,
+                       features_of: Callable[[np.ndarray], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """For each collection (name -> prepared folder): every painting's features (`features_of`: a
+    split's images -> feature name -> rows), painter index and split, cached in `cache`."""
+    if cache.exists():
+        return dict(np.load(cache))
+    arrays: dict[str, list[np.ndarray]] = {}
+    for name, root in collections.items():
+        data = ProcessedData.open(root)
+        for index, artist in enumerate(data.artists):
+            for split_index, split in enumerate(SPLITS):
+                images = data.array(artist, split)
+                if not len(images):
+                    continue
+                for feature, rows in features_of(images).items():
+                    arrays.setdefault(f"{name}_{feature}", []).append(rows.astype(np.float32))
+                arrays.setdefault(f"{name}_label", []).append(np.full(len(images), index))
+                arrays.setdefault(f"{name}_split", []).append(np.full(len(images), split_index))
+        arrays[f"{name}_artists"] = [np.array(data.artists)]
+    result = {key: np.concatenate(value) for key, value in arrays.items()}
+    np.savez(cache, **result)
+    return result
 
 
 def encode(run_dir: Path, collections: dict[str, Path], cache: Path) -> dict[str, np.ndarray]:
@@ -44,22 +69,8 @@ def encode(run_dir: Path, collections: dict[str, Path], cache: Path) -> dict[str
     from painterly_vae.inference.trained_run import open_run
 
     run = open_run(run_dir, torch.device("cpu"))
-    arrays: dict[str, list[np.ndarray]] = {}
-    for name, root in collections.items():
-        data = ProcessedData.open(root)
-        for index, artist in enumerate(data.artists):
-            for split_index, split in enumerate(SPLITS):
-                images = data.array(artist, split)
-                if not len(images):
-                    continue
-                views = encode_views(run.model, images, run.inference, reconstruct=False)
-                arrays.setdefault(f"{name}_gram", []).append(views.gram.astype(np.float32))
-                arrays.setdefault(f"{name}_label", []).append(np.full(len(images), index))
-                arrays.setdefault(f"{name}_split", []).append(np.full(len(images), split_index))
-        arrays[f"{name}_artists"] = [np.array(data.artists)]
-    result = {key: np.concatenate(value) for key, value in arrays.items()}
-    np.savez(cache, **result)
-    return result
+    return encode_collections(collections, cache, lambda images: {
+        "gram": encode_views(run.model, images, run.inference, reconstruct=False).gram})
 
 
 def regression(features: np.ndarray, labels: np.ndarray):
@@ -134,6 +145,18 @@ def measure(val: np.ndarray, test: np.ndarray, test_labels: np.ndarray, stranger
     return float(auroc), float(np.mean(strangers < threshold)), float(np.mean(test < threshold)), worst
 
 
+def measured(features: np.ndarray, label: np.ndarray, val: np.ndarray, test: np.ndarray, fit_rows: np.ndarray,
+             exposure: np.ndarray | None, stranger_rows: np.ndarray, keep: np.ndarray
+             ) -> dict[str, tuple[float, float, float, float]]:
+    """Every candidate fitted on the paintings `fit_rows` (their painters numbered anew), measured
+    (`measure`) on the known validation and test paintings in `keep` against `stranger_rows`."""
+    labels = label[fit_rows]
+    remap = {a: i for i, a in enumerate(np.unique(labels))}
+    scores = with_mixes(familiarities(features[fit_rows], np.vectorize(remap.get)(labels), exposure,
+                                      [features[val & keep], features[test & keep], stranger_rows]))
+    return {name: measure(s[0], s[1], label[test & keep], s[2]) for name, s in scores.items()}
+
+
 def report(title: str, rows: dict[str, list[tuple[float, float, float, float]]]) -> None:
     print(f"\n{title}")
     print(f"  {'familiarity':48s} {'AUROC':>6s} {'flagged':>8s} {'false rej':>9s} {'worst painter':>13s}")
@@ -164,11 +187,7 @@ def main() -> None:
 
     def run(fit_rows: np.ndarray, exposure: np.ndarray | None, stranger_rows: np.ndarray, keep: np.ndarray
             ) -> dict[str, tuple[float, float, float, float]]:
-        labels = label[fit_rows]
-        remap = {a: i for i, a in enumerate(np.unique(labels))}
-        scores = with_mixes(familiarities(gram[fit_rows], np.vectorize(remap.get)(labels), exposure,
-                                          [gram[val & keep], gram[test & keep], stranger_rows]))
-        return {name: measure(s[0], s[1], label[test & keep], s[2]) for name, s in scores.items()}
+        return measured(gram, label, val, test, fit_rows, exposure, stranger_rows, keep)
 
     everyone = np.ones(len(gram), bool)
     rows: dict[str, list] = {}

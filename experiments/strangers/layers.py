@@ -23,8 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data_tools.processed import ProcessedData  # noqa: E402
-from exposure import SPLITS, familiarities, measure, report, with_mixes  # noqa: E402
+from exposure import encode_collections, measured, report  # noqa: E402
 
 LAYERS = ("block3", "block6", "block10", "block13", "block16", "block18")
 SETS = {
@@ -52,25 +51,17 @@ def encode(collections: dict[str, Path], weights: Path, cache: Path) -> dict[str
     network = load_feature_network("mobilenet_v2", NetworkConfig(str(weights), "signed", "same"), "block18",
                                    progress=False)
     indices = [network.spec.index(layer) for layer in LAYERS]
-    arrays: dict[str, list[np.ndarray]] = {}
-    for name, root in collections.items():
-        data = ProcessedData.open(root)
-        for index, artist in enumerate(data.artists):
-            for split_index, split in enumerate(SPLITS):
-                images = data.array(artist, split)
-                for start in range(0, len(images), 64):
-                    batch = torch.from_numpy(images[start:start + 64]).float() / 255
-                    maps = network.activations(batch, indices)
-                    for layer, activation in zip(LAYERS, maps):
-                        stats = channel_statistics([activation]) if layer == "block18" else gram_statistics([activation])
-                        arrays.setdefault(f"{name}_{layer}", []).append(stats.numpy().astype(np.float32))
-                arrays.setdefault(f"{name}_label", []).append(np.full(len(images), index))
-                arrays.setdefault(f"{name}_split", []).append(np.full(len(images), split_index))
-                print(f"{name} {artist} {split}: {len(images)}", flush=True)
-        arrays[f"{name}_artists"] = [np.array(data.artists)]
-    result = {key: np.concatenate(value) for key, value in arrays.items()}
-    np.savez(cache, **result)
-    return result
+
+    def features_of(images: np.ndarray) -> dict[str, np.ndarray]:
+        parts: dict[str, list[np.ndarray]] = {}
+        for start in range(0, len(images), 64):
+            batch = torch.from_numpy(images[start:start + 64].copy()).float() / 255
+            for layer, activation in zip(LAYERS, network.activations(batch, indices)):
+                statistics = channel_statistics if layer == "block18" else gram_statistics
+                parts.setdefault(layer, []).append(statistics([activation]).numpy())
+        return {layer: np.concatenate(rows) for layer, rows in parts.items()}
+
+    return encode_collections(collections, cache, features_of)
 
 
 def main() -> None:
@@ -99,11 +90,7 @@ def main() -> None:
         others = stack("others") if args.others else None
 
         def run(fit_rows: np.ndarray, stranger_rows: np.ndarray, keep: np.ndarray) -> dict[str, tuple]:
-            labels = label[fit_rows]
-            remap = {a: i for i, a in enumerate(np.unique(labels))}
-            scores = with_mixes(familiarities(known[fit_rows], np.vectorize(remap.get)(labels), others,
-                                              [known[val & keep], known[test & keep], stranger_rows]))
-            return {name: measure(s[0], s[1], label[test & keep], s[2]) for name, s in scores.items()}
+            return measured(known, label, val, test, fit_rows, others, stranger_rows, keep)
 
         everyone = np.ones(len(known), bool)
         report(f"layers {set_name} ({known.shape[1]} numbers): strangers", {k: [x] for k, x in run(train, strangers, everyone).items()})
