@@ -110,7 +110,7 @@ def test_a_shared_start_trains_one_encoder_for_every_artist_then_each_goes_on_al
         assert not any(_changed(slot, encoder) for slot, encoder in zip(slots, encoders[1:]))
         saved = trainer.run_state(with_optimizers=False).model
         for encoder in range(1, 3):
-            for key, value in encoders[0].state_dict().items():
+            for key in encoders[0].state_dict():
                 assert torch.equal(saved[f"encoders.{encoder}.{key}"], saved[f"encoders.0.{key}"]), key
         assert all(not _changed(_snapshot(encoders[0]), encoder) for encoder in encoders[1:])
     assert _changed(first, encoders[0])

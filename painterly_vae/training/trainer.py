@@ -403,7 +403,6 @@ class Trainer:
                         final = self._validate_and_keep_best(writer, log)
                     if checkpoint:
                         self.save("last.pt")
-            self.shared_start.update_copies(self.model.encoders)  # what follows (the fit) reads every encoder
             seconds = time.perf_counter() - started
             steps_done = self.step - first_step
             images_per_second = steps_done * self.global_batch_size / seconds if seconds > 0 else 0.0
