@@ -53,9 +53,8 @@ def candidates(has_trunk: bool, concat_size: int = 0) -> tuple[str, ...]:
     under every encoder (painters x latent), beyond `CONCAT_LIMIT` of which a trunk run does not
     offer concat (z alone trailed the trunk's statistics on every collection measured, and its one
     covariance grows with the square of those numbers)."""
-    if not has_trunk:
-        return NO_TRUNK
-    return WITH_TRUNK if concat_affordable(concat_size) else tuple(name for name in WITH_TRUNK if name != "concat")
+    return tuple(name for name in (WITH_TRUNK if has_trunk else NO_TRUNK)
+                 if name != "concat" or offers_concat(has_trunk, concat_size))
 
 
 def offers_concat(has_trunk: bool, concat_size: int) -> bool:
