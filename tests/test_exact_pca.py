@@ -20,6 +20,16 @@ def test_the_components_are_a_full_svds_up_to_sign(paintings: int, features: int
     np.testing.assert_allclose(np.abs(ours.transform(data)), np.abs(theirs.transform(data)), atol=1e-8)
 
 
+@pytest.mark.parametrize("paintings, features", [(120, 400), (400, 60)])
+def test_fitting_gives_the_features_components_as_transforming_them_does(paintings: int, features: int) -> None:
+    """With fewer paintings than features the components of the fitted paintings come out of the
+    eigendecomposition (X V = U s), not a second pass: the same numbers."""
+    rng = np.random.default_rng(4)
+    data = rng.normal(size=(paintings, 8)) @ rng.normal(size=(8, features)) + rng.normal(size=(paintings, features))
+    pca = ExactPCA(20)
+    np.testing.assert_allclose(pca.fit_transform(data), pca.transform(data), atol=1e-9)
+
+
 def test_more_components_than_paintings_keeps_what_there_is() -> None:
     data = np.random.default_rng(1).normal(size=(10, 50))
     assert ExactPCA(256).fit(data).components_.shape == (10, 50)

