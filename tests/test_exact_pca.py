@@ -30,6 +30,18 @@ def test_fitting_gives_the_features_components_as_transforming_them_does(paintin
     np.testing.assert_allclose(pca.fit_transform(data), pca.transform(data), atol=1e-9)
 
 
+def test_single_precision_statistics_are_decomposed_in_single_precision_and_answer_alike() -> None:
+    """The Gram statistics come as float32: decomposed so, the regression's answers are those of
+    the same statistics in float64 to within float32's own precision."""
+    rng = np.random.default_rng(6)
+    labels = rng.integers(0, 4, 300)
+    data = (rng.normal(size=(4, 900))[labels] + rng.normal(size=(300, 900))).astype(np.float32)
+    single = fit_standardised_logistic_regression(data, labels, 0.01, components=64)
+    double = fit_standardised_logistic_regression(data.astype(np.float64), labels, 0.01, components=64)
+    assert single[1].components_.dtype == np.float64  # stored as every other component
+    np.testing.assert_allclose(single.predict_proba(data), double.predict_proba(data), atol=1e-4)
+
+
 def test_more_components_than_paintings_keeps_what_there_is() -> None:
     data = np.random.default_rng(1).normal(size=(10, 50))
     assert ExactPCA(256).fit(data).components_.shape == (10, 50)

@@ -214,3 +214,16 @@ def test_a_shrunk_covariance_is_inverted_by_its_cholesky_factor_and_a_singular_o
     inverse = inverse_of(padded)  # no Cholesky factor: the pseudo-inverse
     np.testing.assert_allclose(inverse[:3, :3] @ singular, np.eye(3), atol=1e-9)
     assert np.all(inverse[3] == 0)
+
+
+@pytest.mark.parametrize("representation", ["gram", "concat+trunk+gram"])
+def test_the_nearest_paintings_are_kept_from_the_fit_as_a_second_projection_would_keep_them(representation: str) -> None:
+    from painterly_vae.inference.familiarity import unit_vectors
+    from painterly_vae.inference.representations import probe_space
+
+    train, train_labels = constructed_views(0, 30)
+    fitted = clusters(representation).fit_fold(train, train_labels)
+    again = probe_space(fitted.scorer.novelty, train.gram.astype(np.float64))
+    expected = unit_vectors((again - again.mean(0)) / again.std(0))
+    np.testing.assert_allclose(fitted.scorer.neighbours["vectors"], expected, atol=1e-5)
+    assert fitted.scorer._fitted_space is None  # the training paintings are not held beyond the fit

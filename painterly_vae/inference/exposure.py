@@ -91,7 +91,7 @@ class Exposure:
             raise UsageError("--others needs a run that reads paintings through a pretrained trunk (model.trunk): "
                              "the familiarity learns 'someone else' from the trunk's Gram statistics")
         artists = int(np.max(labels)) + 1
-        features = np.concatenate([views.gram, others.gram]).astype(np.float64)
+        features = np.concatenate([views.gram, others.gram])  # float32, as `ExactPCA` decomposes them
         classes = np.concatenate([np.asarray(labels), np.full(len(others), artists)])
         return cls(fit_probe(features, classes, artists + 1, GRAM_COMPONENTS), len(others))
 
