@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from painterly_vae.inference.linear_probe import (  # noqa: E402
     SOLVER,
     fit_standardised_logistic_regression,
+    regression_objective,
     standardised_logistic_regression,
 )
 from painterly_vae.inference.representations import GRAM_COMPONENTS, TRUNK_PROBE_STRENGTH  # noqa: E402
@@ -52,18 +53,6 @@ def full_svd_fit(features: np.ndarray, labels: np.ndarray):
     return pipeline.fit(features, labels)
 
 
-def objective(pipeline, features: np.ndarray, labels: np.ndarray) -> float:
-    """The regression's objective (scikit-learn's: C x the balanced log-loss + half the squared
-    coefficients) at the fitted coefficients: lower is nearer the optimum both solvers seek."""
-    from scipy.special import log_softmax
-    from sklearn.utils.class_weight import compute_sample_weight
-
-    standardised, regression = pipeline[0].transform(features), pipeline[-1]
-    log_p = log_softmax(standardised @ regression.coef_.T + regression.intercept_, axis=1)[np.arange(len(labels)), labels]
-    return float(-TRUNK_PROBE_STRENGTH * (compute_sample_weight("balanced", labels) * log_p).sum()
-                 + 0.5 * (regression.coef_ ** 2).sum())
-
-
 def solver_fit(solver: str, features: np.ndarray, labels: np.ndarray):
     pipeline = standardised_logistic_regression(TRUNK_PROBE_STRENGTH)
     pipeline[-1].set_params(solver=solver)
@@ -81,7 +70,7 @@ def compare_solvers(paintings: int, features_count: int, painters: int, repeat: 
             times[solver].append(time.perf_counter() - started)
     lbfgs, newton = statistics.median(times["lbfgs"]), statistics.median(times[SOLVER])
     difference = float(np.abs(fitted["lbfgs"].predict_proba(features) - fitted[SOLVER].predict_proba(features)).max())
-    objectives = {solver: objective(fitted[solver], features, labels) for solver in times}
+    objectives = {solver: regression_objective(fitted[solver], features, labels) for solver in times}
     print(f"{paintings} paintings x {features_count} features, {painters} painters, no components, median of {repeat}:")
     print(f"  L-BFGS     {lbfgs:6.2f} s   {fitted['lbfgs'][-1].n_iter_[0]:4d} iterations, objective {objectives['lbfgs']:.6f}")
     print(f"  {SOLVER:9s}  {newton:6.2f} s   {fitted[SOLVER][-1].n_iter_[0]:4d} iterations, objective {objectives[SOLVER]:.6f}"

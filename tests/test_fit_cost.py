@@ -176,22 +176,15 @@ def test_beyond_the_concat_limit_the_regression_on_z_reads_principal_components(
 def test_newtons_method_ends_where_lbfgs_ends_or_nearer_the_optimum() -> None:
     """Both solve the same strictly convex objective: the regression's answers agree, and Newton's
     objective is no higher (L-BFGS stops on its tolerance a little short of the optimum)."""
-    from scipy.special import log_softmax
-    from sklearn.utils.class_weight import compute_sample_weight
-
     from painterly_vae.inference import linear_probe
     from painterly_vae.inference.representations import TRUNK_PROBE_STRENGTH, _with_trunk
 
     train, labels = constructed_views(0, 30)
     test, _ = constructed_views(1, 20)
     features = _with_trunk(train)
-    weights = compute_sample_weight("balanced", labels)
 
     def objective(pipeline) -> float:
-        standardised, regression = pipeline[0].transform(features), pipeline[-1]
-        log_p = log_softmax(standardised @ regression.coef_.T + regression.intercept_, axis=1)
-        return float(-TRUNK_PROBE_STRENGTH * (weights * log_p[np.arange(len(labels)), labels]).sum()
-                     + 0.5 * (regression.coef_ ** 2).sum())
+        return linear_probe.regression_objective(pipeline, features, labels)
 
     newton = linear_probe.fit_standardised_logistic_regression(features, labels, TRUNK_PROBE_STRENGTH)
     lbfgs = linear_probe.standardised_logistic_regression(TRUNK_PROBE_STRENGTH)

@@ -26,13 +26,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.special import log_softmax
 from sklearn.metrics import roc_auc_score
-from sklearn.utils.class_weight import compute_sample_weight
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from painterly_vae.inference.linear_probe import ExactPCA, standardised_logistic_regression  # noqa: E402
+from painterly_vae.inference.linear_probe import (  # noqa: E402
+    ExactPCA,
+    regression_objective,
+    standardised_logistic_regression,
+)
 from painterly_vae.inference.representations import (  # noqa: E402
     GRAM_COMPONENTS,
     TRUNK_PROBE_STRENGTH,
@@ -57,14 +59,6 @@ def encoded(run_dir: Path, data: Path, cache: Path) -> dict:
     return views
 
 
-def objective(pipeline, features: np.ndarray, labels: np.ndarray) -> float:
-    """C x the balanced log-loss + half the squared coefficients, at the fitted coefficients."""
-    reduced, regression = pipeline[:-1].transform(features), pipeline[-1]
-    log_p = log_softmax(reduced @ regression.coef_.T + regression.intercept_, axis=1)[np.arange(len(labels)), labels]
-    return float(-TRUNK_PROBE_STRENGTH * (compute_sample_weight("balanced", labels) * log_p).sum()
-                 + 0.5 * (regression.coef_ ** 2).sum())
-
-
 def solvers(views: dict) -> None:
     train, labels, val, val_labels = views["train"], views["train_labels"], views["val"], views["val_labels"]
     for name, features, val_features, components in (
@@ -82,7 +76,7 @@ def solvers(views: dict) -> None:
             answers[solver] = pipeline.predict_proba(val_features)
             top1 = np.mean(answers[solver].argmax(1) == val_labels)
             print(f"  {solver:9s} {seconds:6.2f} s  {pipeline[-1].n_iter_[0]:4d} iterations  objective "
-                  f"{objective(pipeline, features, labels):.6f}  validation top-1 {top1:.1%}")
+                  f"{regression_objective(pipeline, features, labels):.6f}  validation top-1 {top1:.1%}")
         print(f"  largest probability difference {np.abs(answers['lbfgs'] - answers['newton-cg']).max():.4f}")
 
 

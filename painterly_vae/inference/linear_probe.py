@@ -106,6 +106,19 @@ def fit_standardised_logistic_regression(features: np.ndarray, labels: np.ndarra
     return (pipeline, np.asarray(space, np.float64)) if with_space else pipeline
 
 
+def regression_objective(pipeline, features: np.ndarray, labels: np.ndarray) -> float:
+    """What a fitted `standardised_logistic_regression`'s solver minimised, at its coefficients:
+    C x the balanced log-loss + half the squared coefficients (lower: nearer the optimum every
+    solver seeks; how solvers are compared)."""
+    from scipy.special import log_softmax
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    read, regression = pipeline[:-1].transform(features), pipeline[-1]
+    log_p = log_softmax(read @ regression.coef_.T + regression.intercept_, axis=1)[np.arange(len(labels)), labels]
+    return float(-regression.C * (compute_sample_weight("balanced", labels) * log_p).sum()
+                 + 0.5 * (regression.coef_ ** 2).sum())
+
+
 class LinearProbe:
     """fit / predict / predict_proba on uint8 image arrays, through `features`."""
 
