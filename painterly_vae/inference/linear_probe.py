@@ -22,7 +22,8 @@ DEFAULT_STRENGTH = 0.1  # the baselines' regularisation (scikit-learn's C)
 # The regression's objective is strictly convex, so every solver ends at the same optimum; Newton's
 # method (conjugate gradients on the Hessian) gets there in 8-17 iterations where L-BFGS took up to
 # 300: z beside the style statistics of twenty painters (1,507 paintings x 2,384 numbers) in 2.4 s
-# instead of 10.5 s, with a lower objective on every collection measured (`bench/probe_fit.py`).
+# instead of 10.5 s, with a lower objective on every collection measured
+# (experiments/fit/fold_shortcuts.py; on synthetic statistics `bench/probe_fit.py`).
 SOLVER = "newton-cg"
 
 
