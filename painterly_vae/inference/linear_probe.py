@@ -95,7 +95,7 @@ def fit_standardised_logistic_regression(features: np.ndarray, labels: np.ndarra
     and intercepts, in the standardised features' space, that the solver begins from (a warm
     start: the objective is strictly convex, so it ends at the same optimum, sooner when the
     start is near it). `with_space`: also the features as the regression read them (standardised,
-    reduced), as the fit computed them."""
+    reduced; in the features' precision where nothing reduced them), as the fit computed them."""
     if components:
         components = min(components, *features.shape)
     pipeline = standardised_logistic_regression(strength, seed, components)
@@ -104,7 +104,7 @@ def fit_standardised_logistic_regression(features: np.ndarray, labels: np.ndarra
         regression.coef_, regression.intercept_ = start
     space = pipeline[:-1].fit_transform(features)  # the slice's steps are the pipeline's own: fitted in place
     pipeline[-1].fit(space, labels)
-    return (pipeline, np.asarray(space, np.float64)) if with_space else pipeline
+    return (pipeline, space) if with_space else pipeline
 
 
 def regression_objective(pipeline, features: np.ndarray, labels: np.ndarray) -> float:
