@@ -70,6 +70,7 @@ def _measure_in(root: Path, painters: int, paintings: int, epochs: int, config_f
     from painterly_vae.evaluation.evaluate import evaluate_run
     from painterly_vae.inference.answers import attribute_files
     from painterly_vae.inference.trained_run import open_run
+    from painterly_vae.runtime.host_memory import keep_freed_memory_for
 
     values = {"training.epochs": epochs, "training.eval_every": 1_000_000, "training.image_every": 1_000_000,
               "training.checkpoint_every": 1_000_000, "training.runs_dir": str(root / "runs"), "training.device": "cpu"}
@@ -92,6 +93,7 @@ def _measure_in(root: Path, painters: int, paintings: int, epochs: int, config_f
     run_dir = root / "runs" / "bench"
     run = open_run(run_dir, torch.device("cpu"))
     seen = summary.steps * run.config.training.batch_size
+    keep_freed_memory_for(run.device, run.config.training.keep_freed_memory)  # as the `evaluate` command does
     started = time.perf_counter()
     evaluate_run(run, progress=False)
     evaluated = time.perf_counter() - started
