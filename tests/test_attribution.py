@@ -175,6 +175,25 @@ def test_evaluate_writes_the_report_and_every_plot(trained: dict[str, Path]) -> 
     assert "auroc" not in json.loads((default_dir / "report.json").read_text())["unknown"]
 
 
+def test_evaluate_beyond_the_elbo_limit_leaves_out_the_reconstructions_and_nothing_else(
+        trained: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many encoders: evaluate skips the decoder pass per encoder that only `elbo` reads; every
+    other figure is the one it gives with them."""
+    from painterly_vae.evaluation import evaluate
+
+    run = open_run(trained["run"], CPU)
+    with_elbo, _ = evaluate_run(run, progress=False)
+    monkeypatch.setattr(evaluate, "ELBO_COMPARED_ENCODERS", 2)  # the run has three encoders
+    without, _ = evaluate_run(run, progress=False)
+    assert set(with_elbo.representations) == {"own", "concat", "elbo"} and set(without.representations) == {"own", "concat"}
+    for name in ("own", "concat"):
+        assert without.representations[name] == with_elbo.representations[name]
+    assert without.attribution.top1 == with_elbo.attribution.top1
+    assert without.attribution.confusion == with_elbo.attribution.confusion
+    assert without.unknown.false_rejection_rate == with_elbo.unknown.false_rejection_rate
+    assert without.reconstruction["mean"].ssim == pytest.approx(with_elbo.reconstruction["mean"].ssim)
+
+
 def test_evaluate_can_take_every_painting_of_the_unknown_artists(trained: dict[str, Path],
                                                                    capsys: pytest.CaptureFixture) -> None:
     """The run never saw painter-4: all its paintings are strangers, not only its test split's."""

@@ -55,6 +55,21 @@ def test_frechet_distance_by_hand() -> None:
     assert frechet_distance(wider, points) == pytest.approx(3.0, rel=0.05)
 
 
+def test_frechet_distance_of_few_paintings_against_many_features_is_the_matrix_square_roots() -> None:
+    """Ten paintings against 384 statistics take the small product's singular values: the same
+    distance as the full covariances' matrix square root."""
+    from scipy import linalg
+
+    rng = np.random.default_rng(1)
+    mixing = rng.normal(size=(384, 384)) * 0.1
+    few, others = rng.normal(size=(10, 384)) @ mixing, rng.normal(size=(12, 384)) @ mixing + 0.3
+    cov_a, cov_b = np.cov(few, rowvar=False), np.cov(others, rowvar=False)
+    by_square_root = (np.sum((few.mean(0) - others.mean(0)) ** 2) + np.trace(cov_a) + np.trace(cov_b)
+                      - 2 * np.trace(np.real(linalg.sqrtm(cov_a @ cov_b))))
+    assert frechet_distance(few, others) == pytest.approx(by_square_root, rel=1e-6)
+    assert frechet_distance(few, few) == pytest.approx(0.0, abs=1e-6)
+
+
 def test_variety_kept_by_hand() -> None:
     """1 for a painter's paintings given back, 0 for one picture given back for all of them (the
     ghost), and the share of the spread kept when the reconstructions shrink towards their mean."""

@@ -112,7 +112,8 @@ def test_encoders_that_agree_cross_a_painting_into_its_own_reconstruction(trunk_
     run, evaluation, reconstructions, probe = _measured(trunk_run["run"], data64)
     for encoder in run.model.encoders[1:]:
         encoder.load_state_dict(run.model.encoders[0].state_dict())
-    reconstructions = Reconstructions(run, evaluation)  # through the agreeing encoders
+    evaluation = encode_evaluation_set(run, ProcessedData.open(data64), "all", False)  # z under the agreeing encoders
+    reconstructions = Reconstructions(run, evaluation)
     shifts = crossing_shift(run, evaluation, reconstructions, probe)
     assert set(shifts) == {*run.artists, "mean"}
     for painter, shift in shifts.items():
@@ -144,13 +145,13 @@ def test_crossings_are_capped_in_all_and_spread_over_the_other_painters(trunk_ru
     run, evaluation, reconstructions, probe = _measured(trunk_run["run"], data64)
     every = crossing_shift(run, evaluation, reconstructions, probe)
     crossed = []
-    real = generation._crossing_gram
+    real = generation._crossing_grams
 
-    def counted(run, batch, encoder):
-        crossed.append(len(batch))
-        return real(run, batch, encoder)
+    def counted(run, codes, encoder):
+        crossed.append(len(codes))
+        return real(run, codes, encoder)
 
-    monkeypatch.setattr(generation, "_crossing_gram", counted)
+    monkeypatch.setattr(generation, "_crossing_grams", counted)
     monkeypatch.setattr(generation, "CROSSINGS", 2 * len(run.artists))  # two crossings an encoder
     capped = crossing_shift(run, evaluation, reconstructions, probe)
     assert sum(crossed) == 2 * len(run.artists)

@@ -132,7 +132,8 @@ def _other_run(inputs: BaselineInputs) -> Measured:
     if other is None:
         return []
     check_run_data(other, inputs.data, same_artists=False, role="--baseline run")
-    evaluation = encode_evaluation_set(other, inputs.data, inputs.evaluation.split, inputs.progress)
+    evaluation = encode_evaluation_set(other, inputs.data, inputs.evaluation.split, inputs.progress,
+                                       reconstruct=other.require_clusters().needs_reconstructions)
     evaluation.attributed = inputs.evaluation.attributed  # the same paintings in the same order: a paired comparison
     probabilities = other.require_clusters().predict_proba(evaluation.views.select(evaluation.known))
     result = scored(probabilities, evaluation, other.artists)

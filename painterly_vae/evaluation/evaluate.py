@@ -53,6 +53,11 @@ from painterly_vae.inference.run_data import folder_name, open_run_data
 from painterly_vae.inference.trained_run import TrainedRun, split_views
 
 CONFUSED_PAIRS_PLOTTED = 10  # the pairs of painters drawn in plots/confused_pairs.png, most confused first
+# `elbo` reads every painting's reconstruction through every encoder, a decoder pass per encoder: at
+# 100 painters encoding with them took 3.5x as long as without, most of `evaluate`. Beyond this many
+# encoders it is left out of the representations compared (`auto` never chooses it), unless the run
+# attributes with it.
+ELBO_COMPARED_ENCODERS = 20
 
 
 def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | None = None,
@@ -79,7 +84,9 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
     out_dir = run.run_dir if data_path is None else run.run_dir / "evaluations" / (
         f"{folder_name(Path(data_path))}-{split}" + (f"-unknown-{unknown_split}" if unknown_split else ""))
     plot_dir = out_dir / "plots"
-    evaluation = encode_evaluation_set(run, data, split, progress, unknown_split)
+    compared = _compared_representations(run, clusters)
+    reconstruct = clusters.needs_reconstructions or any(REPRESENTATIONS[name].needs_reconstructions for name in compared)
+    evaluation = encode_evaluation_set(run, data, split, progress, unknown_split, reconstruct)
     where = f"{data.root}" if split == ALL_SPLITS else f"the {split} split of {data.root}"
     if not evaluation.known.any():
         raise UsageError(f"no paintings of the run's artists ({', '.join(run.artists)}) in {where}")
@@ -115,9 +122,10 @@ def evaluate_run(run: TrainedRun, data_path: Path | None = None, split: str | No
     if training is not None:
         if run.dating is not None:
             report.dating = _dating(run, training, evaluation)
-        train_views, train_labels = split_views(run.model, training, "train", run.inference, progress)
-        report.representations = _compare_representations(run, training, train_views, train_labels, evaluation,
-                                                           progress)
+        train_views, train_labels = split_views(run.model, training, "train", run.inference, progress,
+                                                reconstruct=reconstruct)
+        report.representations = _compare_representations(run, compared, training, train_views, train_labels,
+                                                           evaluation, progress, reconstruct)
     networks = list(dict.fromkeys([*run.recorded_networks, *(pretrained or [])]))
     inputs = BaselineInputs(run, evaluation, data, training, train_views, train_labels, networks, supervised_epochs,
                             baseline, progress)
@@ -218,14 +226,24 @@ def _unknown_metrics(clusters: ArtistClusters, evaluation: EvaluationSet) -> Unk
     return metrics
 
 
-def _compare_representations(run: TrainedRun, training: ProcessedData, train_views: LatentViews,
-                             train_labels: np.ndarray, evaluation: EvaluationSet,
-                             progress: bool) -> dict[str, RepresentationScore]:
-    val_views, val_labels = split_views(run.model, training, "val", run.inference, progress)
-    known = evaluation.known
-    names = [name for name, kind in REPRESENTATIONS.items() if run.config.model.trunk or not kind.needs_trunk]
-    if not offers_concat(bool(run.config.model.trunk), len(run.model.encoders) * run.config.model.latent_dim):
+def _compared_representations(run: TrainedRun, clusters: ArtistClusters) -> list[str]:
+    """The representations `evaluate` fits on the training paintings and scores beside the run's:
+    every one the run can use, less concat where `auto` does not offer it and, beyond
+    `ELBO_COMPARED_ENCODERS` encoders, elbo (unless the run attributes with it)."""
+    trunk, encoders = bool(run.config.model.trunk), len(run.model.encoders)
+    names = [name for name, kind in REPRESENTATIONS.items() if trunk or not kind.needs_trunk]
+    if not offers_concat(trunk, encoders * run.config.model.latent_dim):
         names.remove("concat")  # as `auto`, which does not offer it there
+    if encoders > ELBO_COMPARED_ENCODERS and clusters.representation != "elbo":
+        names.remove("elbo")
+    return names
+
+
+def _compare_representations(run: TrainedRun, names: list[str], training: ProcessedData, train_views: LatentViews,
+                             train_labels: np.ndarray, evaluation: EvaluationSet, progress: bool,
+                             reconstruct: bool) -> dict[str, RepresentationScore]:
+    val_views, val_labels = split_views(run.model, training, "val", run.inference, progress, reconstruct=reconstruct)
+    known = evaluation.known
     fitted = fit_representations(names, lambda name: ArtistClusters(run.artists, run.model.encoder_of_each_artist(),
                                                                      run.config.loss, name),
                                  train_views, train_labels)

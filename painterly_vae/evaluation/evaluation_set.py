@@ -42,10 +42,11 @@ class EvaluationSet:
 
 
 def encode_evaluation_set(run: TrainedRun, data: ProcessedData, split: str, progress: bool,
-                          unknown_split: str | None = None) -> EvaluationSet:
+                          unknown_split: str | None = None, reconstruct: bool = True) -> EvaluationSet:
     """Every painting of `split` (or of every split, for "all"), artist by artist; the paintings
     of artists the run does not know from `unknown_split` instead when given (their splits were
-    never seen by the run, so "all" of them measures unknown artists on more paintings)."""
+    never seen by the run, so "all" of them measures unknown artists on more paintings). Without
+    `reconstruct`, no decoder pass per encoder (`encode_views`): `l1` is NaN."""
     parts, labels, names, images, years = [], [], [], [], []
 
     def splits_of(artist: str) -> tuple[str, ...]:
@@ -58,7 +59,7 @@ def encode_evaluation_set(run: TrainedRun, data: ProcessedData, split: str, prog
                 array = np.asarray(data.array(artist, part))  # read once: encoded, and kept for the pictures
                 if not len(array):
                     continue
-                parts.append(encode_views(run.model, array, run.inference, bar=bar))
+                parts.append(encode_views(run.model, array, run.inference, reconstruct, bar=bar))
                 labels.append(np.full(len(array), run.artists.index(artist) if artist in run.artists else UNKNOWN))
                 names += [artist] * len(array)
                 images.append(array)

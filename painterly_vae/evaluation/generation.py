@@ -20,14 +20,15 @@ import torch
 from painterly_vae.evaluation.evaluation_set import EvaluationSet
 from painterly_vae.evaluation.fidelity import frechet_distance
 from painterly_vae.evaluation.reconstructions import Reconstructions, network_view
-from painterly_vae.inference.explore import sample_batches
+from painterly_vae.inference.explore import decode, sample_batches
 from painterly_vae.inference.trained_run import TrainedRun
-from painterly_vae.runtime.batched import run_batched
+from painterly_vae.runtime.precision import autocast
 
 # crossings in all, at most: each encoder crosses every other painter's evaluated paintings while
 # they number CROSSINGS / painters or fewer (every one, for the five painters' 308), else that many
-# spread over them. Every crossing runs the network twice; all of them at 100 painters would be
-# 100 x 198 paintings, ten minutes of a 2-core CPU, growing with the square of the painters.
+# spread over them. A crossing decodes the painting's z under the other encoder (from its encoding)
+# and runs the network over the result; all of them at 100 painters would be 100 x 198 paintings,
+# growing with the square of the painters.
 CROSSINGS = 2_000
 
 
@@ -49,14 +50,12 @@ def crossing_shift(run: TrainedRun, evaluation: EvaluationSet, reconstructions: 
         others = np.flatnonzero(labels != encoder)  # reconstructions' rows, in the order of the paintings below
         if not len(others) or encoder not in column:
             continue
-        images = np.concatenate([evaluation.images[evaluation.labels == index]
-                                 for index in range(len(run.artists)) if index != encoder
-                                 and (evaluation.labels == index).any()])
-        if len(images) > per_encoder:
-            chosen = np.unique(np.linspace(0, len(images) - 1, per_encoder).round().astype(int))
-            images, others = images[chosen], others[chosen]
-        grams = torch.cat(run_batched(images, lambda batch, encoder=encoder: _crossing_gram(run, batch, encoder),
-                                      run.inference)).numpy()
+        rows = np.concatenate([np.flatnonzero(evaluation.labels == index) for index in range(len(run.artists))
+                               if index != encoder and (evaluation.labels == index).any()])
+        if len(rows) > per_encoder:
+            chosen = np.unique(np.linspace(0, len(rows) - 1, per_encoder).round().astype(int))
+            rows, others = rows[chosen], others[chosen]
+        grams = _crossing_grams(run, evaluation.views.mu[rows, model.encoder_index(encoder)], encoder)
         crossed = float(probe.predict_proba(grams)[:, column[encoder]].mean())
         before = float(own[others, column[encoder]].mean())
         shifts[painter] = {"crossings": crossed, "own_reconstructions": before, "shift": crossed - before}
@@ -66,9 +65,17 @@ def crossing_shift(run: TrainedRun, evaluation: EvaluationSet, reconstructions: 
     return shifts or None
 
 
-def _crossing_gram(run: TrainedRun, batch: torch.Tensor, encoder: int) -> torch.Tensor:
-    crossing = run.model(batch, encoder).reconstruction.float().clamp(0, 1)
-    return network_view(run.model, crossing)[1].cpu()
+def _crossing_grams(run: TrainedRun, codes: np.ndarray, artist: int) -> np.ndarray:
+    """The network's Gram statistics of the paintings whose z under `artist`'s encoder are `codes`
+    (the evaluation's own, z = mu), decoded as that encoder's: the encoder and the trunk's pass
+    over the paintings ran once, when they were encoded, not again for each crossing."""
+    settings, index = run.inference, run.model.encoder_index(artist)
+    grams = []
+    with torch.inference_mode(), autocast(settings.device, settings.amp_dtype):
+        for start in range(0, len(codes), settings.batch_size):
+            z = torch.as_tensor(codes[start:start + settings.batch_size], dtype=torch.float32, device=settings.device)
+            grams.append(network_view(run.model, decode(run.model, z, index))[1].cpu())
+    return torch.cat(grams).numpy()
 
 
 def sample_frechet(run: TrainedRun, reconstructions: Reconstructions, probe) -> dict[str, dict[str, float]] | None:

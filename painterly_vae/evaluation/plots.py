@@ -20,6 +20,7 @@ from painterly_vae.evaluation.report import RECONSTRUCTION_MEASURE_NAMES, Lead  
 from painterly_vae.inference.hard_pairs import ConfusedPair  # noqa: E402
 
 UNKNOWN_COLOUR = "#9e9e9e"
+CONFUSION_FULL_CELLS = 30  # painters up to which the confusion matrix's cells are 0.75 inch
 
 
 def _save(figure: plt.Figure, path: Path) -> Path:
@@ -31,17 +32,24 @@ def _save(figure: plt.Figure, path: Path) -> Path:
 
 
 def confusion_png(matrix: np.ndarray, artists: list[str], path: Path, title: str) -> Path:
-    """Rows: true artist, columns: predicted; cells show counts, colour shows row share."""
+    """Rows: true artist, columns: predicted; cells show counts (empty cells none), colour shows
+    row share. Beyond `CONFUSION_FULL_CELLS` painters the cells and their type shrink, so a
+    hundred painters make a picture of a few thousand pixels, not ten thousand."""
     shares = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
-    size = 1.2 + 0.75 * len(artists)
+    count = len(artists)
+    cell = 0.75 if count <= CONFUSION_FULL_CELLS else max(0.3, 0.75 * CONFUSION_FULL_CELLS / count)
+    font = 10 if cell == 0.75 else 6
+    size = 1.2 + cell * count
     figure, axes = plt.subplots(figsize=(size + 1.5, size))
     image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    axes.set_xticks(range(len(artists)), artists, rotation=40, ha="right")
-    axes.set_yticks(range(len(artists)), artists)
+    axes.set_xticks(range(count), artists, rotation=40 if cell == 0.75 else 90, ha="right" if cell == 0.75 else "center",
+                    fontsize=font)
+    axes.set_yticks(range(count), artists, fontsize=font)
     axes.set_xlabel("predicted artist")
     axes.set_ylabel("true artist")
-    for (row, column), count in np.ndenumerate(matrix):
-        axes.text(column, row, str(int(count)), ha="center", va="center", color="white" if shares[row, column] > 0.5 else "black")
+    for row, column in zip(*np.nonzero(matrix)):
+        axes.text(column, row, str(int(matrix[row, column])), ha="center", va="center", fontsize=font,
+                  color="white" if shares[row, column] > 0.5 else "black")
     figure.colorbar(image, ax=axes, label="share of the true artist's paintings")
     axes.set_title(title)
     return _save(figure, path)
