@@ -80,7 +80,8 @@ def main() -> None:
         dated = ~np.isnan(years)
         probabilities = run.clusters.predict_proba(views)[:, dated_painters]
         named = run.clusters.predict(views)
-        near_named = nearest_years(train_places, train_years, train_labels, place(views), named, args.neighbours)
+        places = place(views)
+        near_named = nearest_years(train_places, train_years, train_labels, places, named, args.neighbours)
         ways = {
             "the regression": run.dating.predict(views),
             "the named painter's median": medians[named],
@@ -88,7 +89,7 @@ def main() -> None:
             "probability-weighted mean": probabilities @ medians[dated_painters] / probabilities.sum(1),
             f"the named painter's {args.neighbours} nearest": np.where(np.isnan(near_named), medians[named], near_named),
             f"the {args.neighbours} nearest of any painter": nearest_years(train_places, train_years, train_labels,
-                                                                      place(views), None, args.neighbours),
+                                                                      places, None, args.neighbours),
             "the true painter's median": medians[labels],
         }
         errors = ", ".join(f"{name} {np.nanmean(np.abs(years - way)[dated]):.1f}" for name, way in ways.items())
