@@ -193,7 +193,7 @@ class NetworkConfig:
 class TrainingConfig:
     """The alternating schedule, optimisation, and what gets logged and saved how often."""
 
-    ratio: str = "equal"  # "2:5" (one number per artist), "auto" (by data size) or "equal"
+    ratio: str = "equal"  # "2:5" (one number per artist), "auto" (by data size), "sqrt" (by its square root) or "equal"
     interleave: bool = False  # each artist's steps spread through the cycle (2:5 -> B A B B B A B), not in one block
     batch_size: int = 32  # per process: under torchrun with N processes the global batch is N x batch_size
     epochs: int = 20

@@ -1,4 +1,4 @@
-"""The alternating schedule: 2:5, N-way ratios, auto, and clear errors."""
+"""The alternating schedule: 2:5, N-way ratios, auto, sqrt, and clear errors."""
 
 from __future__ import annotations
 
@@ -28,6 +28,15 @@ def test_equal_is_the_default_round_robin() -> None:
 def test_auto_is_proportional_to_training_sizes_rounded() -> None:
     assert parse_ratio("auto", TWO, [300, 80]).steps_per_artist == (4, 1)  # 3.75 rounds to 4
     assert parse_ratio("auto", ["a", "b", "c"], [100, 100, 250]).steps_per_artist == (1, 1, 2)  # 2.5 -> 2 (banker's)
+
+
+def test_sqrt_gives_a_catalogue_of_23_to_1_a_ratio_of_5_to_1() -> None:
+    assert parse_ratio("sqrt", TWO, [300, 80]).steps_per_artist == (2, 1)  # sqrt(3.75) = 1.94
+    # Renoir's 968 training paintings beside Signac's 43: auto gives Signac's encoder 1 step in 24
+    assert parse_ratio("auto", ["renoir", "signac"], [968, 43]).steps_per_artist == (23, 1)
+    assert parse_ratio("sqrt", ["renoir", "signac"], [968, 43]).steps_per_artist == (5, 1)  # sqrt(22.5) = 4.74
+    with pytest.raises(ConfigError, match="--ratio sqrt needs at least one training image"):
+        parse_ratio("sqrt", TWO, [300, 0])
 
 
 def test_interleaved_keeps_the_shares_and_spreads_each_artists_steps() -> None:

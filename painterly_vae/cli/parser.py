@@ -105,7 +105,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--config", type=Path, help="TOML config file (default: built-in defaults = configs/default.toml)")
     train.add_argument("--data", type=Path, help="prepared data directory (default: data.path, data/processed)")
     train.add_argument("--name", help="run name under runs/ (default: a timestamp; with --resume: the latest run)")
-    train.add_argument("--ratio", help="steps per artist in turn, e.g. 2:5; 'auto' (by data size) or 'equal'")
+    train.add_argument("--ratio", help="steps per artist in turn, e.g. 2:5; 'auto' (by data size), 'sqrt' (by its square root) or 'equal'")
     length = train.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, help="passes over all training images")
     length.add_argument("--steps", type=int, help="total optimisation steps (overrides --epochs)")
