@@ -62,8 +62,8 @@ def main() -> None:
         seconds = time.perf_counter() - start
         alone, both = [], []
         for split in ("val", "test"):
-            split_views_, split_labels = views[split]
-            scores = probe_log_proba(probe, _with_trunk(split_views_))
+            paintings, split_labels = views[split]
+            scores = probe_log_proba(probe, _with_trunk(paintings))
             alone.append(accuracy(scores, split_labels))
             both.append(accuracy(scores + gram_scores[split], split_labels))
         reads = "every number" if components is None else f"{components} principal components"

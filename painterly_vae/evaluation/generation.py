@@ -22,7 +22,7 @@ from painterly_vae.evaluation.fidelity import frechet_distance
 from painterly_vae.evaluation.reconstructions import Reconstructions, network_view
 from painterly_vae.inference.explore import decode, sample_batches
 from painterly_vae.inference.trained_run import TrainedRun
-from painterly_vae.runtime.precision import autocast
+from painterly_vae.runtime.batched import run_batched_codes
 
 # crossings in all, at most: each encoder crosses every other painter's evaluated paintings while
 # they number CROSSINGS / painters or fewer (every one, for the five painters' 308), else that many
@@ -69,12 +69,9 @@ def _crossing_grams(run: TrainedRun, codes: np.ndarray, artist: int) -> np.ndarr
     """The network's Gram statistics of the paintings whose z under `artist`'s encoder are `codes`
     (the evaluation's own, z = mu), decoded as that encoder's: the encoder and the trunk's pass
     over the paintings ran once, when they were encoded, not again for each crossing."""
-    settings, index = run.inference, run.model.encoder_index(artist)
-    grams = []
-    with torch.inference_mode(), autocast(settings.device, settings.amp_dtype):
-        for start in range(0, len(codes), settings.batch_size):
-            z = torch.as_tensor(codes[start:start + settings.batch_size], dtype=torch.float32, device=settings.device)
-            grams.append(network_view(run.model, decode(run.model, z, index))[1].cpu())
+    index = run.model.encoder_index(artist)
+    grams = run_batched_codes(codes, lambda z: network_view(run.model, decode(run.model, z, index))[1].cpu(),
+                              run.inference)
     return torch.cat(grams).numpy()
 
 

@@ -5,7 +5,8 @@ the trunk cache and the pretrained baselines all run uint8 paintings through a n
 same way: a batch of `inference.batch_size` paintings at a time, as floats in [0, 1] on the
 device, laid out in the model's memory format (`training.channels_last`), under the run's
 autocast (`training.precision`), in inference mode. Written once, they cannot disagree (they
-did: two skipped autocast, one forced channels_last, five batch sizes).
+did: two skipped autocast, one forced channels_last, five batch sizes). Latent codes decoded
+without their paintings (the evaluation's crossings) go through the same loop.
 """
 
 from __future__ import annotations
@@ -51,16 +52,33 @@ class InferenceSettings:
         return dataclasses.replace(self, amp_dtype=amp_dtype)
 
 
-@torch.inference_mode()
 def run_batched(images: np.ndarray | Sequence[np.ndarray], step: Callable[[torch.Tensor], Output],
                 settings: InferenceSettings, bar: tqdm | None = None) -> list[Output]:
     """`step` of every batch of `images` (uint8, (N, 3, H, W), a memory map is read batch by
     batch), in order: each batch float in [0, 1] on the device, laid out, under autocast."""
+    def as_batch(part: np.ndarray) -> torch.Tensor:
+        images = to_device_images(np.asarray(part), settings.device)
+        return images.contiguous(memory_format=settings.memory_format)
+
+    return _in_batches(images, as_batch, step, settings, bar)
+
+
+def run_batched_codes(codes: np.ndarray, step: Callable[[torch.Tensor], Output],
+                      settings: InferenceSettings) -> list[Output]:
+    """`step` of every batch of latent codes ((N, latent), e.g. the posterior means an encoding
+    kept), in order: each batch float32 on the device, under autocast."""
+    return _in_batches(codes, lambda part: torch.as_tensor(part, dtype=torch.float32, device=settings.device),
+                       step, settings, None)
+
+
+@torch.inference_mode()
+def _in_batches(items: np.ndarray | Sequence[np.ndarray], as_batch: Callable[[np.ndarray], torch.Tensor],
+                step: Callable[[torch.Tensor], Output], settings: InferenceSettings, bar: tqdm | None) -> list[Output]:
     outputs = []
-    for start in range(0, len(images), settings.batch_size):
-        batch = to_device_images(np.asarray(images[start : start + settings.batch_size]), settings.device)
+    for start in range(0, len(items), settings.batch_size):
+        batch = as_batch(items[start : start + settings.batch_size])
         with autocast(settings.device, settings.amp_dtype):
-            outputs.append(step(batch.contiguous(memory_format=settings.memory_format)))
+            outputs.append(step(batch))
         if bar is not None:
             bar.update(len(batch))
     return outputs
